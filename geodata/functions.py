@@ -1,0 +1,37 @@
+"""PostGIS functions as ORM expressions (SQL stays in the database, never row by row in Python)."""
+
+from django.contrib.gis.db.models import GeometryField, PointField
+from django.contrib.gis.db.models.functions import GeoFunc
+from django.db.models import FloatField
+
+
+class PointOnSurface(GeoFunc):
+    """ST_PointOnSurface: a point guaranteed inside the geometry (unlike a centroid)."""
+
+    function = "ST_PointOnSurface"
+    output_field = PointField(srid=25832)
+    arity = 1
+
+
+class TransformTo(GeoFunc):
+    """ST_Transform with the target SRID in the output field (for GeneratedField columns)."""
+
+    function = "ST_Transform"
+
+    def __init__(self, expression, srid: int, **extra):
+        from django.db.models import Value
+
+        super().__init__(expression, Value(srid), output_field=GeometryField(srid=srid), **extra)
+
+
+class MakeValid(GeoFunc):
+    function = "ST_MakeValid"
+    arity = 1
+
+
+class AreaM2(GeoFunc):
+    """ST_Area on the metric storage SRID: square metres, no geodesic detour."""
+
+    function = "ST_Area"
+    output_field = FloatField()
+    arity = 1

@@ -1,0 +1,273 @@
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GistIndex
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from geodata.functions import AreaM2, PointOnSurface, TransformTo
+from geodata.models import STORAGE_SRID, Municipality
+
+from .querysets import SiteQuerySet
+
+
+class PartnerOrganisation(models.Model):
+    """A municipal economic-development office; its members edit its municipalities' sites."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    municipalities = models.ManyToManyField(
+        Municipality, verbose_name=_("municipalities"), related_name="partner_organisations"
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        verbose_name = _("partner organisation")
+        verbose_name_plural = _("partner organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    """A commercial plot (polygon) or premises (point or building footprint)."""
+
+    class Kind(models.TextChoices):
+        PLOT = "plot", _("Plot")
+        OFFICE = "office", _("Office")
+        HALL = "hall", _("Hall / production")
+        LOGISTICS = "logistics", _("Logistics")
+        MIXED = "mixed", _("Mixed use premises")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        PUBLISHED = "published", _("Published")
+        RESERVED = "reserved", _("Reserved")
+        SOLD = "sold", _("Sold")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class PlanningCategory(models.TextChoices):
+        GI = "GI", _("GI – industrial area")
+        GE = "GE", _("GE – commercial area")
+        MI = "MI", _("MI – mixed area")
+        SO = "SO", _("SO – special area")
+
+    class BPlanStatus(models.TextChoices):
+        BINDING = "binding", _("Binding B-Plan")
+        IN_PREPARATION = "in_preparation", _("B-Plan in preparation")
+        FNP_ONLY = "fnp_only", _("Designated in the FNP only")
+        SECTION_34 = "section_34", _("No B-Plan; built-up area (§ 34 BauGB)")
+
+    class RestrictionClass(models.TextChoices):
+        NONE = "none", _("No known restrictions")
+        LIGHT = "light", _("Light restrictions")
+        SEVERE = "severe", _("Severe restrictions")
+
+    class Restriction(models.TextChoices):
+        CONTAMINATION = "contamination", _("Contamination (Altlasten)")
+        MINING = "mining", _("Mining damage")
+        NOISE = "noise", _("Noise")
+        SPECIES = "species", _("Protected species")
+        FLOODING = "flooding", _("Flood risk")
+        MONUMENT = "monument", _("Listed monument")
+
+    class Ownership(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        PRIVATE = "private", _("Private")
+        MIXED = "mixed", _("Mixed")
+
+    class Broadband(models.TextChoices):
+        NONE = "none", _("None")
+        BASIC = "basic", _("Below 100 Mbit/s")
+        FAST = "fast", _("100 Mbit/s or more")
+        GIGABIT = "gigabit", _("Gigabit / fibre")
+
+    organisation = models.ForeignKey(
+        PartnerOrganisation,
+        verbose_name=_("partner organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sites",
+    )
+    partner_ref = models.CharField(
+        _("partner's site id"), max_length=64, blank=True, help_text=_("The partner's own id.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    is_demo = models.BooleanField(
+        _("demo data"), default=False, help_text=_("Generated for demonstration; not a real site.")
+    )
+
+    geom = models.GeometryField(_("geometry"), srid=STORAGE_SRID)
+    # Derived by the database from geom, so they can never disagree with it.
+    location = models.GeneratedField(
+        expression=PointOnSurface("geom"),
+        output_field=models.PointField(srid=STORAGE_SRID),
+        db_persist=True,
+    )
+    geom_web = models.GeneratedField(
+        expression=TransformTo("geom", 3857),
+        output_field=models.GeometryField(srid=3857),
+        db_persist=True,
+    )
+    geom_area_m2 = models.GeneratedField(
+        expression=AreaM2("geom"), output_field=models.FloatField(), db_persist=True
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        related_name="sites",
+        help_text=_("Derived from the geometry."),
+    )
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=5, blank=True)
+
+    gross_area_m2 = models.FloatField(_("gross area (m²)"), validators=[MinValueValidator(1)])
+    net_area_m2 = models.FloatField(
+        _("net area (m²)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    is_divisible = models.BooleanField(_("divisible"), default=False)
+    min_divisible_m2 = models.FloatField(_("smallest divisible part (m²)"), null=True, blank=True)
+    max_divisible_m2 = models.FloatField(_("largest divisible part (m²)"), null=True, blank=True)
+
+    planning_category = models.CharField(
+        _("planning category"), max_length=2, choices=PlanningCategory.choices
+    )
+    bplan_status = models.CharField(_("B-Plan status"), max_length=16, choices=BPlanStatus.choices)
+    restriction_class = models.CharField(
+        _("restriction class"), max_length=8, choices=RestrictionClass.choices, default="none"
+    )
+    restrictions = ArrayField(
+        models.CharField(max_length=16, choices=Restriction.choices),
+        verbose_name=_("restrictions"),
+        default=list,
+        blank=True,
+    )
+    restriction_notes = models.TextField(_("restriction notes"), blank=True)
+    ownership = models.CharField(_("ownership"), max_length=8, choices=Ownership.choices)
+    available_from = models.DateField(
+        _("available from"), null=True, blank=True, help_text=_("Empty: available now.")
+    )
+    price_eur_m2 = models.DecimalField(
+        _("price (€/m²)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    price_on_request = models.BooleanField(_("price on request"), default=False)
+    price_negotiable = models.BooleanField(_("price negotiable"), default=False)
+
+    has_water = models.BooleanField(_("water"), default=False)
+    has_sewer = models.BooleanField(_("sewer"), default=False)
+    has_power = models.BooleanField(_("power"), default=False)
+    has_gas_heat = models.BooleanField(_("gas / district heat"), default=False)
+    broadband = models.CharField(
+        _("broadband"), max_length=8, choices=Broadband.choices, default=Broadband.NONE
+    )
+    has_rail_siding = models.BooleanField(_("rail siding"), default=False)
+    has_port_access = models.BooleanField(_("port access"), default=False)
+
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+
+    # Distances in metres to the nearest feature of each reference layer, kept current by
+    # properties.services.proximity; NULL while the layer is empty.
+    distance_to_station_m = models.FloatField(_("distance to station (m)"), null=True, blank=True)
+    distance_to_major_station_m = models.FloatField(
+        _("distance to station of category 1–3 (m)"), null=True, blank=True
+    )
+    distance_to_rail_line_m = models.FloatField(_("distance to railway line (m)"), null=True, blank=True)
+    distance_to_airport_m = models.FloatField(_("distance to airport (m)"), null=True, blank=True)
+    distance_to_university_m = models.FloatField(_("distance to university (m)"), null=True, blank=True)
+    distance_to_motorway_m = models.FloatField(_("distance to motorway (m)"), null=True, blank=True)
+    distance_to_junction_m = models.FloatField(
+        _("distance to motorway junction (m)"), null=True, blank=True
+    )
+    distance_to_waterway_m = models.FloatField(_("distance to waterway (m)"), null=True, blank=True)
+    distance_to_port_m = models.FloatField(_("distance to port (m)"), null=True, blank=True)
+    distances_computed_at = models.DateTimeField(_("distances computed at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("first added"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    last_verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "partner_ref"],
+                condition=~models.Q(partner_ref=""),
+                name="site_unique_partner_ref",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_divisible_m2__isnull=True)
+                | models.Q(max_divisible_m2__isnull=True)
+                | models.Q(min_divisible_m2__lte=models.F("max_divisible_m2")),
+                name="site_divisible_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(net_area_m2__isnull=True)
+                | models.Q(net_area_m2__lte=models.F("gross_area_m2")),
+                name="site_net_not_above_gross",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="site_status_kind_idx"),
+            models.Index(fields=["municipality", "status"], name="site_municipality_status_idx"),
+            GistIndex(fields=["geom_web"], name="site_geom_web_gist"),
+            GistIndex(fields=["location"], name="site_location_gist"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_plot(self) -> bool:
+        return self.kind == self.Kind.PLOT
+
+
+class SiteMedia(models.Model):
+    """A photo or document attached to a site."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        DOCUMENT = "document", _("Document")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="media")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="sites/%Y/%m/")
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo or document")
+        verbose_name_plural = _("photos and documents")
+        ordering = ["site", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.caption or self.file.name

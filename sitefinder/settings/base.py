@@ -1,0 +1,169 @@
+"""Settings shared by every environment; values that differ come from the environment."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# The private cluster started by scripts/pg.sh; DATABASE_URL points anywhere else.
+DEFAULT_DATABASE_URL = "postgis://postgres@127.0.0.1:54329/sitefinder"
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = False
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "django_filters",
+    "drf_spectacular",
+    "leaflet",
+    "accounts",
+    "geodata",
+    "properties",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sitefinder.urls"
+WSGI_APPLICATION = "sitefinder.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", _("German")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # npm packages (package-lock.json), only their built files.
+    ("vendor/leaflet.vectorgrid", BASE_DIR / "node_modules" / "leaflet.vectorgrid" / "dist"),
+]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "sitefinder",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "sitefinder.pagination.GeoJsonPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "sitefinder.exceptions.api_exception_handler",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "sitefinder API",
+    "DESCRIPTION": (
+        "Open API of sitefinder, the commercial site finder of the Ruhr metropolitan area. "
+        "Geometries are GeoJSON in EPSG:4326 (lon/lat); distances are metres."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Base map: a tile URL template, or empty for no base map at all (the map then shows the
+# region's own boundaries on a plain background and needs no internet).
+BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
+BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (51.48, 7.2),
+    "DEFAULT_ZOOM": 10,
+    "MIN_ZOOM": 8,
+    "MAX_ZOOM": 18,
+    "TILES": [(_("Base map"), BASEMAP_URL, {"attribution": BASEMAP_ATTRIBUTION})]
+    if BASEMAP_URL
+    else [],
+    "SRID": 3857,
+    "RESET_VIEW": False,
+}
+
+# Folder for bundled reference data shipped with the project (see data/README.md).
+REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
+
+# Vector tiles: below this zoom sites are drawn as points (their point on surface),
+# from it on as their real footprints.
+SITE_TILE_POLYGON_MIN_ZOOM = 13
+TILE_CACHE_SECONDS = 3600
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"sitefinder": {"level": "INFO"}},
+}
+
+# Debian 12 ships GDAL 3.6, older than the 3.9 Django needs to block GDAL's own file and
+# network access (gis.W001). GDAL here only ever opens files the server wrote itself, and
+# the import core refuses GDAL virtual-file names (/vsicurl/ and friends) before opening.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -1,0 +1,8 @@
+"""Development on a developer machine: scripts/run.sh uses these settings."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-change-me"  # noqa: F405
+ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost"]  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
