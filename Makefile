@@ -1,0 +1,33 @@
+# Shortcuts for the scripts in scripts/; the scripts are the real entry points.
+#   make run [PORT=8000]   set up, migrate, load data and serve on 127.0.0.1
+#   make test [ARGS=...]   set up, lint, check migrations, run pytest (ARGS go to pytest)
+#   make lint              ruff format --check, ruff check, mypy
+#   make format            ruff format and ruff check --fix
+#   make benchmark         manage.py benchmark
+#   make stop-db           stop the private PostGIS cluster
+.PHONY: setup run test lint format benchmark stop-db
+
+PORT ?= 8000
+ARGS ?=
+
+setup:
+	scripts/setup.sh
+
+run:
+	scripts/run.sh --port $(PORT)
+
+test:
+	scripts/test.sh $(ARGS)
+
+lint:
+	scripts/lint.sh
+
+format:
+	scripts/lint.sh --fix
+
+benchmark:
+	scripts/setup.sh
+	.venv/bin/python manage.py benchmark $(ARGS)
+
+stop-db:
+	scripts/pg.sh stop

@@ -1,0 +1,86 @@
+"""Stored distances from each site to the nearest feature of every reference layer.
+
+Computed in one set-based UPDATE: per distance column a nearest-neighbour subquery that the
+(layer, geom) GiST index answers with KNN (`<->`), then ST_Distance in metres on EPSG:25832.
+A layer without features leaves its column NULL, which the map and the filters read as
+"layer not loaded", never as "far away".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+
+from geodata.layers import DISTANCE_FIELDS, LAYERS_BY_SLUG
+from geodata.models import Layer
+
+
+def _nearest_sql(field_name: str) -> tuple[str, list[object]]:
+    spec, feature_filter = DISTANCE_FIELDS[field_name]
+    where = "f.layer_id = %s"
+    params: list[object] = [Layer.objects.only("pk").get(slug=spec.slug).pk]
+    if "max_category" in feature_filter:
+        where += " AND f.category <= %s"
+        params.append(feature_filter["max_category"])
+    sql = (
+        f"{field_name} = (SELECT ST_Distance(f.geom, s.geom) FROM geodata_layerfeature f "
+        f"WHERE {where} ORDER BY f.geom <-> s.geom LIMIT 1)"
+    )
+    return sql, params
+
+
+@transaction.atomic
+def sites_refresh_distances(
+    *, layers: Iterable[str] | None = None, site_ids: Sequence[int] | None = None
+) -> int:
+    """Recomputes the distance columns of the given layers (all by default) for the given
+    sites (all by default). Returns the number of sites updated."""
+    slugs = list(layers) if layers is not None else list(LAYERS_BY_SLUG)
+    fields = [name for name, (spec, _) in DISTANCE_FIELDS.items() if spec.slug in slugs]
+    if not fields or (site_ids is not None and not site_ids):
+        return 0
+    assignments, params = [], []
+    for field_name in fields:
+        sql, field_params = _nearest_sql(field_name)
+        assignments.append(sql)
+        params.extend(field_params)
+    where = ""
+    if site_ids is not None:
+        where = "WHERE s.id = ANY(%s)"
+        params.append(list(site_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE properties_site s SET {', '.join(assignments)}, "  # noqa: S608 - names from the registry
+            f"distances_computed_at = now() {where}",
+            params,
+        )
+        return cursor.rowcount
+
+
+def site_nearest_features(site) -> list[dict]:
+    """For the detail page: per distance column, the nearest feature (name, distance) now.
+
+    One KNN query per column on a single site: cheap, and always names the feature even
+    where the stored distance is stale by a few seconds. Layers without features come back
+    with feature None so the page can say the layer is not loaded.
+    """
+    from geodata.models import LayerFeature
+
+    layers = {layer.slug: layer for layer in Layer.objects.all()}
+    rows = []
+    for field_name, (spec, feature_filter) in DISTANCE_FIELDS.items():
+        features = LayerFeature.objects.filter(layer__slug=spec.slug)
+        if "max_category" in feature_filter:
+            features = features.filter(category__lte=feature_filter["max_category"])
+        nearest = features.nearest_to(site.geom).first()
+        rows.append(
+            {
+                "field": field_name,
+                "layer": layers.get(spec.slug),
+                "feature": nearest,
+                "distance_m": nearest.distance_m.m if nearest is not None else None,
+                "max_category": feature_filter.get("max_category"),
+            }
+        )
+    return rows

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the app on a developer machine: set-up, database schema, reference and demo data,
+# static files, then Django's development server.
+#   scripts/run.sh [--port N]        (or PORT=N scripts/run.sh; default 8000)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+port="${PORT:-8000}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) [ $# -ge 2 ] || die "--port needs a value"; port="$2"; shift 2 ;;
+    --port=*) port="${1#--port=}"; shift ;;
+    -h | --help) sed -n '2,4p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (usage: scripts/run.sh [--port N])" ;;
+  esac
+done
+[[ "$port" =~ ^[0-9]+$ ]] || die "port must be a number, not '$port'"
+
+"$REPO_ROOT/scripts/setup.sh"
+
+export DJANGO_SETTINGS_MODULE=sitefinder.settings.local
+manage() { "$VENV/bin/python" manage.py "$@"; }
+
+log "applying migrations"
+manage migrate --noinput
+log "loading reference data"
+manage load_reference_data
+log "generating demo sites (only into an empty database)"
+manage generate_demo_sites --if-empty
+manage collectstatic --noinput -v0
+
+log "serving on http://127.0.0.1:$port/ (Ctrl-C stops; 'make stop-db' stops the database)"
+exec "$VENV/bin/python" manage.py runserver "127.0.0.1:$port"
