@@ -149,3 +149,28 @@ class LayerFeature(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.external_id
+
+
+class DataVersion(models.Model):
+    """A counter per data set that tiles and caches key on.
+
+    Bumped by statement-level triggers (see the migration), so every writer — the ORM, the
+    bulk SQL of imports and demo generation, another process — invalidates cached tiles
+    without having to remember to.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @classmethod
+    def current(cls, name: str) -> int:
+        row = cls.objects.filter(name=name).values_list("version", flat=True).first()
+        return row or 0

@@ -118,6 +118,11 @@ class Site(models.Model):
         output_field=models.GeometryField(srid=3857),
         db_persist=True,
     )
+    location_web = models.GeneratedField(
+        expression=TransformTo(PointOnSurface("geom"), 3857),
+        output_field=models.PointField(srid=3857),
+        db_persist=True,
+    )
     geom_area_m2 = models.GeneratedField(
         expression=AreaM2("geom"), output_field=models.FloatField(), db_persist=True
     )
@@ -240,6 +245,7 @@ class Site(models.Model):
             models.Index(fields=["municipality", "status"], name="site_municipality_status_idx"),
             GistIndex(fields=["geom_web"], name="site_geom_web_gist"),
             GistIndex(fields=["location"], name="site_location_gist"),
+            GistIndex(fields=["location_web"], name="site_location_web_gist"),
         ]
 
     def __str__(self) -> str:

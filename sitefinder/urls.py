@@ -1,6 +1,29 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from geodata.api import urls as geodata_api
+from properties.api import urls as properties_api
+
+from .health import healthz
+
+api_v1 = [
+    *properties_api.urlpatterns,
+    *geodata_api.urlpatterns,
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
 
 urlpatterns = [
+    path("", include("properties.urls")),
+    path("", include("geodata.urls")),
+    path("api/v1/", include(api_v1)),
+    *properties_api.tile_urlpatterns,
+    *geodata_api.tile_urlpatterns,
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

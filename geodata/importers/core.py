@@ -129,6 +129,7 @@ def import_file(path: Path | str, spec: ImportSpec, *, skip_if_unchanged: bool =
                 _stage(path, spec, cursor, result)
                 _check_and_prepare(cursor, spec, result)
                 _merge(cursor, spec, dataset, result)
+                cursor.execute("DROP TABLE import_staging")
     except DatabaseError as exc:
         raise ImportFailed(f"{path.name}: the database refused the data ({exc})") from exc
     return result
@@ -152,6 +153,9 @@ def _save_dataset(info: DatasetInfo, checksum: str) -> Dataset:
 
 
 def _create_staging(cursor) -> None:
+    # ON COMMIT DROP only fires at a real commit; inside an outer transaction (a caller's
+    # atomic block, the tests) an earlier import's table may still be there.
+    cursor.execute("DROP TABLE IF EXISTS import_staging")
     cursor.execute(
         """
         CREATE TEMPORARY TABLE import_staging (

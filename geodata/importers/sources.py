@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry, SpatialReference
+from django.contrib.gis.gdal.feature import Feature
+from django.contrib.gis.gdal.layer import Layer
+from django.contrib.gis.gdal.prototypes import ds as gdal_capi
 
 SUFFIXES = {
     ".geojson": "GeoJSON",
@@ -49,7 +52,7 @@ class RawFeature:
 class OpenedLayer:
     name: str
     srid: int | None
-    feature_count: int
+    feature_count: int | None  # None where the driver cannot tell without reading (OSM)
     fields: list[str]
     features: Iterator[RawFeature] = field(repr=False)
 
@@ -178,7 +181,7 @@ def read_layer(datasource: DataSource, *, layer_name: str | None, id_field: str 
         )
 
     def features() -> Iterator[RawFeature]:
-        for feature in layer:
+        for feature in _iter_features(layer):
             attributes = {name: feature.get(name) for name in fields}
             if "other_tags" in attributes:
                 attributes.update(parse_osm_other_tags(attributes.pop("other_tags")))
@@ -195,7 +198,29 @@ def read_layer(datasource: DataSource, *, layer_name: str | None, id_field: str 
     return OpenedLayer(
         name=layer.name,
         srid=detect_srid(layer.srs),
-        feature_count=len(layer),
+        feature_count=_feature_count(layer),
         fields=fields,
         features=features(),
     )
+
+
+def _feature_count(layer) -> int | None:
+    try:
+        return len(layer)
+    except ValueError:  # GDAL answers -1 ("unknown"), which len() refuses
+        return None
+
+
+def _iter_features(layer: Layer) -> Iterator[Feature]:
+    """Every feature of a layer, read until GDAL has no more.
+
+    Django's Layer.__iter__ counts to len(layer) first, which the OSM driver cannot tell
+    (it answers -1), so it would yield nothing for a PBF file.
+    """
+    gdal_capi.reset_reading(layer._ptr)
+    while True:
+        try:
+            pointer = gdal_capi.get_next_feature(layer._ptr)
+        except GDALException:  # NULL: the end of the layer
+            return
+        yield Feature(pointer, layer)

@@ -1,0 +1,65 @@
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from geodata.models import Dataset, District, Layer, LayerFeature, Municipality
+from sitefinder.api_fields import WebGeometryField
+
+
+class DatasetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dataset
+        fields = ["slug", "title", "source", "licence", "attribution", "attribution_url", "demo_only", "imported_at"]
+
+
+class LayerSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    feature_count = serializers.IntegerField(read_only=True)
+    is_empty = serializers.SerializerMethodField()
+    datasets = serializers.SerializerMethodField()
+    tiles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Layer
+        fields = ["slug", "name", "name_de", "name_en", "geometry", "colour", "feature_count", "is_empty", "datasets", "tiles"]
+
+    def get_is_empty(self, layer: Layer) -> bool:
+        return layer.feature_count == 0
+
+    def get_datasets(self, layer: Layer) -> list[dict]:
+        return DatasetSerializer(layer.datasets, many=True).data
+
+    def get_tiles(self, layer: Layer) -> str:
+        return f"/tiles/layers/{layer.slug}/{{z}}/{{x}}/{{y}}.pbf"
+
+
+class LayerFeatureSerializer(GeoFeatureModelSerializer):
+    # Geometry in EPSG:4326 from an annotation; the field keeps the model field's name
+    # (drf-spectacular needs geo_field to be a model field).
+    geom = WebGeometryField()
+    layer = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = LayerFeature
+        geo_field = "geom"
+        fields = ["id", "layer", "external_id", "name", "category", "properties"]
+
+
+class DistrictSerializer(GeoFeatureModelSerializer):
+    geom = WebGeometryField()
+
+    class Meta:
+        model = District
+        geo_field = "geom"
+        fields = ["id", "ags", "name", "kind", "regierungsbezirk", "population", "area_km2"]
+
+
+class MunicipalitySerializer(GeoFeatureModelSerializer):
+    geom = WebGeometryField()
+    district = serializers.SlugRelatedField(slug_field="ags", read_only=True)
+    district_name = serializers.CharField(source="district.name", read_only=True)
+    site_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Municipality
+        geo_field = "geom"
+        fields = ["id", "ags", "name", "kind", "district", "district_name", "population", "area_km2", "postcode", "site_count"]

@@ -1,0 +1,88 @@
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from geodata.layers import DISTANCE_FIELDS
+from properties.models import Site, SiteMedia
+from sitefinder.api_fields import WebGeometryField
+
+LIST_FIELDS = [
+    "id",
+    "title",
+    "kind",
+    "status",
+    "is_demo",
+    "municipality",
+    "municipality_name",
+    "gross_area_m2",
+    "net_area_m2",
+    "planning_category",
+    "bplan_status",
+    "price_eur_m2",
+    "price_on_request",
+    "available_from",
+    "has_rail_siding",
+    "has_port_access",
+    "last_verified_at",
+    "url",
+    *DISTANCE_FIELDS,
+]
+
+
+class SiteSerializer(GeoFeatureModelSerializer):
+    """A site as a GeoJSON feature; geometry in EPSG:4326."""
+
+    geom = WebGeometryField()
+    municipality = serializers.SlugRelatedField(slug_field="ags", read_only=True)
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The site's public detail page.")
+
+    class Meta:
+        model = Site
+        geo_field = "geom"
+        fields = LIST_FIELDS
+
+    def get_url(self, site: Site) -> str:
+        request = self.context.get("request")
+        path = reverse("site_detail", args=[site.pk])
+        return request.build_absolute_uri(path) if request else path
+
+
+class SiteMediaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SiteMedia
+        fields = ["kind", "file", "caption", "position"]
+
+
+class SiteDetailSerializer(SiteSerializer):
+    media = SiteMediaSerializer(many=True, read_only=True)
+    district = serializers.CharField(source="municipality.district.name", read_only=True)
+
+    class Meta(SiteSerializer.Meta):
+        fields = [
+            *LIST_FIELDS,
+            "district",
+            "description",
+            "street",
+            "postcode",
+            "is_divisible",
+            "min_divisible_m2",
+            "max_divisible_m2",
+            "restriction_class",
+            "restrictions",
+            "restriction_notes",
+            "ownership",
+            "price_negotiable",
+            "has_water",
+            "has_sewer",
+            "has_power",
+            "has_gas_heat",
+            "broadband",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "created_at",
+            "updated_at",
+            "distances_computed_at",
+            "media",
+        ]

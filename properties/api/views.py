@@ -1,0 +1,46 @@
+from django.contrib.gis.db.models.functions import Transform
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+
+from properties.models import Site
+from properties.tiles import sites_tile
+from sitefinder.tiles import tile_response
+
+from .filters import SiteFilterSet
+from .serializers import SiteDetailSerializer, SiteSerializer
+
+
+class VisibleSitesMixin:
+    def get_queryset(self):
+        return (
+            Site.objects.visible_to(self.request.user)
+            .select_related("municipality")
+            .annotate(geom_4326=Transform("geom", 4326))
+        )
+
+
+class SiteList(VisibleSitesMixin, generics.ListAPIView):
+    """Sites as a GeoJSON FeatureCollection (EPSG:4326), paginated, filterable by bbox.
+
+    Anonymous users and investors see published and reserved sites; partners also their own
+    municipalities' drafts; staff everything.
+    """
+
+    serializer_class = SiteSerializer
+    filterset_class = SiteFilterSet
+
+
+class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
+    serializer_class = SiteDetailSerializer
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("municipality__district").prefetch_related("media")
+
+
+@extend_schema(responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
+def site_tile(request, z: int, x: int, y: int):
+    """Public sites as a Mapbox Vector Tile (layer `sites`)."""
+    return tile_response(
+        request, name="sites", versions=("sites",), z=z, x=x, y=y, build=lambda: sites_tile(z, x, y)
+    )

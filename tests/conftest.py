@@ -1,0 +1,34 @@
+import pytest
+
+from geodata.importers.bundled import bundled_imports
+from geodata.importers.core import import_file
+from geodata.models import Municipality
+
+
+def load_reference_data() -> None:
+    for path, spec in bundled_imports():
+        import_file(path, spec)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The real Ruhr reference data, loaded once per test database."""
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+@pytest.fixture
+def reference_data(db):
+    """Reference data for a test; reloaded if a transactional test flushed it."""
+    if not Municipality.objects.exists():
+        load_reference_data()
+
+
+@pytest.fixture
+def essen(reference_data) -> Municipality:
+    return Municipality.objects.get(ags="05113000")
+
+
+@pytest.fixture
+def dortmund(reference_data) -> Municipality:
+    return Municipality.objects.get(ags="05913000")
