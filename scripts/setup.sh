@@ -18,6 +18,8 @@ mkdir -p "$STAMPS"
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$STAMPS/setup.lock"
   flock 9
+  # Unlocks even if a daemon we started inherited the descriptor by mistake.
+  trap 'flock -u 9' EXIT
 fi
 
 # Timings for the summary; EPOCHREALTIME's decimal separator follows the locale.
@@ -59,25 +61,21 @@ fi
 
 # --- 2. Python 3.12 virtualenv -----------------------------------------------------------
 step_start
-# `python3.12` on PATH; a pyenv shim picks the version from .python-version (we are in the
-# repo root). A shim without that version installed fails the check below.
-PYTHON=""
-if command -v python3.12 >/dev/null 2>&1 \
-  && python3.12 -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then
-  PYTHON="python3.12"
-fi
-[ -n "$PYTHON" ] || die "Python 3.12 is needed (Django 6 requires it) but no working python3.12 \
-is on PATH. Install it, e.g. 'pyenv install $(cat .python-version 2>/dev/null || echo 3.12)', \
-or with your system's package manager, then run scripts/setup.sh again."
-
 venv_ok() {
   [ -x "$VENV/bin/python" ] \
     && "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1
 }
 if ! venv_ok; then
-  log "creating .venv with $($PYTHON --version)"
+  # `python3.12` on PATH; a pyenv shim picks the version from .python-version (we are in
+  # the repo root). A shim without that version installed fails the check.
+  command -v python3.12 >/dev/null 2>&1 \
+    && python3.12 -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 \
+    || die "Python 3.12 is needed (Django 6 requires it) but no working python3.12 is on \
+PATH. Install it, e.g. 'pyenv install $(cat .python-version 2>/dev/null || echo 3.12)', or \
+with your system's package manager, then run scripts/setup.sh again."
+  log "creating .venv with $(python3.12 --version)"
   rm -rf "$VENV"
-  "$PYTHON" -m venv "$VENV"
+  python3.12 -m venv "$VENV"
   rm -f "$STAMPS/pip"
 fi
 pip_key="$(inputs_hash requirements/base.txt requirements/dev.txt)-$("$VENV/bin/python" -V 2>&1)"
@@ -108,7 +106,8 @@ step_start
 if [ -n "${DATABASE_URL:-}" ]; then
   step_done database "DATABASE_URL set, private cluster not used"
 else
-  "$REPO_ROOT/scripts/pg.sh" start
+  # 9>&-: the server daemonizes and must not inherit (and so hold forever) the set-up lock.
+  "$REPO_ROOT/scripts/pg.sh" start 9>&-
   step_done database "private cluster on 127.0.0.1:$PG_PORT"
 fi
 
