@@ -10,10 +10,10 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "role", "organisation", "is_staff", "is_active")
     list_filter = ("role", "organisation", "is_staff", "is_active")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("sitefinder"), {"fields": ("role", "organisation")}),
     )
     add_fieldsets = (
-        *DjangoUserAdmin.add_fieldsets,
+        *(DjangoUserAdmin.add_fieldsets or ()),
         (_("sitefinder"), {"fields": ("email", "role", "organisation")}),
     )

@@ -2,7 +2,7 @@
 
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import GeoFunc
-from django.db.models import FloatField
+from django.db.models import FloatField, Value
 
 
 class PointOnSurface(GeoFunc):
@@ -14,19 +14,13 @@ class PointOnSurface(GeoFunc):
 
 
 class TransformTo(GeoFunc):
-    """ST_Transform with the target SRID in the output field (for GeneratedField columns)."""
+    """ST_Transform with the target SRID in the output field (for GeneratedField columns,
+    where Django's Transform cannot be used: it needs the query to know the source SRID)."""
 
     function = "ST_Transform"
 
     def __init__(self, expression, srid: int, **extra):
-        from django.db.models import Value
-
         super().__init__(expression, Value(srid), output_field=GeometryField(srid=srid), **extra)
-
-
-class MakeValid(GeoFunc):
-    function = "ST_MakeValid"
-    arity = 1
 
 
 class AreaM2(GeoFunc):

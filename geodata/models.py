@@ -80,7 +80,10 @@ class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("type"), max_length=40, blank=True)
     district = models.ForeignKey(
-        District, verbose_name=_("district"), on_delete=models.PROTECT, related_name="municipalities"
+        District,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="municipalities",
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     area_km2 = models.FloatField(_("area (km²)"), null=True, blank=True)
@@ -142,7 +145,9 @@ class LayerFeature(models.Model):
         verbose_name = _("layer feature")
         verbose_name_plural = _("layer features")
         constraints = [
-            models.UniqueConstraint(fields=["layer", "external_id"], name="layerfeature_unique_source_id")
+            models.UniqueConstraint(
+                fields=["layer", "external_id"], name="layerfeature_unique_source_id"
+            )
         ]
         # (layer, geom) in one GiST index: nearest-neighbour searches within a layer.
         indexes = [GistIndex(fields=["layer", "geom"], name="layerfeature_layer_geom_gist")]

@@ -1,13 +1,12 @@
-from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.db.models.functions import Area, Distance, Intersection
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import models
 
 
 class MunicipalityQuerySet(models.QuerySet):
     def containing(self, geom: GEOSGeometry) -> "MunicipalityQuerySet":
-        """Municipalities whose boundary intersects the geometry, largest overlap first."""
-        from django.contrib.gis.db.models.functions import Area, Intersection
-
+        """Municipalities the geometry touches, the one with the largest overlap first
+        (for a point: the one it lies in)."""
         return (
             self.filter(geom__intersects=geom)
             .annotate(overlap=Area(Intersection("geom", geom)))
@@ -20,5 +19,5 @@ class LayerFeatureQuerySet(models.QuerySet):
         return self.filter(layer__slug=slug)
 
     def nearest_to(self, geom: GEOSGeometry) -> "LayerFeatureQuerySet":
-        """Features ordered by distance (metres, storage SRID) to the geometry: KNN on GiST."""
+        """Features by distance (metres, on the metric storage SRID) to the geometry."""
         return self.annotate(distance_m=Distance("geom", geom)).order_by("distance_m")

@@ -193,9 +193,13 @@ class Site(models.Model):
     distance_to_major_station_m = models.FloatField(
         _("distance to station of category 1–3 (m)"), null=True, blank=True
     )
-    distance_to_rail_line_m = models.FloatField(_("distance to railway line (m)"), null=True, blank=True)
+    distance_to_rail_line_m = models.FloatField(
+        _("distance to railway line (m)"), null=True, blank=True
+    )
     distance_to_airport_m = models.FloatField(_("distance to airport (m)"), null=True, blank=True)
-    distance_to_university_m = models.FloatField(_("distance to university (m)"), null=True, blank=True)
+    distance_to_university_m = models.FloatField(
+        _("distance to university (m)"), null=True, blank=True
+    )
     distance_to_motorway_m = models.FloatField(_("distance to motorway (m)"), null=True, blank=True)
     distance_to_junction_m = models.FloatField(
         _("distance to motorway junction (m)"), null=True, blank=True
@@ -276,4 +280,4 @@ class SiteMedia(models.Model):
         ordering = ["site", "position", "id"]
 
     def __str__(self) -> str:
-        return self.caption or self.file.name
+        return self.caption or self.file.name or ""

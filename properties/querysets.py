@@ -27,7 +27,9 @@ class SiteQuerySet(models.QuerySet):
         if user.is_agency_staff:
             return self.all()
         if user.is_partner:
-            return self.filter(Q(status__in=PUBLIC_STATUSES) | Q(municipality__in=_partner_municipalities(user)))
+            return self.filter(
+                Q(status__in=PUBLIC_STATUSES) | Q(municipality__in=_partner_municipalities(user))
+            )
         return self.published()
 
     def editable_by(self, user: User | None) -> SiteQuerySet:

@@ -7,7 +7,14 @@ GEOJSON_GEOMETRY_SCHEMA = {
     "properties": {
         "type": {
             "type": "string",
-            "enum": ["Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"],
+            "enum": [
+                "Point",
+                "LineString",
+                "Polygon",
+                "MultiPoint",
+                "MultiLineString",
+                "MultiPolygon",
+            ],
         },
         "coordinates": {"type": "array", "items": {}},
     },

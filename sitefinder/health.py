@@ -9,5 +9,7 @@ def healthz(request):
             cursor.execute("SELECT postgis_lib_version()")
             (postgis,) = cursor.fetchone()
     except DatabaseError as exc:
-        return JsonResponse({"status": "unavailable", "database": str(exc).strip()[:200]}, status=503)
+        return JsonResponse(
+            {"status": "unavailable", "database": str(exc).strip()[:200]}, status=503
+        )
     return JsonResponse({"status": "ok", "database": "ok", "postgis": postgis})

@@ -16,7 +16,13 @@ def square(centre: Point, side_m: float) -> Polygon:
     half = side_m / 2
     x, y = centre.x, centre.y
     return Polygon(
-        ((x - half, y - half), (x + half, y - half), (x + half, y + half), (x - half, y + half), (x - half, y - half)),
+        (
+            (x - half, y - half),
+            (x + half, y - half),
+            (x + half, y + half),
+            (x - half, y + half),
+            (x - half, y - half),
+        ),
         srid=25832,
     )
 

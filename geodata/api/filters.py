@@ -27,7 +27,12 @@ class BBoxField(forms.CharField):
         except ValueError:
             raise forms.ValidationError(self.error_messages["format"], code="format") from None
         wminx, wminy, wmaxx, wmaxy = REGION_OF_THE_WORLD
-        if not (wminx <= minx <= wmaxx and wminx <= maxx <= wmaxx and wminy <= miny <= wmaxy and wminy <= maxy <= wmaxy):
+        if not (
+            wminx <= minx <= wmaxx
+            and wminx <= maxx <= wmaxx
+            and wminy <= miny <= wmaxy
+            and wminy <= maxy <= wmaxy
+        ):
             raise forms.ValidationError(self.error_messages["range"], code="range")
         if minx >= maxx or miny >= maxy:
             raise forms.ValidationError(self.error_messages["order"], code="order")
@@ -54,7 +59,9 @@ class BBoxFilter(django_filters.Filter):
 class LayerFeatureFilterSet(django_filters.FilterSet):
     bbox = BBoxFilter()
     max_category = django_filters.NumberFilter(
-        field_name="category", lookup_expr="lte", help_text="Stations of this DB category or better (1 = largest)."
+        field_name="category",
+        lookup_expr="lte",
+        help_text="Stations of this DB category or better (1 = largest).",
     )
 
     class Meta:
@@ -64,7 +71,9 @@ class LayerFeatureFilterSet(django_filters.FilterSet):
 
 class MunicipalityFilterSet(django_filters.FilterSet):
     bbox = BBoxFilter()
-    district = django_filters.CharFilter(field_name="district__ags", help_text="5-digit district key")
+    district = django_filters.CharFilter(
+        field_name="district__ags", help_text="5-digit district key"
+    )
 
     class Meta:
         model = Municipality

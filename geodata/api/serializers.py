@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -8,7 +10,16 @@ from sitefinder.api_fields import WebGeometryField
 class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
-        fields = ["slug", "title", "source", "licence", "attribution", "attribution_url", "demo_only", "imported_at"]
+        fields = [
+            "slug",
+            "title",
+            "source",
+            "licence",
+            "attribution",
+            "attribution_url",
+            "demo_only",
+            "imported_at",
+        ]
 
 
 class LayerSerializer(serializers.ModelSerializer):
@@ -20,13 +31,26 @@ class LayerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Layer
-        fields = ["slug", "name", "name_de", "name_en", "geometry", "colour", "feature_count", "is_empty", "datasets", "tiles"]
+        fields = [
+            "slug",
+            "name",
+            "name_de",
+            "name_en",
+            "geometry",
+            "colour",
+            "feature_count",
+            "is_empty",
+            "datasets",
+            "tiles",
+        ]
 
-    def get_is_empty(self, layer: Layer) -> bool:
+    # `layer` comes from geodata.api.views.layers_with_datasets(), annotated with
+    # feature_count and given its datasets.
+    def get_is_empty(self, layer: Any) -> bool:
         return layer.feature_count == 0
 
-    def get_datasets(self, layer: Layer) -> list[dict]:
-        return DatasetSerializer(layer.datasets, many=True).data
+    def get_datasets(self, layer: Any) -> list[dict]:
+        return list(DatasetSerializer(layer.datasets, many=True).data)
 
     def get_tiles(self, layer: Layer) -> str:
         return f"/tiles/layers/{layer.slug}/{{z}}/{{x}}/{{y}}.pbf"
@@ -36,7 +60,9 @@ class LayerFeatureSerializer(GeoFeatureModelSerializer):
     # Geometry in EPSG:4326 from an annotation; the field keeps the model field's name
     # (drf-spectacular needs geo_field to be a model field).
     geom = WebGeometryField()
-    layer = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    layer: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = LayerFeature
@@ -55,11 +81,24 @@ class DistrictSerializer(GeoFeatureModelSerializer):
 
 class MunicipalitySerializer(GeoFeatureModelSerializer):
     geom = WebGeometryField()
-    district = serializers.SlugRelatedField(slug_field="ags", read_only=True)
+    district: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="ags", read_only=True
+    )
     district_name = serializers.CharField(source="district.name", read_only=True)
     site_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Municipality
         geo_field = "geom"
-        fields = ["id", "ags", "name", "kind", "district", "district_name", "population", "area_km2", "postcode", "site_count"]
+        fields = [
+            "id",
+            "ags",
+            "name",
+            "kind",
+            "district",
+            "district_name",
+            "population",
+            "area_km2",
+            "postcode",
+            "site_count",
+        ]

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from typing import Any
 
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import Count, Q
@@ -24,9 +25,9 @@ from .serializers import (
 )
 
 
-def layers_with_datasets() -> list[Layer]:
+def layers_with_datasets() -> list[Any]:
     """All layers with `feature_count` and `datasets` (their sources), in two queries."""
-    layers = list(Layer.objects.annotate(feature_count=Count("features")))
+    layers: list[Any] = list(Layer.objects.annotate(feature_count=Count("features")))
     pairs = list(
         LayerFeature.objects.filter(dataset__isnull=False)
         .values_list("layer_id", "dataset_id")
@@ -34,7 +35,7 @@ def layers_with_datasets() -> list[Layer]:
         .order_by()
     )
     datasets = Dataset.objects.in_bulk({dataset_id for _, dataset_id in pairs})
-    by_layer = defaultdict(list)
+    by_layer: defaultdict[int, list[Dataset]] = defaultdict(list)
     for layer_id, dataset_id in pairs:
         by_layer[layer_id].append(datasets[dataset_id])
     for layer in layers:

@@ -108,7 +108,9 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(path: Path | str, spec: ImportSpec, *, skip_if_unchanged: bool = False) -> ImportResult:
+def import_file(
+    path: Path | str, spec: ImportSpec, *, skip_if_unchanged: bool = False
+) -> ImportResult:
     """Imports one file into its target, all or nothing. Raises SourceError / ImportFailed."""
     path = Path(path)
     if spec.target not in TARGETS:
@@ -118,7 +120,10 @@ def import_file(path: Path | str, spec: ImportSpec, *, skip_if_unchanged: bool =
             raise ImportFailed(str(exc.args[0])) from None
     checksum = file_checksum(path) if path.is_file() else ""
     result = ImportResult(target=spec.target)
-    if skip_if_unchanged and Dataset.objects.filter(slug=spec.dataset.slug, checksum=checksum).exists():
+    if (
+        skip_if_unchanged
+        and Dataset.objects.filter(slug=spec.dataset.slug, checksum=checksum).exists()
+    ):
         result.skipped_same_file = True
         return result
     try:
@@ -179,6 +184,7 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
     layer_spec = None if spec.target in TARGETS else get_layer_spec(spec.target)
     if is_osm and (layer_spec is None or not layer_spec.osm_tags):
         raise ImportFailed(f"{path.name}: OSM files can only be imported into a transport layer")
+    osm_tags = layer_spec.osm_tags if is_osm and layer_spec else None
     layer_name = layer_spec.osm_layer if is_osm and layer_spec else spec.layer_name
     id_field = "osm_id" if is_osm else spec.id_field
     errors: list[str] = []
@@ -190,14 +196,15 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
         ) as copy:
             for seq, feature in enumerate(layer.features, start=1):
                 attributes = feature.attributes
-                if is_osm:
-                    assert layer_spec is not None
-                    if not _osm_match(attributes, layer_spec.osm_tags):
+                if osm_tags is not None:
+                    if not _osm_match(attributes, osm_tags):
                         result.skipped += 1
                         continue
                     osm_way = attributes.get("osm_way_id")
                     feature.external_id = (
-                        f"w{osm_way}" if osm_way else f"{_OSM_PREFIX[layer.name]}{attributes.get('osm_id')}"
+                        f"w{osm_way}"
+                        if osm_way
+                        else f"{_OSM_PREFIX[layer.name]}{attributes.get('osm_id')}"
                     )
                 result.read += 1
                 if feature.geometry is None or feature.geometry.empty:
@@ -212,7 +219,9 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
                         continue
                     external_id = "g" + hashlib.sha1(wkb, usedforsecurity=False).hexdigest()[:20]
                 name = attributes.get(spec.name_field) if spec.name_field else None
-                category = _as_int(attributes.get(spec.category_field)) if spec.category_field else None
+                category = (
+                    _as_int(attributes.get(spec.category_field)) if spec.category_field else None
+                )
                 copy.write_row(
                     (
                         seq,
@@ -229,7 +238,13 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
         raise ImportFailed(f"{path.name}: the file holds no features for {spec.target}")
 
 
-_OSM_PREFIX = {"points": "n", "lines": "w", "multilinestrings": "r", "multipolygons": "r", "other_relations": "r"}
+_OSM_PREFIX = {
+    "points": "n",
+    "lines": "w",
+    "multilinestrings": "r",
+    "multipolygons": "r",
+    "other_relations": "r",
+}
 
 
 def _ewkb_hex(wkb: bytes, srid: int) -> str:
@@ -238,9 +253,11 @@ def _ewkb_hex(wkb: bytes, srid: int) -> str:
 
 
 def _as_int(value: object) -> int | None:
+    if not isinstance(value, int | float | str):
+        return None
     try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(float(value))
+    except ValueError:
         return None
 
 
@@ -508,4 +525,12 @@ def _merge_region(cursor, spec: ImportSpec, dataset: Dataset, result: ImportResu
     _count_changes(cursor, result)
 
 
-__all__ = ["FID", "DatasetInfo", "ImportFailed", "ImportResult", "ImportSpec", "SourceError", "import_file"]
+__all__ = [
+    "FID",
+    "DatasetInfo",
+    "ImportFailed",
+    "ImportResult",
+    "ImportSpec",
+    "SourceError",
+    "import_file",
+]

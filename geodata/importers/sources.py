@@ -64,14 +64,18 @@ def describe_formats() -> str:
 def check_path(path: Path) -> Path:
     name = str(path)
     if _FORBIDDEN_NAME.match(name) or "/vsi" in name.lower():
-        raise SourceError(f"{name}: only local files can be imported, not GDAL virtual files or URLs")
+        raise SourceError(
+            f"{name}: only local files can be imported, not GDAL virtual files or URLs"
+        )
     if not path.is_file():
         raise SourceError(f"{name}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".vrt":
         raise SourceError(f"{name}: VRT files are not accepted (they can point GDAL anywhere)")
     if suffix not in SUFFIXES:
-        raise SourceError(f"{name}: unsupported file type {suffix!r}; supported: {describe_formats()}")
+        raise SourceError(
+            f"{name}: unsupported file type {suffix!r}; supported: {describe_formats()}"
+        )
     if path.stat().st_size == 0:
         raise SourceError(f"{name}: the file is empty")
     return path
@@ -115,7 +119,9 @@ def _unpack_shapefile_zip(path: Path, into: Path) -> Path:
                 raise SourceError(f"{path.name}: VRT files are not accepted")
             total += entry.file_size
             ratio = entry.file_size / max(entry.compress_size, 1)
-            if total > MAX_ZIP_TOTAL_BYTES or (entry.file_size > 10 * 1024**2 and ratio > MAX_ZIP_RATIO):
+            if total > MAX_ZIP_TOTAL_BYTES or (
+                entry.file_size > 10 * 1024**2 and ratio > MAX_ZIP_RATIO
+            ):
                 raise SourceError(f"{path.name}: the zip unpacks to too much data (zip bomb?)")
         shapefiles = [e for e in entries if e.filename.lower().endswith(".shp")]
         if len(shapefiles) != 1:
@@ -163,9 +169,11 @@ def parse_osm_other_tags(value: object) -> dict[str, str]:
     return dict(re.findall(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"', str(value)))
 
 
-def read_layer(datasource: DataSource, *, layer_name: str | None, id_field: str | None) -> OpenedLayer:
+def read_layer(
+    datasource: DataSource, *, layer_name: str | None, id_field: str | None
+) -> OpenedLayer:
     """One layer of the datasource; the only one, or the one named."""
-    names = [layer.name for layer in datasource]
+    names = [datasource[index].name for index in range(datasource.layer_count)]
     if layer_name:
         if layer_name not in names:
             raise SourceError(f"no layer {layer_name!r} in the file; layers: {', '.join(names)}")
@@ -217,10 +225,10 @@ def _iter_features(layer: Layer) -> Iterator[Feature]:
     Django's Layer.__iter__ counts to len(layer) first, which the OSM driver cannot tell
     (it answers -1), so it would yield nothing for a PBF file.
     """
-    gdal_capi.reset_reading(layer._ptr)
+    gdal_capi.reset_reading(layer.ptr)
     while True:
         try:
-            pointer = gdal_capi.get_next_feature(layer._ptr)
+            pointer = gdal_capi.get_next_feature(layer.ptr)
         except GDALException:  # NULL: the end of the layer
             return
         yield Feature(pointer, layer)

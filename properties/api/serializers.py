@@ -33,7 +33,9 @@ class SiteSerializer(GeoFeatureModelSerializer):
     """A site as a GeoJSON feature; geometry in EPSG:4326."""
 
     geom = WebGeometryField()
-    municipality = serializers.SlugRelatedField(slug_field="ags", read_only=True)
+    municipality: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="ags", read_only=True
+    )
     municipality_name = serializers.CharField(source="municipality.name", read_only=True)
     url = serializers.SerializerMethodField(help_text="The site's public detail page.")
 

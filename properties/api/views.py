@@ -35,7 +35,12 @@ class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
     serializer_class = SiteDetailSerializer
 
     def get_queryset(self):
-        return super().get_queryset().select_related("municipality__district").prefetch_related("media")
+        return (
+            super()
+            .get_queryset()
+            .select_related("municipality__district")
+            .prefetch_related("media")
+        )
 
 
 @extend_schema(responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})

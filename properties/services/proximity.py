@@ -9,6 +9,7 @@ A layer without features leaves its column NULL, which the map and the filters r
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -16,10 +17,10 @@ from geodata.layers import DISTANCE_FIELDS, LAYERS_BY_SLUG
 from geodata.models import Layer
 
 
-def _nearest_sql(field_name: str) -> tuple[str, list[object]]:
+def _nearest_sql(field_name: str) -> tuple[str, list[Any]]:
     spec, feature_filter = DISTANCE_FIELDS[field_name]
     where = "f.layer_id = %s"
-    params: list[object] = [Layer.objects.only("pk").get(slug=spec.slug).pk]
+    params: list[Any] = [Layer.objects.only("pk").get(slug=spec.slug).pk]
     if "max_category" in feature_filter:
         where += " AND f.category <= %s"
         params.append(feature_filter["max_category"])
@@ -40,7 +41,8 @@ def sites_refresh_distances(
     fields = [name for name, (spec, _) in DISTANCE_FIELDS.items() if spec.slug in slugs]
     if not fields or (site_ids is not None and not site_ids):
         return 0
-    assignments, params = [], []
+    assignments: list[str] = []
+    params: list[Any] = []
     for field_name in fields:
         sql, field_params = _nearest_sql(field_name)
         assignments.append(sql)
@@ -70,7 +72,7 @@ def site_nearest_features(site) -> list[dict]:
     layers = {layer.slug: layer for layer in Layer.objects.all()}
     rows = []
     for field_name, (spec, feature_filter) in DISTANCE_FIELDS.items():
-        features = LayerFeature.objects.filter(layer__slug=spec.slug)
+        features = LayerFeature.objects.of_layer(spec.slug)
         if "max_category" in feature_filter:
             features = features.filter(category__lte=feature_filter["max_category"])
         nearest = features.nearest_to(site.geom).first()

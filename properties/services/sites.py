@@ -24,7 +24,9 @@ def site_municipality_for(geom: GEOSGeometry) -> Municipality:
     if geom.srid is None:
         raise ValidationError({"geom": _("The geometry has no coordinate system.")})
     if not geom.valid:
-        raise ValidationError({"geom": _("The geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}})
+        raise ValidationError(
+            {"geom": _("The geometry is not valid: %(reason)s") % {"reason": geom.valid_reason}}
+        )
     municipality = Municipality.objects.containing(geom).first()
     if municipality is None:
         region = Region.objects.first()
@@ -34,7 +36,9 @@ def site_municipality_for(geom: GEOSGeometry) -> Municipality:
 
 
 @transaction.atomic
-def site_save(*, site: Site, acting_user: User | None, fields: dict[str, Any] | None = None) -> Site:
+def site_save(
+    *, site: Site, acting_user: User | None, fields: dict[str, Any] | None = None
+) -> Site:
     """Creates or updates a site: applies `fields`, derives the municipality from the
     geometry, validates the whole site, saves it and refreshes its stored distances."""
     for name, value in (fields or {}).items():

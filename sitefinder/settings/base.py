@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # The private cluster started by scripts/pg.sh; DATABASE_URL points anywhere else.
-DEFAULT_DATABASE_URL = "postgis://postgres@127.0.0.1:54329/sitefinder"
+DEFAULT_DATABASE_URL = (
+    f"postgis://postgres@127.0.0.1:{os.environ.get('SITEFINDER_PG_PORT', '54329')}/sitefinder"
+)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = False

@@ -1,5 +1,7 @@
 """The test suite: real PostGIS, fast hashing, mail kept in memory by Django's test runner."""
 
+import os
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-key"
@@ -14,3 +16,5 @@ STORAGES = {
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 # The API and pages are tested in English; German is tested where it matters.
 LANGUAGE_CODE = "en"
+# Separate test databases for parallel runs on one cluster (e.g. two worktrees).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SITEFINDER_TEST_DB", "test_sitefinder")}  # noqa: F405

@@ -10,7 +10,9 @@ def test_layers_list_counts_and_marks_empty_layers(client, reference_data):
     layers = {layer["slug"]: layer for layer in response.json()}
     assert layers["stations"]["feature_count"] == 197
     assert layers["stations"]["is_empty"] is False
-    assert layers["stations"]["datasets"][0]["attribution"].startswith("Stationsdaten: DB Station&Service AG")
+    assert layers["stations"]["datasets"][0]["attribution"].startswith(
+        "Stationsdaten: DB Station&Service AG"
+    )
     for empty in ("motorways", "junctions", "waterways", "ports"):
         assert layers[empty]["is_empty"] is True
         assert layers[empty]["datasets"] == []
@@ -36,7 +38,9 @@ def test_municipalities_and_districts(client, reference_data):
     assert essen["properties"]["district"] == "05113"
     assert essen["geometry"]["type"] == "MultiPolygon"
     assert client.get(reverse("api-municipality-detail", args=["99999999"])).status_code == 404
-    wesel = client.get(reverse("api-municipality-list"), {"district": "05170", "page_size": 100}).json()
+    wesel = client.get(
+        reverse("api-municipality-list"), {"district": "05170", "page_size": 100}
+    ).json()
     assert wesel["count"] == 13
     assert client.get(reverse("api-district-list"), {"page_size": 100}).json()["count"] == 15
 

@@ -16,8 +16,12 @@ DORTMUND = Point(393_200, 5_709_300, srid=25832)
 def sites(essen, dortmund):
     return {
         "essen": SiteFactory(municipality=essen, at=ESSEN, title="Essen plot"),
-        "dortmund": SiteFactory(municipality=dortmund, at=DORTMUND, title="Dortmund hall", kind=Site.Kind.HALL),
-        "draft": SiteFactory(municipality=essen, at=Point(364_000, 5_703_000, srid=25832), status=Site.Status.DRAFT),
+        "dortmund": SiteFactory(
+            municipality=dortmund, at=DORTMUND, title="Dortmund hall", kind=Site.Kind.HALL
+        ),
+        "draft": SiteFactory(
+            municipality=essen, at=Point(364_000, 5_703_000, srid=25832), status=Site.Status.DRAFT
+        ),
     }
 
 
@@ -77,7 +81,9 @@ def test_page_past_the_end_is_a_clear_404(client, sites):
 
 def test_filter_by_kind_and_municipality(client, sites):
     assert titles(client.get(reverse("api-site-list"), {"kind": "hall"})) == {"Dortmund hall"}
-    assert titles(client.get(reverse("api-site-list"), {"municipality": "05113000"})) == {"Essen plot"}
+    assert titles(client.get(reverse("api-site-list"), {"municipality": "05113000"})) == {
+        "Essen plot"
+    }
 
 
 def test_list_query_count_does_not_grow_with_sites(client, essen, django_assert_max_num_queries):
@@ -104,11 +110,20 @@ def test_drafts_are_visible_only_to_their_partner_and_staff(client, sites, essen
     url = reverse("api-site-detail", args=[draft.pk])
     assert client.get(url).status_code == 404
 
-    essen_partner = UserFactory(role="partner", organisation=PartnerOrganisationFactory(municipalities=[essen]))
-    dortmund_partner = UserFactory(role="partner", organisation=PartnerOrganisationFactory(municipalities=[dortmund]))
+    essen_partner = UserFactory(
+        role="partner", organisation=PartnerOrganisationFactory(municipalities=[essen])
+    )
+    dortmund_partner = UserFactory(
+        role="partner", organisation=PartnerOrganisationFactory(municipalities=[dortmund])
+    )
     staff = UserFactory(role="staff")
     investor = UserFactory()
-    for user, status in [(essen_partner, 200), (dortmund_partner, 404), (staff, 200), (investor, 404)]:
+    for user, status in [
+        (essen_partner, 200),
+        (dortmund_partner, 404),
+        (staff, 200),
+        (investor, 404),
+    ]:
         client.force_login(user)
         assert client.get(url).status_code == status, user.username
 

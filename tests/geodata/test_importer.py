@@ -3,9 +3,9 @@
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.contrib.gis.gdal import DataSource, Driver, OGRGeometry  # noqa: F401
 from django.core.management import CommandError, call_command
 
 from geodata.importers.core import DatasetInfo, ImportFailed, ImportSpec, import_file
@@ -23,7 +23,7 @@ JUNCTIONS = [
 
 
 def feature_collection(points, crs: str | None = None) -> dict:
-    data = {
+    data: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [
             {
@@ -44,8 +44,8 @@ def write_json(path: Path, data: dict) -> Path:
     return path
 
 
-def spec(**overrides) -> ImportSpec:
-    values = {"target": "junctions", "dataset": DATASET, "id_field": "ref"}
+def spec(**overrides: Any) -> ImportSpec:
+    values: dict[str, Any] = {"target": "junctions", "dataset": DATASET, "id_field": "ref"}
     values.update(overrides)
     return ImportSpec(**values)
 
@@ -80,14 +80,18 @@ def test_geojson_import_is_idempotent_and_tracks_changes(tmp_path, reference_dat
 def test_declared_25832_and_detected_crs(tmp_path, reference_data):
     # Essen Hbf in UTM 32N metres.
     utm = [("J9", "Essen", 362_700.0, 5_703_300.0)]
-    path = write_json(tmp_path / "utm.geojson", feature_collection(utm, crs="urn:ogc:def:crs:EPSG::25832"))
+    path = write_json(
+        tmp_path / "utm.geojson", feature_collection(utm, crs="urn:ogc:def:crs:EPSG::25832")
+    )
     import_file(path, spec())
     assert junctions().get(external_id="J9").geom.coords == pytest.approx((362_700.0, 5_703_300.0))
 
 
 def test_utm_coordinates_declared_as_lonlat_are_refused(tmp_path, reference_data):
     utm = [("J9", "Essen", 362_700.0, 5_703_300.0)]
-    path = write_json(tmp_path / "utm.geojson", feature_collection(utm))  # no crs: GeoJSON means 4326
+    path = write_json(
+        tmp_path / "utm.geojson", feature_collection(utm)
+    )  # no crs: GeoJSON means 4326
     with pytest.raises(ImportFailed, match="not longitude/latitude"):
         import_file(path, spec())
     assert not junctions().exists()
@@ -151,7 +155,9 @@ def test_invalid_polygon_is_repaired_with_a_note(tmp_path, reference_data):
                 "properties": {"ref": "P1", "name": "Hafen (Test)"},
                 "geometry": {
                     "type": "Polygon",
-                    "coordinates": [[[6.75, 51.45], [6.76, 51.46], [6.76, 51.45], [6.75, 51.46], [6.75, 51.45]]],
+                    "coordinates": [
+                        [[6.75, 51.45], [6.76, 51.46], [6.76, 51.45], [6.75, 51.46], [6.75, 51.45]]
+                    ],
                 },
             }
         ],
@@ -171,7 +177,15 @@ def shapefile_zip(tmp_path: Path, srid: int) -> Path:
     folder = tmp_path / "shp"
     folder.mkdir()
     subprocess.run(
-        ["ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", f"EPSG:{srid}", str(folder / "junctions.shp"), str(source)],
+        [
+            "ogr2ogr",
+            "-f",
+            "ESRI Shapefile",
+            "-t_srs",
+            f"EPSG:{srid}",
+            str(folder / "junctions.shp"),
+            str(source),
+        ],
         check=True,
     )
     path = tmp_path / "junctions.zip"
@@ -184,7 +198,9 @@ def shapefile_zip(tmp_path: Path, srid: int) -> Path:
 def test_zipped_shapefile_in_25832_is_detected(tmp_path, reference_data):
     result = import_file(shapefile_zip(tmp_path, 25832), spec())
     assert result.created == 2
-    assert junctions().get(external_id="J2").geom.transform(4326, clone=True).x == pytest.approx(7.0551, abs=1e-6)
+    assert junctions().get(external_id="J2").geom.transform(4326, clone=True).x == pytest.approx(
+        7.0551, abs=1e-6
+    )
 
 
 def test_geopackage(tmp_path, reference_data):
@@ -192,7 +208,9 @@ def test_geopackage(tmp_path, reference_data):
 
     source = write_json(tmp_path / "src.geojson", feature_collection(JUNCTIONS))
     path = tmp_path / "junctions.gpkg"
-    subprocess.run(["ogr2ogr", "-f", "GPKG", "-t_srs", "EPSG:25832", str(path), str(source)], check=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", "-t_srs", "EPSG:25832", str(path), str(source)], check=True
+    )
     assert import_file(path, spec()).created == 2
 
 
@@ -203,14 +221,36 @@ def osm_pbf(tmp_path: Path) -> Path:
     path = tmp_path / "extract.osm.pbf"
     writer = osmium.SimpleWriter(str(path))
     try:
-        writer.add_node(osmium.osm.mutable.Node(id=1, location=(7.2905, 51.4223), tags={"highway": "motorway_junction", "name": "Bochum/Witten", "ref": "20"}))
-        writer.add_node(osmium.osm.mutable.Node(id=2, location=(7.0551, 51.4617), tags={"highway": "motorway_junction", "name": "Essen-Frillendorf"}))
-        writer.add_node(osmium.osm.mutable.Node(id=3, location=(7.06, 51.47), tags={"amenity": "bench"}))
+        writer.add_node(
+            osmium.osm.mutable.Node(
+                id=1,
+                location=(7.2905, 51.4223),
+                tags={"highway": "motorway_junction", "name": "Bochum/Witten", "ref": "20"},
+            )
+        )
+        writer.add_node(
+            osmium.osm.mutable.Node(
+                id=2,
+                location=(7.0551, 51.4617),
+                tags={"highway": "motorway_junction", "name": "Essen-Frillendorf"},
+            )
+        )
+        writer.add_node(
+            osmium.osm.mutable.Node(id=3, location=(7.06, 51.47), tags={"amenity": "bench"})
+        )
         writer.add_node(osmium.osm.mutable.Node(id=10, location=(7.00, 51.46), tags={}))
         writer.add_node(osmium.osm.mutable.Node(id=11, location=(7.05, 51.465), tags={}))
         writer.add_node(osmium.osm.mutable.Node(id=12, location=(7.10, 51.47), tags={}))
-        writer.add_way(osmium.osm.mutable.Way(id=100, nodes=[10, 11, 12], tags={"highway": "motorway", "ref": "A 40"}))
-        writer.add_way(osmium.osm.mutable.Way(id=101, nodes=[10, 12], tags={"waterway": "canal", "name": "Rhein-Herne-Kanal"}))
+        writer.add_way(
+            osmium.osm.mutable.Way(
+                id=100, nodes=[10, 11, 12], tags={"highway": "motorway", "ref": "A 40"}
+            )
+        )
+        writer.add_way(
+            osmium.osm.mutable.Way(
+                id=101, nodes=[10, 12], tags={"waterway": "canal", "name": "Rhein-Herne-Kanal"}
+            )
+        )
     finally:
         writer.close()
     return path
@@ -218,23 +258,39 @@ def osm_pbf(tmp_path: Path) -> Path:
 
 def test_osm_pbf_is_filtered_by_the_layers_tags(tmp_path, reference_data):
     path = osm_pbf(tmp_path)
-    osm = DatasetInfo(slug="osm", title="OpenStreetMap", attribution="© OpenStreetMap contributors", licence="ODbL")
+    osm = DatasetInfo(
+        slug="osm",
+        title="OpenStreetMap",
+        attribution="© OpenStreetMap contributors",
+        licence="ODbL",
+    )
     junction_result = import_file(path, ImportSpec(target="junctions", dataset=osm))
     assert junction_result.created == 2 and junction_result.skipped == 1
-    assert set(junctions().values_list("external_id", "name")) == {("n1", "Bochum/Witten"), ("n2", "Essen-Frillendorf")}
-    motorway = import_file(path, ImportSpec(target="motorways", dataset=DatasetInfo(slug="osm-motorways", title="OSM")))
+    assert set(junctions().values_list("external_id", "name")) == {
+        ("n1", "Bochum/Witten"),
+        ("n2", "Essen-Frillendorf"),
+    }
+    motorway = import_file(
+        path, ImportSpec(target="motorways", dataset=DatasetInfo(slug="osm-motorways", title="OSM"))
+    )
     assert motorway.created == 1
     assert LayerFeature.objects.get(layer__slug="motorways").external_id == "w100"
-    canal = import_file(path, ImportSpec(target="waterways", dataset=DatasetInfo(slug="osm-waterways", title="OSM")))
+    canal = import_file(
+        path, ImportSpec(target="waterways", dataset=DatasetInfo(slug="osm-waterways", title="OSM"))
+    )
     assert canal.created == 1
 
 
 def test_import_layer_command_reports_and_fails_cleanly(tmp_path, reference_data, capsys):
     path = write_json(tmp_path / "j.geojson", feature_collection(JUNCTIONS))
-    call_command("import_layer", str(path), layer="junctions", dataset="cmd-junctions", id_field="ref")
+    call_command(
+        "import_layer", str(path), layer="junctions", dataset="cmd-junctions", id_field="ref"
+    )
     assert "2 created" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no id column 'nope'"):
-        call_command("import_layer", str(path), layer="junctions", dataset="cmd-junctions", id_field="nope")
+        call_command(
+            "import_layer", str(path), layer="junctions", dataset="cmd-junctions", id_field="nope"
+        )
     assert junctions().count() == 2
 
 

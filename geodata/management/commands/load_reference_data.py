@@ -23,7 +23,9 @@ class Command(BaseCommand):
             except (SourceError, ImportFailed) as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(str(result))
-            if not result.skipped_same_file and (result.created or result.updated or result.deleted):
+            if not result.skipped_same_file and (
+                result.created or result.updated or result.deleted
+            ):
                 changed_layers.append(spec.target)
         layers = [t for t in changed_layers if t not in ("municipalities", "districts", "region")]
         if layers:

@@ -1,0 +1,104 @@
+"""Stored distances: hand-checked against the real reference data."""
+
+import json
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.core.management import call_command
+
+from geodata.importers.core import DatasetInfo, ImportSpec, import_file
+from geodata.models import LayerFeature
+from properties.models import Site
+from properties.services.proximity import site_nearest_features, sites_refresh_distances
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def essen_hbf() -> LayerFeature:
+    return LayerFeature.objects.get(layer__slug="stations", external_id="8000098")
+
+
+def test_distances_are_metres_to_the_nearest_feature(essen):
+    hbf = essen_hbf().geom
+    # A 100 m x 100 m plot whose centre lies 500 m east of Essen Hbf: the nearest edge is
+    # 450 m away. Essen Hbf is category 2 or better, so both station distances agree.
+    site = SiteFactory(municipality=essen, at=Point(hbf.x + 500, hbf.y, srid=25832), area_m2=10_000)
+    assert essen_hbf().category <= 3
+    nearest_any = LayerFeature.objects.filter(layer__slug="stations").nearest_to(site.geom).first()
+    assert site.distance_to_station_m == pytest.approx(nearest_any.distance_m.m, abs=0.01)
+    assert site.distance_to_major_station_m == pytest.approx(450, abs=0.5)
+    assert site.distance_to_station_m <= site.distance_to_major_station_m
+    assert site.distance_to_rail_line_m is not None and site.distance_to_rail_line_m < 450
+    assert site.distance_to_airport_m > 5_000
+    assert site.distance_to_junction_m is None  # layer empty: unknown, not "far"
+    assert site.distances_computed_at is not None
+
+
+def test_major_station_distance_ignores_small_stations(essen):
+    small = (
+        LayerFeature.objects.filter(layer__slug="stations", category__gte=5)
+        .filter(geom__within=essen.geom)
+        .first()
+    )
+    site = SiteFactory(
+        municipality=essen, at=Point(small.geom.x + 200, small.geom.y, srid=25832), area_m2=2_500
+    )
+    assert site.distance_to_station_m <= 200
+    assert site.distance_to_major_station_m > site.distance_to_station_m
+
+
+def test_a_new_layer_fills_the_distances_of_existing_sites(tmp_path, essen):
+    site = SiteFactory(municipality=essen, at=Point(362_800, 5_703_800, srid=25832), area_m2=10_000)
+    assert site.distance_to_junction_m is None
+    path = tmp_path / "junction.geojson"
+    # A junction 1 km north of the plot's centre (the plot's edge is 50 m closer).
+    point = Point(362_800, 5_704_800, srid=25832).transform(4326, clone=True)
+    path.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"ref":"J","name":"AS Test"},'
+        f'"geometry":{{"type":"Point","coordinates":[{point.x},{point.y}]}}}}]}}'
+    )
+    call_command("import_layer", str(path), layer="junctions", dataset="test-j", id_field="ref")
+    site.refresh_from_db()
+    assert site.distance_to_junction_m == pytest.approx(950, abs=0.5)
+
+
+def test_refresh_only_touches_the_requested_sites(essen):
+    a = SiteFactory(municipality=essen, seed=1)
+    b = SiteFactory(municipality=essen, seed=2)
+    Site.objects.filter(pk__in=[a.pk, b.pk]).update(distance_to_station_m=None)
+    assert sites_refresh_distances(site_ids=[a.pk]) == 1
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.distance_to_station_m is not None and b.distance_to_station_m is None
+    call_command("refresh_distances")
+    b.refresh_from_db()
+    assert b.distance_to_station_m is not None
+
+
+def test_nearest_features_for_the_detail_page(essen):
+    hbf = essen_hbf().geom
+    site = SiteFactory(municipality=essen, at=Point(hbf.x + 500, hbf.y, srid=25832), area_m2=10_000)
+    rows = {row["field"]: row for row in site_nearest_features(site)}
+    assert rows["distance_to_major_station_m"]["feature"].name == "Essen Hbf"
+    assert rows["distance_to_major_station_m"]["distance_m"] == pytest.approx(450, abs=0.5)
+    assert rows["distance_to_junction_m"]["feature"] is None
+    assert rows["distance_to_junction_m"]["layer"].slug == "junctions"
+
+
+def test_two_datasets_in_one_layer_coexist(tmp_path, reference_data):
+    # Re-importing one dataset of a layer leaves the other dataset's features alone.
+    for slug, ref, lon in (("a", "1", 7.0), ("b", "2", 7.1)):
+        path = tmp_path / f"{slug}.geojson"
+        feature = {
+            "type": "Feature",
+            "properties": {"ref": ref},
+            "geometry": {"type": "Point", "coordinates": [lon, 51.5]},
+        }
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+        spec = ImportSpec(
+            target="ports", dataset=DatasetInfo(slug=slug, title=slug), id_field="ref"
+        )
+        import_file(path, spec)
+        import_file(path, spec)
+    assert LayerFeature.objects.filter(layer__slug="ports").count() == 2
