@@ -1,0 +1,19 @@
+"""HTML views of the reference data."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from properties.models import Site
+
+from .models import Dataset
+
+
+def attributions(request: HttpRequest) -> HttpResponse:
+    """Every dataset shown by sitefinder with its source, licence and required attribution."""
+    context = {
+        "datasets": Dataset.objects.order_by("title"),
+        "demo_site_count": Site.objects.published().demo().count(),
+        "basemap_attribution": settings.BASEMAP_ATTRIBUTION if settings.BASEMAP_URL else "",
+    }
+    return render(request, "geodata/attributions.html", context)

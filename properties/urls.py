@@ -1,0 +1,10 @@
+"""HTML pages of the sites; the sites API has its own module (properties/api/urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.map_view, name="map"),
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+]

@@ -1,0 +1,53 @@
+// The map page: region map, boundaries, reference layers with their switcher, and sites.
+import { addBasemap } from './basemap.js';
+import { createBoundaryLayer, createMunicipalityLabels } from './boundaries.js';
+import { readJsonScript } from './config.js';
+import { bindLayerSwitcher, createReferenceLayer } from './layers.js';
+import { createPanes } from './panes.js';
+import { createSitesLayer } from './sites.js';
+
+const FALLBACK_VIEW = { center: [51.48, 7.2], zoom: 10 };
+
+function init() {
+  const container = document.getElementById('map');
+  const config = readJsonScript(container.dataset.configId);
+
+  // Quarter zoom steps let the region fill the map at any window size.
+  const map = L.map(container, { minZoom: 8, maxZoom: 18, zoomSnap: 0.25, zoomDelta: 0.5 });
+  map.attributionControl.setPrefix(
+    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
+  );
+  createPanes(map);
+  addBasemap(map, config.basemap);
+
+  if (config.bounds) {
+    const bounds = L.latLngBounds(config.bounds);
+    map.fitBounds(bounds, { padding: [12, 12] });
+    map.setMaxBounds(bounds.pad(0.5));
+  } else {
+    map.setView(FALLBACK_VIEW.center, FALLBACK_VIEW.zoom);
+  }
+
+  const layersBySlug = new Map();
+  for (const entry of config.boundaries) {
+    let layer = createBoundaryLayer(config.tiles.boundaries, entry);
+    if (entry.slug === 'municipalities' && config.municipalityLabels.length) {
+      layer = L.layerGroup([layer, createMunicipalityLabels(map, config.municipalityLabels)]);
+    }
+    layersBySlug.set(entry.slug, layer);
+  }
+  for (const entry of config.layers) {
+    if (entry.featureCount > 0) {
+      layersBySlug.set(entry.slug, createReferenceLayer(config.tiles.layers, entry));
+    }
+  }
+  bindLayerSwitcher(document.getElementById('layer-switcher'), map, layersBySlug);
+
+  const sites = createSitesLayer(map, config).addTo(map);
+  sites.on('load', () => {
+    container.dataset.sitesLoaded = 'true';
+  });
+  container.dataset.ready = 'true';
+}
+
+init();

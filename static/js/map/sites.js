@@ -1,0 +1,90 @@
+// The published sites from vector tiles: points below zoom 13, footprints from there on.
+// Drawn as SVG so each site is a DOM element that receives clicks.
+import { buildSitePopup } from './site-popup.js';
+
+// Leaflet (>= 1.5) reads a clicked CircleMarker's position with getLatLng(), which
+// VectorGrid's point symbolizers (tile pixels only) cannot answer: every click on a point
+// threw. Without getLatLng Leaflet takes the mouse position instead. Leaflet.VectorGrid
+// issues #148 and #267.
+const ClickablePointsProtobuf = L.VectorGrid.Protobuf.extend({
+  _createLayer(feature, pxPerExtent, layerStyle) {
+    const layer = L.VectorGrid.Protobuf.prototype._createLayer.call(
+      this, feature, pxPerExtent, layerStyle,
+    );
+    if (feature.type === 1) {
+      layer.getLatLng = null;
+    }
+    // The site id is the tile feature's id (and, by contract, also a property).
+    if (layer.properties.id === undefined && feature.id !== undefined) {
+      layer.properties = { ...layer.properties, id: feature.id };
+    }
+    return layer;
+  },
+});
+
+function siteStyle(colours) {
+  return (properties, zoom) => {
+    const colour = colours[properties.kind] || '#546e7a';
+    const reserved = properties.status === 'reserved';
+    return {
+      fill: true,
+      fillColor: colour,
+      fillOpacity: reserved ? 0.35 : 0.8,
+      color: reserved ? colour : '#ffffff',
+      weight: reserved ? 2 : 1.2,
+      dashArray: reserved ? '4 3' : null,
+      radius: zoom < 10 ? 4 : zoom < 12 ? 5.5 : 7,
+    };
+  };
+}
+
+function selectedStyle(baseStyle) {
+  return (properties, zoom) => ({
+    ...baseStyle(properties, zoom),
+    color: '#111111',
+    weight: 3,
+    dashArray: null,
+  });
+}
+
+export function createSitesLayer(map, config) {
+  const colours = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.colour]));
+  const kindLabels = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.label]));
+  const style = siteStyle(colours);
+  const layer = new ClickablePointsProtobuf(config.tiles.sites, {
+    pane: 'sitesPane',
+    className: 'layer-sites',
+    rendererFactory: L.svg.tile,
+    vectorTileLayerStyles: { sites: style },
+    interactive: true,
+    getFeatureId: (feature) => feature.properties.id ?? feature.id,
+    attribution: config.sitesAttribution || '',
+  });
+
+  let selectedId = null;
+  const popup = L.popup({ maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24] });
+  popup.on('remove', () => {
+    if (selectedId !== null) {
+      layer.resetFeatureStyle(selectedId);
+      selectedId = null;
+    }
+  });
+
+  layer.on('click', (event) => {
+    const properties = event.layer.properties;
+    if (selectedId !== null) {
+      layer.resetFeatureStyle(selectedId);
+    }
+    selectedId = properties.id;
+    layer.setFeatureStyle(selectedId, selectedStyle(style));
+    popup
+      .setLatLng(event.latlng)
+      .setContent(buildSitePopup(properties, {
+        kindLabels, messages: config.messages, siteUrl: config.siteUrl,
+      }))
+      .openOn(map);
+    // Keyboard and screen-reader users land in the popup it opened.
+    popup.getElement()?.querySelector('.site-popup__link')?.focus({ preventScroll: true });
+  });
+  return layer;
+}

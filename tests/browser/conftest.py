@@ -1,0 +1,118 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright's sync API against live_server.
+
+No internet: every request to a host other than the live server is aborted and recorded,
+and the tests assert that none was needed.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
+
+from geodata.models import Municipality
+from tests.conftest import load_reference_data
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+# thread with a running loop unless told that it is safe (it is: the loop only drives the
+# browser). Set before any test touches the database.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("SITEFINDER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 860}
+
+# Screenshots of every run go to test-results/ (ignored by git); the README's copies in
+# docs/screenshots/ are only replaced when asked: SITEFINDER_UPDATE_SCREENSHOTS=1.
+RESULTS_DIR = Path(settings.BASE_DIR) / "test-results" / "screenshots"
+README_SCREENSHOTS_DIR = Path(settings.BASE_DIR) / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = os.environ.get("SITEFINDER_UPDATE_SCREENSHOTS") == "1"
+
+
+@dataclass
+class BrowserPage:
+    """A page with what went wrong on it: blocked off-site requests and script errors."""
+
+    page: Page
+    base_url: str
+    blocked_requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def assert_self_contained(self) -> None:
+        assert self.blocked_requests == [], "the page asked for off-site resources"
+        assert self.errors == [], "the page had script errors"
+
+    def screenshot(self, name: str, *, readme: bool = False, **kwargs) -> Path:
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = RESULTS_DIR / name
+        # Finish CSS transitions (Leaflet fades popups in) before taking the picture.
+        self.page.screenshot(path=str(path), animations="disabled", **kwargs)
+        if readme and UPDATE_SCREENSHOTS:
+            README_SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, README_SCREENSHOTS_DIR / name)
+        return path
+
+
+@pytest.fixture
+def reference_data(transactional_db) -> None:
+    """The reference data for live_server tests (reloaded after a flush)."""
+    if not Municipality.objects.exists():
+        load_reference_data()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss"):
+        return True  # data:, blob: and the like never leave the machine
+    return parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture
+def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
+    """A fresh English page (its own cookies) that cannot reach anything but the server."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    result = BrowserPage(page=page, base_url=live_server.url)
+
+    def only_local(route: Route) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            result.blocked_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.on("pageerror", lambda error: result.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: result.errors.append(message.text) if message.type == "error" else None,
+    )
+    yield result
+    context.close()
