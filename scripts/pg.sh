@@ -21,7 +21,6 @@ start() {
     # data the scripts can rebuild, and parallel query hurts concurrent tile requests.
     cat >> "$DATA/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
-port = $PG_PORT
 unix_socket_directories = '$SOCK'
 fsync = off
 synchronous_commit = off
@@ -35,10 +34,15 @@ CONF
   if as_pg_owner "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
     return 0
   fi
+  # Another server (another checkout's cluster, a system PostgreSQL) on our port would
+  # make pg_ctl fail with a cryptic log line; say what to do instead.
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; then
+    die "port $PG_PORT is taken by another PostgreSQL; stop it, or pick another port: SITEFINDER_PG_PORT=54330 $0 start"
+  fi
   # A server killed hard leaves its pid file behind; pg_ctl copes with a stale one.
   log "starting the private PostGIS cluster on 127.0.0.1:$PG_PORT"
   as_pg_owner mkdir -p "$SOCK"
-  as_pg_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -w -t 60 start >/dev/null \
+  as_pg_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOGFILE" -o "-p $PG_PORT" -w -t 60 start >/dev/null \
     || { tail -n 20 "$LOGFILE" >&2; die "PostgreSQL did not start (log: $LOGFILE)"; }
   # PostGIS in template1 makes every new database (the test databases too) spatial at once.
   psql_admin -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis"
