@@ -1,29 +1,76 @@
-"""The sites vector tile: public sites only, points at low zoom, footprints from z13."""
+"""The sites vector tile: public sites only.
+
+Three levels of detail, so a tile's cost stays bounded at any zoom with 100,000 sites:
+- below SITE_TILE_POINT_MIN_ZOOM, sites are aggregated on a grid of 16 x 16 cells per tile
+  (about 16 screen pixels each): one feature per occupied cell with `cluster_count`, placed
+  at the mean position of its sites; a cell holding one site is that site;
+- from there to SITE_TILE_POLYGON_MIN_ZOOM, each site is a point (its point on surface);
+- from SITE_TILE_POLYGON_MIN_ZOOM on, sites are their footprints.
+"""
 
 from django.conf import settings
 from django.db import connection
 
 from .querysets import PUBLIC_STATUSES
 
-_SITES_SQL = """
+WORLD_HALF = 20037508.342789244
+GRID_CELLS_PER_TILE = 16
+
+_SITE_PROPERTIES = """
+    s.id, s.kind, s.title, s.status, s.is_demo, s.gross_area_m2 AS area_m2,
+    s.price_eur_m2::float8 AS price_eur_m2, s.price_on_request, m.name AS municipality
+"""
+
+_SITES_SQL = f"""
 WITH bounds AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 features AS (
-    SELECT s.id, s.kind, s.title, s.status, s.is_demo,
-           s.gross_area_m2 AS area_m2, s.price_eur_m2::float8 AS price_eur_m2,
-           s.price_on_request, m.name AS municipality,
-           ST_AsMVTGeom({geometry}, bounds.env, 4096, 64, true) AS geom
+    SELECT {_SITE_PROPERTIES}, ST_AsMVTGeom({{geometry}}, bounds.env, 4096, 64, true) AS geom
     FROM properties_site s
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
-    WHERE {geometry} && bounds.env AND s.status = ANY(%(statuses)s)
+    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s)
 )
 SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 """
 _POINTS_SQL = _SITES_SQL.format(geometry="s.location_web")
 _FOOTPRINTS_SQL = _SITES_SQL.format(geometry="s.geom_web")
 
+# Cells are aligned on a world-wide grid, so a cell never straddles two tiles.
+_CLUSTERS_SQL = f"""
+WITH bounds AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+cells AS (
+    SELECT count(*) AS cluster_count, min(s.id) AS first_id,
+           ST_Centroid(ST_Collect(s.location_web)) AS centre
+    FROM properties_site s, bounds
+    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s)
+    GROUP BY floor((ST_X(s.location_web) + {WORLD_HALF}) / %(cell)s),
+             floor((ST_Y(s.location_web) + {WORLD_HALF}) / %(cell)s)
+),
+features AS (
+    SELECT {_SITE_PROPERTIES}, NULL::integer AS cluster_count,
+           ST_AsMVTGeom(s.location_web, bounds.env, 4096, 64, true) AS geom
+    FROM cells c
+    JOIN properties_site s ON s.id = c.first_id
+    JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
+    WHERE c.cluster_count = 1
+    UNION ALL
+    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           c.cluster_count::integer, ST_AsMVTGeom(c.centre, bounds.env, 4096, 64, true)
+    FROM cells c, bounds
+    WHERE c.cluster_count > 1
+)
+SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
+"""
+
 
 def sites_tile(z: int, x: int, y: int) -> bytes:
-    sql = _FOOTPRINTS_SQL if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM else _POINTS_SQL
+    params: dict[str, object] = {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)}
+    if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM:
+        sql = _FOOTPRINTS_SQL
+    elif z >= settings.SITE_TILE_POINT_MIN_ZOOM:
+        sql = _POINTS_SQL
+    else:
+        sql = _CLUSTERS_SQL
+        params["cell"] = 2 * WORLD_HALF / 2**z / GRID_CELLS_PER_TILE
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)})
+        cursor.execute(sql, params)
         return bytes(cursor.fetchone()[0] or b"")

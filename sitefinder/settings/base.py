@@ -161,8 +161,9 @@ LEAFLET_CONFIG = {
 # Folder for bundled reference data shipped with the project (see data/README.md).
 REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
 
-# Vector tiles: below this zoom sites are drawn as points (their point on surface),
-# from it on as their real footprints.
+# Vector tiles of sites (properties/tiles.py): below the point zoom, grid clusters; from
+# it, one point per site (its point on surface); from the polygon zoom, real footprints.
+SITE_TILE_POINT_MIN_ZOOM = 12
 SITE_TILE_POLYGON_MIN_ZOOM = 13
 TILE_CACHE_SECONDS = 3600
 

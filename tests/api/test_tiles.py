@@ -126,3 +126,24 @@ def test_tile_coordinates_out_of_range(client, db, z, x, y, field):
 
 def test_unknown_layer_tile_is_404(client, db):
     assert client.get(reverse("tile-layer", args=["castles", 1, 0, 0])).status_code == 404
+
+
+def test_low_zoom_tiles_cluster_sites_on_a_grid(client, essen):
+    # Three plots within 300 m of each other share a grid cell at z10 (cells ~1.5 km wide
+    # here); a fourth, 5 km away, stays a site of its own.
+    for i, dx in enumerate((0, 150, 300)):
+        SiteFactory(
+            municipality=essen, at=Point(362_800 + dx, 5_703_800, srid=25832), area_m2=2_500, seed=i
+        )
+    SiteFactory(municipality=essen, at=Point(357_500, 5_705_000, srid=25832), title="Lone plot")
+    x, y = tile_of(7.0247, 51.4687, 10)
+    layers = decode(client.get(reverse("tile-sites", args=[10, x, y])).content)
+    assert layers["sites"]["features"] == 2
+    assert 3 in layers["sites"]["values"]  # cluster_count of the three
+    assert b"Lone plot" in client.get(reverse("tile-sites", args=[10, x, y])).content
+    # From z12 on, every site is its own feature again (this tile holds all four).
+    x12, y12 = tile_of(7.0247, 51.4687, 12)
+    assert (
+        decode(client.get(reverse("tile-sites", args=[12, x12, y12])).content)["sites"]["features"]
+        == 4
+    )

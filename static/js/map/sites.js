@@ -1,5 +1,6 @@
-// The published sites from vector tiles: points below zoom 13, footprints from there on.
-// Drawn as SVG so each site is a DOM element that receives clicks.
+// The published sites from vector tiles: grid clusters below zoom 12 (a feature with
+// `cluster_count` stands for that many sites; a lone site stays itself), points at zoom 12,
+// footprints from 13 on. Drawn as SVG so each site is a DOM element that receives clicks.
 import { buildSitePopup } from './site-popup.js';
 
 // Leaflet (>= 1.5) reads a clicked CircleMarker's position with getLatLng(), which
@@ -22,8 +23,24 @@ const ClickablePointsProtobuf = L.VectorGrid.Protobuf.extend({
   },
 });
 
+const CLUSTER_COLOUR = '#37474f';
+
+function clusterStyle(count) {
+  return {
+    fill: true,
+    fillColor: CLUSTER_COLOUR,
+    fillOpacity: 0.75,
+    color: '#ffffff',
+    weight: 1.5,
+    radius: Math.min(16, 4 + 2.2 * Math.log2(count)),
+  };
+}
+
 function siteStyle(colours) {
   return (properties, zoom) => {
+    if (properties.cluster_count) {
+      return clusterStyle(properties.cluster_count);
+    }
     const colour = colours[properties.kind] || '#546e7a';
     const reserved = properties.status === 'reserved';
     return {
@@ -72,6 +89,11 @@ export function createSitesLayer(map, config) {
 
   layer.on('click', (event) => {
     const properties = event.layer.properties;
+    if (properties.cluster_count) {
+      // Several sites share this spot at this zoom: show them apart.
+      map.setView(event.latlng, Math.min(map.getZoom() + 2, 12));
+      return;
+    }
     if (selectedId !== null) {
       layer.resetFeatureStyle(selectedId);
     }
