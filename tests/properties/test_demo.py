@@ -1,0 +1,171 @@
+"""Demo sites: realistic, labelled, inside their municipality, clear of each other and of the
+railway, reproducible from a seed, and loaded only once by the set-up script."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import F, Q
+
+from geodata.models import Municipality
+from properties.models import PartnerOrganisation, Site
+from properties.services.demo import (
+    DEMO_ORGANISATION_NAME,
+    RAIL_CLEARANCE_M,
+    sites_delete_demo,
+    sites_generate_demo,
+)
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def scalar(sql: str, params: list | None = None):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchone()[0]
+
+
+def fingerprint() -> tuple[list, list]:
+    return list(
+        Site.objects.demo()
+        .order_by("partner_ref")
+        .values_list(
+            "partner_ref",
+            "title",
+            "kind",
+            "municipality__ags",
+            "gross_area_m2",
+            "price_eur_m2",
+            "restrictions",
+            "status",
+        )
+    ), [site.geom.wkb.hex() for site in Site.objects.demo().order_by("partner_ref")]
+
+
+@pytest.fixture
+def demo_sites(reference_data) -> int:
+    return sites_generate_demo(count=600, seed=7)
+
+
+def test_generates_exactly_count_realistic_demo_sites(demo_sites):
+    sites = Site.objects.all()
+    assert demo_sites == 600
+    assert sites.count() == 600
+    assert not sites.filter(is_demo=False).exists()
+    assert sites.values("municipality").distinct().count() == Municipality.objects.count() == 53
+    assert set(sites.values_list("kind", flat=True)) == set(Site.Kind.values)
+    assert set(sites.values_list("planning_category", flat=True)) == set(
+        Site.PlanningCategory.values
+    )
+    assert set(sites.values_list("bplan_status", flat=True)) == set(Site.BPlanStatus.values)
+    assert set(sites.values_list("restriction_class", flat=True)) == set(
+        Site.RestrictionClass.values
+    )
+    plots = sites.filter(kind=Site.Kind.PLOT)
+    assert 0.5 < plots.count() / 600 < 0.7
+    assert not plots.filter(Q(gross_area_m2__lt=3000) | Q(gross_area_m2__gt=250_000)).exists()
+    assert sites.filter(status=Site.Status.PUBLISHED).count() > 400
+    # Premises are points or building footprints; plots are polygons.
+    assert scalar(
+        "SELECT count(*) FROM properties_site WHERE kind <> 'plot' AND GeometryType(geom) = 'POINT'"
+    )
+    assert not scalar(
+        "SELECT count(*) FROM properties_site "
+        "WHERE kind = 'plot' AND GeometryType(geom) <> 'POLYGON'"
+    )
+
+
+def test_attributes_are_consistent(demo_sites):
+    sites = Site.objects.demo()
+    assert not sites.filter(net_area_m2__gt=F("gross_area_m2")).exists()
+    divisible = sites.filter(is_divisible=True)
+    assert divisible.exists()
+    assert not divisible.filter(
+        Q(min_divisible_m2__isnull=True) | Q(min_divisible_m2__gt=F("max_divisible_m2"))
+    ).exists()
+    assert not sites.filter(is_divisible=False, min_divisible_m2__isnull=False).exists()
+    assert not sites.filter(price_on_request=True, price_eur_m2__isnull=False).exists()
+    assert not sites.filter(price_on_request=False, price_eur_m2__isnull=True).exists()
+    assert not sites.filter(restriction_class="none").exclude(restrictions=[]).exists()
+    assert not sites.exclude(restriction_class="none").filter(restrictions=[]).exists()
+    assert not sites.exclude(restriction_class="none").filter(restriction_notes="").exists()
+    assert set(sites.values_list("partner_ref", flat=True)) == {
+        f"DEMO-{number:06d}" for number in range(1, 601)
+    }
+    assert all("Demo" in description for description in sites.values_list("description", flat=True))
+    assert not sites.exclude(postcode=F("municipality__postcode")).exists()
+    assert not sites.exclude(contact_email__endswith=".example.org").exists()
+    for site in sites.select_related("organisation", "municipality")[:50]:
+        assert site.organisation.name == DEMO_ORGANISATION_NAME.format(
+            municipality=site.municipality.name
+        )
+        assert site.municipality.name in site.title
+    organisations = PartnerOrganisation.objects.filter(name__endswith="(Demo)")
+    assert organisations.count() == 53
+    assert organisations.filter(municipalities__isnull=False).distinct().count() == 53
+    # Distances are stored, so proximity filters work on demo sites at once.
+    assert not sites.filter(
+        Q(distance_to_station_m__isnull=True) | Q(distance_to_rail_line_m__isnull=True)
+    ).exists()
+
+
+def test_geometries_lie_in_their_municipality_apart_from_each_other_and_the_railway(demo_sites):
+    assert not Site.objects.exclude(geom__within=F("municipality__geom")).exists()
+    assert not scalar("SELECT count(*) FROM properties_site WHERE NOT ST_IsValid(geom)")
+    assert not scalar(
+        "SELECT count(*) FROM properties_site a JOIN properties_site b "
+        "ON a.id < b.id AND ST_Intersects(a.geom, b.geom)"
+    )
+    assert not scalar(
+        "SELECT count(*) FROM properties_site s JOIN geodata_layerfeature f "
+        "ON ST_DWithin(f.geom, s.geom, %s) "
+        "JOIN geodata_layer l ON l.id = f.layer_id AND l.slug = 'rail_lines'",
+        [RAIL_CLEARANCE_M - 0.01],
+    )
+
+
+def test_same_seed_same_sites_other_seed_other_sites(reference_data):
+    sites_generate_demo(count=300, seed=3)
+    first = fingerprint()
+    sites_generate_demo(count=300, seed=3, replace=True)
+    assert Site.objects.count() == 300
+    assert fingerprint() == first
+    sites_generate_demo(count=300, seed=4, replace=True)
+    assert fingerprint() != first
+
+
+def test_adding_and_deleting_demo_sites_leaves_real_sites_alone(reference_data):
+    real = SiteFactory(municipality=Municipality.objects.get(ags="05113000"), area_m2=40_000)
+    sites_generate_demo(count=100, seed=1)
+    sites_generate_demo(count=100, seed=2)
+    demo = Site.objects.demo()
+    assert demo.count() == 200
+    assert demo.values("partner_ref").distinct().count() == 200
+    assert not demo.filter(geom__intersects=real.geom).exists()
+    assert not scalar(
+        "SELECT count(*) FROM properties_site a JOIN properties_site b "
+        "ON a.id < b.id AND ST_Intersects(a.geom, b.geom)"
+    )
+    assert sites_delete_demo() == 200
+    assert list(Site.objects.all()) == [real]
+
+
+def test_command_if_empty_loads_only_once_and_replace_regenerates(reference_data):
+    out = StringIO()
+    call_command("generate_demo_sites", "--count", "120", "--if-empty", stdout=out)
+    assert Site.objects.demo().count() == 120
+    assert "generated 120 demo sites" in out.getvalue()
+    refs = set(Site.objects.values_list("pk", flat=True))
+
+    out = StringIO()
+    call_command("generate_demo_sites", "--count", "120", "--if-empty", stdout=out)
+    assert "nothing generated" in out.getvalue()
+    assert set(Site.objects.values_list("pk", flat=True)) == refs
+
+    out = StringIO()
+    call_command("generate_demo_sites", "--count", "80", "--replace", stdout=out)
+    assert Site.objects.demo().count() == 80
+    assert not refs & set(Site.objects.values_list("pk", flat=True))
+    assert "replaced 120 demo sites with 80" in out.getvalue()
