@@ -8,6 +8,8 @@ Three levels of detail, so a tile's cost stays bounded at any zoom with 100,000 
 - from SITE_TILE_POLYGON_MIN_ZOOM on, sites are their footprints.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import connection
 
@@ -63,7 +65,7 @@ SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 
 
 def sites_tile(z: int, x: int, y: int) -> bytes:
-    params: dict[str, object] = {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)}
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)}
     if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM:
         sql = _FOOTPRINTS_SQL
     elif z >= settings.SITE_TILE_POINT_MIN_ZOOM:
