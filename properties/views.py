@@ -7,7 +7,6 @@ import json
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.models import User
-from geodata.models import Dataset, District, Layer, LayerFeature, Municipality, Region
+from geodata.models import Dataset, District, Layer, Municipality, Region
+from geodata.querysets import layers_with_datasets
 
 from .models import Site
 from .services.proximity import site_nearest_features
@@ -208,27 +208,18 @@ def _boundary_entries() -> list[dict]:
 
 
 def _layer_entries() -> list[dict]:
-    datasets_by_layer: dict[int, set[int]] = {}
-    for layer_id, dataset_id in (
-        LayerFeature.objects.exclude(dataset=None).values_list("layer_id", "dataset_id").distinct()
-    ):
-        datasets_by_layer.setdefault(layer_id, set()).add(dataset_id)
-    datasets = Dataset.objects.in_bulk()
-    entries = []
-    for layer in Layer.objects.annotate(feature_count=Count("features")).order_by("position"):
-        layer_datasets = [datasets[pk] for pk in sorted(datasets_by_layer.get(layer.pk, ()))]
-        entries.append(
-            {
-                "slug": layer.slug,
-                "name": layer.name,
-                "colour": layer.colour,
-                "geometry": layer.geometry,
-                "featureCount": layer.feature_count,
-                "visible": layer.slug in DEFAULT_VISIBLE and layer.feature_count > 0,
-                "attribution": _attribution_html(layer_datasets),
-            }
-        )
-    return entries
+    return [
+        {
+            "slug": layer.slug,
+            "name": layer.name,
+            "colour": layer.colour,
+            "geometry": layer.geometry,
+            "featureCount": layer.feature_count,
+            "visible": layer.slug in DEFAULT_VISIBLE and layer.feature_count > 0,
+            "attribution": _attribution_html(layer.datasets),
+        }
+        for layer in layers_with_datasets()
+    ]
 
 
 def _sites_attribution() -> str:

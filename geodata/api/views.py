@@ -1,6 +1,3 @@
-from collections import defaultdict
-from typing import Any
-
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
@@ -12,6 +9,7 @@ from rest_framework.response import Response
 
 from geodata import vt_layers
 from geodata.models import Dataset, District, Layer, LayerFeature, Municipality
+from geodata.querysets import layers_with_datasets
 from properties.querysets import PUBLIC_STATUSES
 from sitefinder.tiles import tile_response
 
@@ -23,24 +21,6 @@ from .serializers import (
     LayerSerializer,
     MunicipalitySerializer,
 )
-
-
-def layers_with_datasets() -> list[Any]:
-    """All layers with `feature_count` and `datasets` (their sources), in two queries."""
-    layers: list[Any] = list(Layer.objects.annotate(feature_count=Count("features")))
-    pairs = list(
-        LayerFeature.objects.filter(dataset__isnull=False)
-        .values_list("layer_id", "dataset_id")
-        .distinct()
-        .order_by()
-    )
-    datasets = Dataset.objects.in_bulk({dataset_id for _, dataset_id in pairs})
-    by_layer: defaultdict[int, list[Dataset]] = defaultdict(list)
-    for layer_id, dataset_id in pairs:
-        by_layer[layer_id].append(datasets[dataset_id])
-    for layer in layers:
-        layer.datasets = by_layer[layer.pk]
-    return layers
 
 
 class LayerList(generics.GenericAPIView):

@@ -76,6 +76,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
+# in a few, and parallel workers slow concurrent tile requests on two cores.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c jit=off -c max_parallel_workers_per_gather=0"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -21,3 +21,11 @@ def test_healthz_503_when_the_database_does_not_answer(client, monkeypatch):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_friendly_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/sites/999999/")
+    assert response.status_code == 404
+    assert b"Back to the map" in response.content
