@@ -1,5 +1,9 @@
+import logging
+
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+
+logger = logging.getLogger("sitefinder.health")
 
 
 def healthz(request):
