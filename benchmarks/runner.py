@@ -7,11 +7,12 @@ what a visitor's browser waits for minus the network.
 
 from __future__ import annotations
 
+import itertools
 import json
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -103,15 +104,10 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
         tiles = densest_tiles(z, 5)
         if not tiles:
             continue
-        cycle: Iterator[tuple[int, int, int]] = iter([])
+        rotation = itertools.cycle(tiles)
 
-        def next_tile(tiles=tiles):
-            nonlocal cycle
-            try:
-                return next(cycle)
-            except StopIteration:
-                cycle = iter(tiles)
-                return next(cycle)
+        def next_tile(rotation=rotation):
+            return next(rotation)
 
         def uncached():
             cache.clear()
@@ -170,6 +166,87 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
     }
 
 
+def summarise(name: str, timings: list[float], note: str = "") -> Case:
+    return Case(
+        name=name,
+        samples=len(timings),
+        p50_ms=round(statistics.median(timings), 2),
+        p95_ms=round(percentile(timings, 0.95), 2),
+        max_ms=round(max(timings), 2),
+        note=note,
+    )
+
+
+def run_http(*, repeat: int, paints: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> list[Case]:
+    """Over real HTTP on loopback: our uncached tiles (tile cache off), the same tiles from
+    TiPg serving the same table (the peer), and the map's first paint in Chromium."""
+    from . import browser, servers
+
+    cases: list[Case] = []
+    samples = {z: densest_tiles(z, 5) for z in zooms}
+    with servers.django_server(tile_cache=False) as port:
+        client = servers.HttpClient(port)
+        for z, tiles in samples.items():
+            paths = [f"/tiles/sites/{tz}/{tx}/{ty}.pbf" for tz, tx, ty in tiles]
+            cases.append(_http_case(f"HTTP sites tile z{z} uncached (ours)", client, paths, repeat))
+        timings = browser.first_paint(port, repeat=paints)
+        cases.append(
+            summarise(
+                "map first paint: first contentful paint", timings["fcp"], "Chromium, cold cache"
+            )
+        )
+        cases.append(
+            summarise(
+                "map first paint: sites drawn",
+                timings["sites"],
+                "Chromium, cold cache, tiles uncached",
+            )
+        )
+    problem = servers.tipg_available()
+    if problem:
+        cases.append(Case("TiPg peer", 0, 0, 0, 0, note=problem))
+        return cases
+    with servers.tipg_server() as port:
+        client = servers.HttpClient(port)
+        for z, tiles in samples.items():
+            # The same geometry columns our tiles read: points below z13, footprints above.
+            column = "geom_web" if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM else "location_web"
+            paths = [
+                f"/collections/public.properties_site/tiles/WebMercatorQuad/{tz}/{tx}/{ty}?geom-column={column}"
+                for tz, tx, ty in tiles
+            ]
+            cases.append(_http_case(f"HTTP sites tile z{z} TiPg (peer)", client, paths, repeat))
+    return cases
+
+
+def _http_case(name: str, client, paths: list[str], repeat: int) -> Case:
+    rotation = itertools.cycle(paths)
+
+    def fetch():
+        status, _ = client.get(next(rotation))
+        assert status in (200, 204), (name, status)
+
+    return measure(name, fetch, repeat=repeat, note=f"{len(paths)} densest tiles")
+
+
+def ratios(results: dict) -> list[str]:
+    """Ours against the bare SQL (in process) and against TiPg (both over HTTP)."""
+    by_name = {case["name"]: case for case in results["cases"]}
+    lines = []
+    for z in (10, 12, 14, 16):
+        ours = by_name.get(f"sites tile z{z} uncached")
+        bare = by_name.get(f"sites tile z{z} bare ST_AsMVT SQL")
+        if ours and bare and bare["p95_ms"]:
+            lines.append(f"z{z}: ours / bare SQL p95 = {ours['p95_ms'] / bare['p95_ms']:.2f}")
+        http_ours = by_name.get(f"HTTP sites tile z{z} uncached (ours)")
+        tipg = by_name.get(f"HTTP sites tile z{z} TiPg (peer)")
+        if http_ours and tipg and http_ours["p50_ms"]:
+            lines.append(
+                f"z{z}: TiPg / ours p50 over HTTP = {tipg['p50_ms'] / http_ours['p50_ms']:.2f}"
+            )
+    return lines
+
+
 def _postgis_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
@@ -186,8 +263,13 @@ def as_markdown(results: dict) -> str:
         "|---|---:|---:|---:|",
     ]
     lines += [
-        f"| {c['name']} | {c['p50_ms']} | {c['p95_ms']} | {c['max_ms']} |" for c in results["cases"]
+        f"| {c['name']} | {c['p50_ms']} | {c['p95_ms']} | {c['max_ms']} |"
+        + (f" {c['note']}" if c["name"] == "TiPg peer" else "")
+        for c in results["cases"]
     ]
+    ratio_lines = ratios(results)
+    if ratio_lines:
+        lines += ["", "Ratios: " + "; ".join(ratio_lines) + "."]
     return "\n".join(lines) + "\n"
 
 

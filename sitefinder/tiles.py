@@ -53,10 +53,11 @@ def tile_response(
         response = HttpResponse(status=304)
     else:
         key = f"tile:{name}:{version}:{z}:{x}:{y}"
-        tile = cache.get(key)
+        tile = cache.get(key) if settings.TILE_CACHE_SECONDS else None
         if tile is None:
             tile = build()
-            cache.set(key, tile, settings.TILE_CACHE_SECONDS)
+            if settings.TILE_CACHE_SECONDS:
+                cache.set(key, tile, settings.TILE_CACHE_SECONDS)
         response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE, status=200 if tile else 204)
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=60)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "accounts",
     "geodata",
     "properties",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +105,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # npm packages (package-lock.json), only their built files.
     ("vendor/leaflet.vectorgrid", BASE_DIR / "node_modules" / "leaflet.vectorgrid" / "dist"),
+    ("vendor/leaflet-geoman", BASE_DIR / "node_modules/@geoman-io/leaflet-geoman-free/dist"),
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -119,6 +121,12 @@ CACHES = {
 # E-mail goes through Django's mail system; development prints it, tests keep it in memory.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sitefinder <noreply@sitefinder.invalid>")
+
+# Investor accounts (accounts/urls.py) and the links in e-mails, which need an absolute URL.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "map"
+LOGOUT_REDIRECT_URL = "map"
+SITE_URL = os.environ.get("SITEFINDER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -170,7 +178,8 @@ REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
 # it, one point per site (its point on surface); from the polygon zoom, real footprints.
 SITE_TILE_POINT_MIN_ZOOM = 12
 SITE_TILE_POLYGON_MIN_ZOOM = 13
-TILE_CACHE_SECONDS = 3600
+# 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
+TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ from django.conf import settings
 from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
 
 from geodata.models import Municipality
+from sitefinder.chromium import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
 from tests.conftest import load_reference_data
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
@@ -23,18 +24,6 @@ from tests.conftest import load_reference_data
 # browser). Set before any test touches the database.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("SITEFINDER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 VIEWPORT: ViewportSize = {"width": 1400, "height": 860}
 
 # Screenshots of every run go to test-results/ (ignored by git); the README's copies in

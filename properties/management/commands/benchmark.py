@@ -1,3 +1,5 @@
+from dataclasses import asdict
+
 from django.core.management.base import BaseCommand
 
 from benchmarks import runner
@@ -15,11 +17,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sites", type=int, help="number of demo sites to benchmark against")
         parser.add_argument("--repeat", type=int, default=50, help="requests per case")
+        parser.add_argument(
+            "--no-http",
+            action="store_true",
+            help="skip the HTTP cases (our server, the TiPg peer, Chromium first paint)",
+        )
+        parser.add_argument("--paints", type=int, default=5, help="first-paint runs in Chromium")
 
-    def handle(self, *args, sites=None, repeat=50, **options):
+    def handle(self, *args, sites=None, repeat=50, no_http=False, paints=5, **options):
         if sites and Site.objects.demo().count() != sites:
             self.stdout.write(f"generating {sites:,} demo sites …")
             sites_generate_demo(count=sites, replace=True)
         results = runner.run(repeat=repeat)
+        if not no_http:
+            results["cases"] += [
+                asdict(case) for case in runner.run_http(repeat=repeat, paints=paints)
+            ]
         self.stdout.write(runner.as_markdown(results))
         self.stdout.write(f"written to {runner.write(results)}")
