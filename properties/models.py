@@ -250,6 +250,16 @@ class Site(models.Model):
             GistIndex(fields=["geom_web"], name="site_geom_web_gist"),
             GistIndex(fields=["location"], name="site_location_gist"),
             GistIndex(fields=["location_web"], name="site_location_web_gist"),
+            # The investor search: area and price ranges, the default and area sorts (the
+            # id makes the tie-break an index scan too), the most used proximity filters.
+            models.Index(fields=["gross_area_m2", "id"], name="site_gross_area_idx"),
+            models.Index(fields=["price_eur_m2"], name="site_price_idx"),
+            models.Index(fields=["created_at", "id"], name="site_created_idx"),
+            models.Index(fields=["distance_to_station_m"], name="site_dist_station_idx"),
+            models.Index(
+                fields=["distance_to_major_station_m"], name="site_dist_major_station_idx"
+            ),
+            models.Index(fields=["distance_to_junction_m"], name="site_dist_junction_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
 
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+from geodata.layers import DISTANCE_FIELDS
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 # Statuses an investor may see: published, plus reserved (shown as such, still of interest).
 PUBLIC_STATUSES = ("published", "reserved")
+
+# Broadband levels and restriction classes in ascending order ("at least" / "at most").
+BROADBAND_LEVELS = ("none", "basic", "fast", "gigabit")
+RESTRICTION_LEVELS = ("none", "light", "severe")
+
+PriceOnRequest = Literal["include", "only", "exclude"]
+Number = float | Decimal
+
+# Sort keys of `sorted_by`: the main ordering; every key ends with an id tie-break.
+_FIXED_SORT_ORDERINGS: dict[str, tuple[models.OrderBy, ...]] = {
+    "newest": (F("created_at").desc(), F("id").desc()),
+    "area": (F("gross_area_m2").asc(), F("id").asc()),
+    "-area": (F("gross_area_m2").desc(), F("id").desc()),
+    "price": (F("price_eur_m2").asc(nulls_last=True), F("id").asc()),
+    "-price": (F("price_eur_m2").desc(nulls_last=True), F("id").desc()),
+}
+
+
+def distance_sort_key(field_name: str) -> str:
+    """`distance_to_junction_m` -> `distance_junction`: the sort key of a distance column."""
+    return "distance_" + field_name.removeprefix("distance_to_").removesuffix("_m")
+
+
+SORT_ORDERINGS: dict[str, tuple[models.OrderBy, ...]] = _FIXED_SORT_ORDERINGS | {
+    distance_sort_key(name): (F(name).asc(nulls_last=True), F("id").asc())
+    for name in DISTANCE_FIELDS
+}
 
 
 class SiteQuerySet(models.QuerySet):
@@ -47,7 +79,128 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(geom__intersects=bbox)
 
     def within_distance(self, geom: GEOSGeometry, metres: float) -> SiteQuerySet:
+        """Sites within `metres` of a geometry in any SRID (ST_DWithin on EPSG:25832; the
+        geometry is transformed in SQL)."""
         return self.filter(geom__dwithin=(geom, metres))
+
+    def intersecting(self, geom: GEOSGeometry) -> SiteQuerySet:
+        """Sites intersecting a geometry in any SRID, e.g. an area drawn on the map."""
+        return self.filter(geom__intersects=geom)
+
+    # Attribute filters of the investor search. Each takes already validated values.
+
+    def of_kinds(self, kinds: Iterable[str]) -> SiteQuerySet:
+        return self.filter(kind__in=list(kinds))
+
+    def of_statuses(self, statuses: Iterable[str]) -> SiteQuerySet:
+        return self.filter(status__in=list(statuses))
+
+    def gross_area_at_least(self, m2: Number) -> SiteQuerySet:
+        return self.filter(gross_area_m2__gte=m2)
+
+    def gross_area_at_most(self, m2: Number) -> SiteQuerySet:
+        return self.filter(gross_area_m2__lte=m2)
+
+    def priced(
+        self,
+        *,
+        minimum: Number | None = None,
+        maximum: Number | None = None,
+        on_request: PriceOnRequest | None = None,
+    ) -> SiteQuerySet:
+        """Sites by price in €/m².
+
+        A range keeps sites whose price lies in it (sites without a price drop out).
+        `on_request`: "include" also keeps sites that show no price (on request or not
+        given) next to the range; "only" keeps just the sites whose price is on request;
+        "exclude" drops them. Without a range, "include" changes nothing.
+        """
+        in_range = Q()
+        if minimum is not None:
+            in_range &= Q(price_eur_m2__gte=minimum)
+        if maximum is not None:
+            in_range &= Q(price_eur_m2__lte=maximum)
+        if on_request == "only":
+            return self.filter(in_range, price_on_request=True)
+        if on_request == "exclude":
+            return self.filter(in_range, price_on_request=False)
+        if on_request == "include" and in_range:
+            return self.filter(in_range | Q(price_on_request=True) | Q(price_eur_m2__isnull=True))
+        return self.filter(in_range)
+
+    def with_planning_categories(self, categories: Iterable[str]) -> SiteQuerySet:
+        return self.filter(planning_category__in=list(categories))
+
+    def with_bplan_statuses(self, statuses: Iterable[str]) -> SiteQuerySet:
+        return self.filter(bplan_status__in=list(statuses))
+
+    def available_by(self, day: datetime.date) -> SiteQuerySet:
+        """Sites available on `day`: no date given (available now) or a date up to it."""
+        return self.filter(Q(available_from__isnull=True) | Q(available_from__lte=day))
+
+    def with_ownership(self, ownerships: Iterable[str]) -> SiteQuerySet:
+        return self.filter(ownership__in=list(ownerships))
+
+    def divisible(self) -> SiteQuerySet:
+        return self.filter(is_divisible=True)
+
+    def offering_part_of_at_least(self, m2: Number) -> SiteQuerySet:
+        """Sites that can provide a part of at least `m2`: a divisible site its largest part
+        (its gross area if no largest part is given), any other site its gross area."""
+        return self.filter(
+            Q(is_divisible=True, max_divisible_m2__gte=m2)
+            | Q(is_divisible=True, max_divisible_m2__isnull=True, gross_area_m2__gte=m2)
+            | Q(is_divisible=False, gross_area_m2__gte=m2)
+        )
+
+    def offering_part_of_at_most(self, m2: Number) -> SiteQuerySet:
+        """Sites where a part of at most `m2` can be had: a divisible site's smallest part,
+        or the whole site, is no larger."""
+        return self.filter(
+            Q(is_divisible=True, min_divisible_m2__lte=m2) | Q(gross_area_m2__lte=m2)
+        )
+
+    def in_municipalities(self, ags: Iterable[str]) -> SiteQuerySet:
+        """Sites in the municipalities with these 8-digit AGS."""
+        return self.filter(municipality__ags__in=list(ags))
+
+    def in_districts(self, keys: Iterable[str]) -> SiteQuerySet:
+        """Sites in the districts (Kreise, kreisfreie Städte) with these 5-digit keys."""
+        return self.filter(municipality__district__ags__in=list(keys))
+
+    def with_rail_siding(self) -> SiteQuerySet:
+        return self.filter(has_rail_siding=True)
+
+    def with_port_access(self) -> SiteQuerySet:
+        return self.filter(has_port_access=True)
+
+    def broadband_at_least(self, level: str) -> SiteQuerySet:
+        """Sites with this broadband level or better (none < basic < fast < gigabit)."""
+        return self.filter(broadband__in=BROADBAND_LEVELS[BROADBAND_LEVELS.index(level) :])
+
+    def with_restriction_classes(self, classes: Iterable[str]) -> SiteQuerySet:
+        return self.filter(restriction_class__in=list(classes))
+
+    def restriction_at_most(self, level: str) -> SiteQuerySet:
+        """Sites with restrictions of this class or lighter (none < light < severe)."""
+        return self.filter(
+            restriction_class__in=RESTRICTION_LEVELS[: RESTRICTION_LEVELS.index(level) + 1]
+        )
+
+    def within_stored_distance(self, field_name: str, metres: Number) -> SiteQuerySet:
+        """Sites whose stored distance column (e.g. `distance_to_junction_m`) is at most
+        `metres`: an indexed comparison. Sites whose distance is unknown (NULL) drop out;
+        callers check first that the layer has data (`geodata` `LayerFeature.of_layer`)."""
+        if field_name not in DISTANCE_FIELDS:
+            raise ValueError(f"{field_name!r} is not a stored distance column")
+        return self.filter(**{f"{field_name}__lte": metres})
+
+    def sorted_by(self, key: str) -> SiteQuerySet:
+        """Sites in a deterministic order: `newest` (default), `area`, `-area`, `price`,
+        `-price` (sites without a price last), or `distance_<layer>` (e.g.
+        `distance_station`, `distance_junction`; nearest first, unknown distances last);
+        ties broken by id."""
+        return self.order_by(*SORT_ORDERINGS[key])
 
     def demo(self) -> SiteQuerySet:
         return self.filter(is_demo=True)
