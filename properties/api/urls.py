@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 urlpatterns = [
     path("sites/", views.SiteList.as_view(), name="api-site-list"),
+    # Before sites/<int:pk>/ so the export paths are never read as a site id.
+    path("sites/export.csv", exports.SiteExportCsv.as_view(), name="api-site-export-csv"),
+    path("sites/export.xlsx", exports.SiteExportXlsx.as_view(), name="api-site-export-xlsx"),
+    path(
+        "sites/export.geojson",
+        exports.SiteExportGeoJson.as_view(),
+        name="api-site-export-geojson",
+    ),
     path("sites/<int:pk>/", views.SiteDetail.as_view(), name="api-site-detail"),
 ]
 

@@ -1,0 +1,355 @@
+"""Exporting a filtered set of sites: rows for CSV and XLSX, a FeatureCollection for GeoJSON.
+
+Every column is computed by the database in one query (choice labels, yes/no texts, hectares,
+rounded distances, the detail URL, lon/lat in EPSG:4326), so the writers only format. Labels
+and choice texts are resolved when the query is built, i.e. in the request's language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Expression,
+    F,
+    Field,
+    FloatField,
+    Func,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Round, TruncDate
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from geodata.layers import DISTANCE_FIELDS
+from geodata.models import Dataset
+from geodata.querysets import layers_with_datasets
+from properties.models import Site
+
+# Exports stay bounded: a larger result must be narrowed by filters first.
+EXPORT_MAX_ROWS = 10_000
+
+DEMO_NOTICE = gettext_lazy(
+    "Sites flagged as demo data are generated for demonstration; they are not real sites."
+)
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    key: str  # stable machine name: GeoJSON property, never translated
+    label: str | Promise  # header in CSV and XLSX, in the active language
+    expression: Expression | F
+    width: int = 14  # XLSX column width (characters)
+    is_bool: bool = False  # True/False in GeoJSON, yes/no text in CSV and XLSX
+
+
+def _choice_label(field: str, choices: Iterable[tuple[str, Any]]) -> Case:
+    return Case(
+        *[When(**{field: value}, then=Value(str(label))) for value, label in choices],
+        default=F(field),
+        output_field=CharField(),
+    )
+
+
+def _hectares(field: str) -> Round:
+    return Round(Cast(F(field) / 10_000, DecimalField(max_digits=14, decimal_places=4)), 2)
+
+
+def _metres(field: str) -> Cast:
+    return Cast(Round(F(field)), IntegerField())
+
+
+def _coordinate(function: str) -> Round:
+    # ST_X/ST_Y of the point on surface, transformed in SQL; 6 decimals ≈ 0.1 m.
+    value = Func(Transform("location", 4326), function=function, output_field=FloatField())
+    return Round(Cast(value, DecimalField(max_digits=12, decimal_places=8)), 6)
+
+
+def _restrictions_text() -> Func:
+    # The array of codes becomes a comma-separated list of labels, still in SQL.
+    labels: Expression | F = F("restrictions")
+    for code, label in Site.Restriction.choices:
+        labels = Func(
+            labels,
+            Value(code),
+            Value(str(label)),
+            function="array_replace",
+            output_field=ArrayField(CharField()),
+        )
+    return Func(labels, Value(", "), function="array_to_string", output_field=CharField())
+
+
+def _servicing_text() -> Func:
+    parts = [
+        Case(When(**{field: True}, then=Value(str(_label(field)))))
+        for field in ("has_water", "has_sewer", "has_power", "has_gas_heat")
+    ]
+    # concat_ws skips NULLs: only the services present are listed.
+    return Func(Value(", "), *parts, function="concat_ws", output_field=CharField())
+
+
+def _detail_url(base_url: str) -> Concat:
+    marker = 987654321
+    path = reverse("site_detail", args=[marker])
+    prefix, suffix = f"{base_url.rstrip('/')}{path}".split(str(marker))
+    return Concat(Value(prefix), Cast("id", CharField()), Value(suffix), output_field=CharField())
+
+
+def _label(field: str) -> str | Promise:
+    return cast(Field, Site._meta.get_field(field)).verbose_name
+
+
+def export_columns(*, base_url: str = "") -> list[ExportColumn]:
+    """The export's columns, in order; build inside the request (labels are translated)."""
+    choice = _choice_label
+    return [
+        ExportColumn("id", "ID", F("id"), 8),
+        ExportColumn("title", _label("title"), F("title"), 40),
+        ExportColumn("kind", _label("kind"), choice("kind", Site.Kind.choices), 20),
+        ExportColumn("status", _label("status"), choice("status", Site.Status.choices)),
+        ExportColumn("is_demo", _("Demo data (not a real site)"), F("is_demo"), 12, True),
+        ExportColumn("municipality", _label("municipality"), F("municipality__name"), 22),
+        ExportColumn("district", _("district"), F("municipality__district__name"), 22),
+        ExportColumn("ags", _("AGS"), F("municipality__ags"), 10),
+        ExportColumn("gross_area_m2", _label("gross_area_m2"), F("gross_area_m2")),
+        ExportColumn("gross_area_ha", _("gross area (ha)"), _hectares("gross_area_m2")),
+        ExportColumn("net_area_m2", _label("net_area_m2"), F("net_area_m2")),
+        ExportColumn("net_area_ha", _("net area (ha)"), _hectares("net_area_m2")),
+        ExportColumn("is_divisible", _label("is_divisible"), F("is_divisible"), 10, True),
+        ExportColumn("min_divisible_m2", _label("min_divisible_m2"), F("min_divisible_m2")),
+        ExportColumn("max_divisible_m2", _label("max_divisible_m2"), F("max_divisible_m2")),
+        ExportColumn(
+            "planning_category",
+            _label("planning_category"),
+            choice("planning_category", Site.PlanningCategory.choices),
+            24,
+        ),
+        ExportColumn(
+            "bplan_status",
+            _label("bplan_status"),
+            choice("bplan_status", Site.BPlanStatus.choices),
+            30,
+        ),
+        ExportColumn(
+            "restriction_class",
+            _label("restriction_class"),
+            choice("restriction_class", Site.RestrictionClass.choices),
+            22,
+        ),
+        ExportColumn("restrictions", _label("restrictions"), _restrictions_text(), 30),
+        ExportColumn("ownership", _label("ownership"), choice("ownership", Site.Ownership.choices)),
+        ExportColumn("available_from", _label("available_from"), F("available_from"), 12),
+        ExportColumn("price_eur_m2", _label("price_eur_m2"), F("price_eur_m2"), 12),
+        ExportColumn(
+            "price_on_request", _label("price_on_request"), F("price_on_request"), 10, True
+        ),
+        ExportColumn(
+            "price_negotiable", _label("price_negotiable"), F("price_negotiable"), 10, True
+        ),
+        ExportColumn("servicing", _("servicing"), _servicing_text(), 30),
+        ExportColumn(
+            "broadband", _label("broadband"), choice("broadband", Site.Broadband.choices), 20
+        ),
+        ExportColumn("has_rail_siding", _label("has_rail_siding"), F("has_rail_siding"), 10, True),
+        ExportColumn("has_port_access", _label("has_port_access"), F("has_port_access"), 10, True),
+        *[ExportColumn(field, _label(field), _metres(field)) for field in DISTANCE_FIELDS],
+        ExportColumn(
+            "last_verified", _label("last_verified_at"), TruncDate("last_verified_at"), 12
+        ),
+        ExportColumn("url", _("detail page"), _detail_url(base_url), 40),
+        ExportColumn("lon", _("longitude (WGS 84)"), _coordinate("ST_X"), 12),
+        ExportColumn("lat", _("latitude (WGS 84)"), _coordinate("ST_Y"), 12),
+    ]
+
+
+def _alias(key: str) -> str:
+    # Annotation names may not shadow model fields; the prefix keeps them apart.
+    return f"export_{key}"
+
+
+def _export_values(queryset: QuerySet, columns: Sequence[ExportColumn], **extra: Any) -> QuerySet:
+    annotations = {_alias(column.key): column.expression for column in columns}
+    return queryset.annotate(**annotations, **extra).values(*annotations, *extra)
+
+
+def sites_export_rows(
+    *, queryset: QuerySet[Site], columns: Sequence[ExportColumn] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The sites as dicts keyed by column key, in the queryset's order, from ONE query."""
+    columns = columns if columns is not None else export_columns()
+    keys = {_alias(column.key): column.key for column in columns}
+    for row in _export_values(queryset, columns).iterator(chunk_size=2000):
+        yield {keys[alias]: value for alias, value in row.items()}
+
+
+def sites_export_geojson_features(
+    *, queryset: QuerySet[Site], columns: Sequence[ExportColumn]
+) -> str:
+    """The sites' GeoJSON features (a JSON array as text), built by PostGIS in one query.
+
+    The ORM-built query is wrapped as a subquery; every value, including the property
+    names, is a bound parameter.
+    """
+    inner = _export_values(
+        queryset, columns, export_geometry=AsGeoJSON(Transform("geom", 4326), precision=6)
+    )
+    inner_sql, inner_params = inner.query.sql_with_params()
+    quote = connection.ops.quote_name
+    properties = ", ".join(f"%s::text, t.{quote(_alias(column.key))}" for column in columns)
+    sql = (
+        "SELECT COALESCE(json_agg(json_build_object("
+        "'type', 'Feature', 'id', t.{id}, 'geometry', t.export_geometry::json, "
+        f"'properties', json_build_object({properties}))), '[]'::json)::text "
+        f"FROM ({inner_sql}) AS t"
+    ).replace("{id}", quote(_alias("id")))
+    params = [column.key for column in columns] + list(inner_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def export_attribution() -> list[str]:
+    """Who to credit: the boundary datasets and the datasets of every distance layer, then
+    the demo notice. Four queries, whatever the number of sites."""
+    boundary_datasets = Dataset.objects.filter(municipality__isnull=False).distinct()
+    distance_layers = {spec.slug for spec, _filter in DISTANCE_FIELDS.values()}
+    datasets: dict[int, Dataset] = {dataset.pk: dataset for dataset in boundary_datasets}
+    for layer in layers_with_datasets():
+        if layer.slug in distance_layers:
+            for dataset in layer.datasets:
+                datasets.setdefault(dataset.pk, dataset)
+    lines = []
+    for dataset in datasets.values():
+        parts = [dataset.attribution or dataset.title]
+        if dataset.licence:
+            parts.append(f"({dataset.licence})")
+        if dataset.attribution_url:
+            parts.append(dataset.attribution_url)
+        lines.append(" ".join(parts))
+    lines.append(str(DEMO_NOTICE))
+    return lines
+
+
+def _text(column: ExportColumn, value: Any) -> Any:
+    if column.is_bool:
+        return _("yes") if value else _("no")
+    return value
+
+
+def sites_export_csv(
+    *, rows: Iterable[dict[str, Any]], columns: Sequence[ExportColumn], attribution: Sequence[str]
+) -> bytes:
+    """RFC 4180 CSV: UTF-8 with BOM (Excel then reads umlauts), comma, decimal point.
+
+    Comma rather than semicolon: it is what csv modules, pandas, R and QGIS expect without
+    options; German Excel users get the XLSX export. The attribution is the last column of
+    every row, not a block of comment lines: comment lines break DictReader, pandas and
+    Excel's header detection, while a column keeps the file one rectangular table and the
+    credit travels with every row copied out of it.
+    """
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([str(column.label) for column in columns] + [_("Sources")])
+    sources = " | ".join(attribution)
+    for row in rows:
+        cells = ["" if row[c.key] is None else _text(c, row[c.key]) for c in columns]
+        writer.writerow([*cells, sources])
+    return buffer.getvalue().encode("utf-8")
+
+
+def sites_export_xlsx(
+    *,
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[ExportColumn],
+    attribution: Sequence[str],
+    filter_query: str,
+    generated_at: datetime,
+) -> bytes:
+    """An XLSX workbook: the sites (bold frozen header, auto-filter, widths) and a sources
+    sheet with the attribution, the demo notice, the filter used and the export time."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Sites"))
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "C2"  # header row and id/title stay visible
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=str(column.label))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    demo_fill = PatternFill("solid", start_color="FFF2CC")
+    demo_index = [column.key for column in columns].index("is_demo")
+    count = 0
+    for row in rows:
+        count += 1
+        values: list[Any] = [_text(column, row[column.key]) for column in columns]
+        if row["is_demo"]:
+            # Only the flag cell is styled: a styled cell per value costs 3x the time.
+            flag = WriteOnlyCell(sheet, value=values[demo_index])
+            flag.fill = demo_fill
+            flag.font = bold
+            values[demo_index] = flag
+        sheet.append(values)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+
+    sources = workbook.create_sheet(_("Sources"))
+    sources.column_dimensions["A"].width = 24
+    sources.column_dimensions["B"].width = 100
+    heading = WriteOnlyCell(sources, value=_("Sources"))
+    heading.font = bold
+    sources.append([heading])
+    for line in attribution:
+        sources.append([_("Source"), line])
+    sources.append([])
+    sources.append([_("Filter"), filter_query or _("(none)")])
+    sources.append([_("Exported at"), generated_at.strftime("%Y-%m-%d %H:%M %Z")])
+    sources.append([_("Sites"), count])
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def sites_export_geojson(
+    *,
+    queryset: QuerySet[Site],
+    columns: Sequence[ExportColumn],
+    attribution: Sequence[str],
+    filter_query: str,
+    generated_at: datetime,
+) -> bytes:
+    """A FeatureCollection in EPSG:4326; the features come from SQL as text, unparsed."""
+    features = sites_export_geojson_features(queryset=queryset, columns=columns)
+    head = {
+        "type": "FeatureCollection",
+        "attribution": list(attribution),
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "filter": filter_query,
+        "columns": {column.key: str(column.label) for column in columns},
+    }
+    return (json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + features + "}").encode()

@@ -1,0 +1,212 @@
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from properties.models import Site
+from properties.services import export
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+ESSEN = Point(362_800, 5_703_800, srid=25832)
+DORTMUND = Point(393_200, 5_709_300, srid=25832)
+FORMATS = ["csv", "xlsx", "geojson"]
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+
+
+@pytest.fixture
+def sites(essen, dortmund):
+    return {
+        "essen": SiteFactory(
+            municipality=essen,
+            at=ESSEN,
+            title="Essen plot",
+            area_m2=25_000,
+            net_area_m2=20_000,
+            price_eur_m2=Decimal("95.50"),
+            restrictions=["noise", "mining"],
+            has_water=True,
+            has_power=True,
+        ),
+        "dortmund": SiteFactory(
+            municipality=dortmund, at=DORTMUND, title="Dortmund hall", kind=Site.Kind.HALL
+        ),
+        "demo": SiteFactory(
+            municipality=essen,
+            at=Point(361_500, 5_704_500, srid=25832),
+            title="Essen demo",
+            is_demo=True,
+        ),
+        "draft": SiteFactory(
+            municipality=essen,
+            at=Point(364_000, 5_703_000, srid=25832),
+            title="Essen draft",
+            status=Site.Status.DRAFT,
+        ),
+    }
+
+
+def url(fmt: str) -> str:
+    return reverse(f"api-site-export-{fmt}")
+
+
+def read(response, fmt: str) -> tuple[list[str], list[dict], list[str]]:
+    """Header labels, rows keyed by label, and the attribution lines of an export."""
+    if fmt == "csv":
+        text = response.content.decode("utf-8")
+        assert text.startswith("\ufeff")
+        reader = csv.DictReader(io.StringIO(text[1:]))
+        rows = list(reader)
+        assert reader.fieldnames is not None
+        # The attribution is the last column of every row.
+        sources = rows[0][reader.fieldnames[-1]].split(" | ") if rows else []
+        return list(reader.fieldnames), rows, sources
+    if fmt == "xlsx":
+        workbook = load_workbook(io.BytesIO(response.content))
+        sheet = workbook["Sites"]
+        header, *data = [list(row) for row in sheet.iter_rows(values_only=True)]
+        sources = [
+            row[1] for row in workbook["Sources"].iter_rows(values_only=True) if row[0] == "Source"
+        ]
+        return header, [dict(zip(header, row, strict=True)) for row in data], sources
+    body = json.loads(response.content)
+    assert body["type"] == "FeatureCollection"
+    labels = body["columns"]
+    rows = [{labels[k]: v for k, v in f["properties"].items()} for f in body["features"]]
+    return list(labels.values()), rows, body["attribution"]
+
+
+def titles(response, fmt: str) -> list[str]:
+    return sorted(row["title"] for row in read(response, fmt)[1])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_export_hides_drafts_and_has_filename_type_and_attribution(client, sites, fmt):
+    response = client.get(url(fmt))
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"] == CONTENT_TYPES[fmt]
+    assert response["Content-Disposition"].startswith('attachment; filename="sitefinder-sites-')
+    assert response["Content-Disposition"].endswith(f'.{fmt}"')
+    header, rows, sources = read(response, fmt)
+    assert sorted(row["title"] for row in rows) == ["Dortmund hall", "Essen demo", "Essen plot"]
+    assert header[:3] == ["ID", "title", "kind"]
+    assert any("BKG" in line for line in sources)  # municipal boundaries
+    assert any("DB Station" in line for line in sources)  # a distance layer
+    assert any("demo" in line for line in sources)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_filters_cells_and_demo_flag(client, sites, fmt):
+    _header, rows, _ = read(client.get(url(fmt), {"kind": "hall"}), fmt)
+    assert [row["title"] for row in rows] == ["Dortmund hall"]
+    assert rows[0]["kind"] == "Hall / production"
+
+    _header, rows, _ = read(client.get(url(fmt), {"municipality": "05113000"}), fmt)
+    by_title = {row["title"]: row for row in rows}
+    assert sorted(by_title) == ["Essen demo", "Essen plot"]
+    plot, demo = by_title["Essen plot"], by_title["Essen demo"]
+    as_number = float if fmt == "csv" else (lambda v: v)
+    assert as_number(plot["gross area (m²)"]) == pytest.approx(25_000)
+    assert as_number(plot["gross area (ha)"]) == pytest.approx(2.5)
+    assert as_number(plot["net area (ha)"]) == pytest.approx(2.0)
+    assert Decimal(str(plot["price (€/m²)"])) == Decimal("95.50")
+    assert plot["restrictions"] == "Noise, Mining damage"
+    assert plot["servicing"] == "water, power"
+    assert plot["municipality"] == "Essen" and plot["AGS"] == "05113000"
+    assert plot["district"] == "Essen"
+    assert plot["distance to station (m)"] not in (None, "")
+    assert plot["distance to motorway junction (m)"] in (None, "")  # layer not loaded
+    assert 6.9 < float(plot["longitude (WGS 84)"]) < 7.1
+    assert 51.4 < float(plot["latitude (WGS 84)"]) < 51.5
+    assert plot["detail page"].endswith(f"/sites/{sites['essen'].pk}/")
+    flag = "Demo data (not a real site)"
+    if fmt == "geojson":
+        assert (plot[flag], demo[flag]) == (False, True)
+    else:
+        assert (plot[flag], demo[flag]) == ("no", "yes")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_ids_selection(client, sites, fmt):
+    ids = f"{sites['essen'].pk},{sites['draft'].pk},999999"
+    response = client.get(url(fmt), {"ids": ids})
+    assert titles(response, fmt) == ["Essen plot"]  # draft invisible, unknown id ignored
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"kind": "castle"}, "kind"), ({"bbox": "1,2,3"}, "bbox"), ({"ids": "1,x"}, "ids")],
+)
+def test_bad_parameters_are_a_400_naming_the_field(client, sites, fmt, params, field):
+    response = client.get(url(fmt), params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_too_many_rows_is_a_400(client, sites, fmt, monkeypatch):
+    monkeypatch.setattr(export, "EXPORT_MAX_ROWS", 2)
+    response = client.get(url(fmt))
+    assert response.status_code == 400
+    assert "narrow the search" in response.json()["non_field_errors"][0]
+    assert client.get(url(fmt), {"kind": "hall"}).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_query_count_does_not_grow_with_sites(client, essen, fmt, django_assert_max_num_queries):
+    for i in range(25):
+        SiteFactory(municipality=essen, seed=i)
+    # count, rows, 1 boundary datasets + 3 layer sources (+ session headroom)
+    with django_assert_max_num_queries(7):
+        response = client.get(url(fmt))
+    assert len(read(response, fmt)[1]) == 25
+
+
+def test_labels_follow_the_language(client, sites):
+    response = client.get(url("csv"), {"kind": "hall"}, HTTP_ACCEPT_LANGUAGE="de")
+    header, rows, _ = read(response, "csv")
+    assert header[:3] == ["ID", "Titel", "Art"]
+    assert "Quellen" in header
+    assert rows[0]["Art"] == "Halle / Produktion"
+    assert rows[0]["Demodaten (keine echte Fläche)"] == "nein"
+    workbook = load_workbook(io.BytesIO(client.get(url("xlsx"), HTTP_ACCEPT_LANGUAGE="de").content))
+    assert workbook.sheetnames == ["Standorte", "Quellen"]
+
+
+def test_xlsx_layout_and_sources_sheet(client, sites):
+    workbook = load_workbook(io.BytesIO(client.get(url("xlsx"), {"kind": "plot"}).content))
+    sheet = workbook["Sites"]
+    assert sheet["A1"].font.bold
+    assert sheet.freeze_panes == "C2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.column_dimensions["B"].width == 40
+    sources = [row for row in workbook["Sources"].iter_rows(values_only=True) if row]
+    labels = {row[0]: row[1] if len(row) > 1 else None for row in sources}
+    assert labels["Filter"] == "kind=plot"
+    assert labels["Exported at"]
+    assert labels["Sites"] == 2
+
+
+def test_geojson_geometry_and_metadata(client, sites):
+    body = json.loads(client.get(url("geojson"), {"kind": "hall"}).content)
+    assert body["generated_at"]
+    assert body["filter"] == "kind=hall"
+    (feature,) = body["features"]
+    assert feature["id"] == sites["dortmund"].pk
+    assert feature["geometry"]["type"] == "Polygon"
+    lon, lat = feature["geometry"]["coordinates"][0][0]
+    assert 7.3 < lon < 7.6 and 51.4 < lat < 51.6
+    assert feature["properties"]["is_demo"] is False
+    empty = json.loads(client.get(url("geojson"), {"ids": "999999"}).content)
+    assert empty["features"] == []
