@@ -8,10 +8,13 @@ Three levels of detail, so a tile's cost stays bounded at any zoom with 100,000 
 - from SITE_TILE_POLYGON_MIN_ZOOM on, sites are their footprints.
 """
 
+import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 
 from .querysets import PUBLIC_STATUSES
 
@@ -29,12 +32,12 @@ features AS (
     SELECT {_SITE_PROPERTIES}, ST_AsMVTGeom({{geometry}}, bounds.env, 4096, 64, true) AS geom
     FROM properties_site s
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
-    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s)
+    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s) {{only}}
 )
 SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 """
-_POINTS_SQL = _SITES_SQL.format(geometry="s.location_web")
-_FOOTPRINTS_SQL = _SITES_SQL.format(geometry="s.geom_web")
+_POINTS_SQL = _SITES_SQL.format(geometry="s.location_web", only="{only}")
+_FOOTPRINTS_SQL = _SITES_SQL.format(geometry="s.geom_web", only="{only}")
 
 # Cells are aligned on a world-wide grid, so a cell never straddles two tiles.
 _CLUSTERS_SQL = f"""
@@ -43,7 +46,7 @@ cells AS (
     SELECT count(*) AS cluster_count, min(s.id) AS first_id,
            ST_Centroid(ST_Collect(s.location_web)) AS centre
     FROM properties_site s, bounds
-    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s)
+    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s) {{only}}
     GROUP BY floor((ST_X(s.location_web) + {WORLD_HALF}) / %(cell)s),
              floor((ST_Y(s.location_web) + {WORLD_HALF}) / %(cell)s)
 ),
@@ -64,7 +67,9 @@ SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 """
 
 
-def sites_tile(z: int, x: int, y: int) -> bytes:
+def sites_tile(z: int, x: int, y: int, *, only: QuerySet | None = None) -> bytes:
+    """The tile at z/x/y; with `only`, just the sites of that queryset (a search result:
+    the map then shows exactly what the list shows)."""
     params: dict[str, Any] = {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)}
     if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM:
         sql = _FOOTPRINTS_SQL
@@ -73,6 +78,18 @@ def sites_tile(z: int, x: int, y: int) -> bytes:
     else:
         sql = _CLUSTERS_SQL
         params["cell"] = 2 * WORLD_HALF / 2**z / GRID_CELLS_PER_TILE
+    restriction = ""
+    if only is not None:
+        try:
+            subquery, subquery_params = only.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing, e.g. an empty choice
+            return b""
+        # The ORM's positional placeholders become named ones beside the tile's own
+        # (an escaped "%%" stays as it is).
+        names = iter(f"only_{index}" for index in range(len(subquery_params)))
+        named = re.sub(r"%(%|s)", lambda m: "%%" if m[1] == "%" else f"%({next(names)})s", subquery)
+        restriction = f"AND s.id IN ({named})"
+        params.update({f"only_{i}": value for i, value in enumerate(subquery_params)})
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql.format(only=restriction), params)
         return bytes(cursor.fetchone()[0] or b"")

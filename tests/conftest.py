@@ -39,3 +39,12 @@ def essen(reference_data) -> Municipality:
 @pytest.fixture
 def dortmund(reference_data) -> Municipality:
     return Municipality.objects.get(ags="05913000")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Tiles are cached under data versions, and a test's rollback rewinds those versions:
+    without this, one test could be served another test's tile."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,4 +1,8 @@
+import hashlib
+import json
+
 from django.contrib.gis.db.models.functions import Transform
+from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -43,9 +47,44 @@ class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
         )
 
 
-@extend_schema(responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})
+# Query parameters that shape a list but not the set of sites in it.
+NOT_FILTERS = {"sort", "page", "page_size", "map", "selected", "format"}
+
+
+@extend_schema(
+    parameters=[SiteFilterSet],
+    responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY},
+)
 def site_tile(request, z: int, x: int, y: int):
-    """Public sites as a Mapbox Vector Tile (layer `sites`)."""
+    """Public sites as a Mapbox Vector Tile (layer `sites`).
+
+    Takes the same filter parameters as /api/v1/sites/, so the map shows exactly the
+    result set of a search; each distinct filter gets its own cache entries."""
+    filters = {
+        key: sorted(request.GET.getlist(key))
+        for key in sorted(request.GET)
+        if key not in NOT_FILTERS and request.GET.getlist(key) != [""]
+    }
+    if not filters:
+        return tile_response(
+            request,
+            name="sites",
+            versions=("sites",),
+            z=z,
+            x=x,
+            y=y,
+            build=lambda: sites_tile(z, x, y),
+        )
+    filterset = SiteFilterSet(request.GET, queryset=Site.objects.published(), request=request)
+    if not filterset.is_valid():
+        return JsonResponse(filterset.errors, status=400)
+    digest = hashlib.sha256(json.dumps(filters).encode()).hexdigest()[:16]
     return tile_response(
-        request, name="sites", versions=("sites",), z=z, x=x, y=y, build=lambda: sites_tile(z, x, y)
+        request,
+        name=f"sites-{digest}",
+        versions=("sites",),
+        z=z,
+        x=x,
+        y=y,
+        build=lambda: sites_tile(z, x, y, only=filterset.qs),
     )

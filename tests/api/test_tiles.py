@@ -147,3 +147,25 @@ def test_low_zoom_tiles_cluster_sites_on_a_grid(client, essen):
         decode(client.get(reverse("tile-sites", args=[12, x12, y12])).content)["sites"]["features"]
         == 4
     )
+
+
+def test_sites_tile_honours_the_search_filters(client, essen):
+    SiteFactory(municipality=essen, at=ESSEN, title="Big plot", area_m2=40_000)
+    SiteFactory(
+        municipality=essen,
+        at=Point(362_400, 5_703_800, srid=25832),
+        title="Small hall",
+        kind=Site.Kind.HALL,
+        area_m2=900,
+    )
+    x, y = tile_of(7.0247, 51.4687, 12)
+    url = reverse("tile-sites", args=[12, x, y])
+    everything = client.get(url)
+    assert decode(everything.content)["sites"]["features"] == 2
+    halls = client.get(url, {"kind": "hall", "sort": "-area"})
+    assert decode(halls.content)["sites"]["features"] == 1
+    assert b"Small hall" in halls.content and b"Big plot" not in halls.content
+    assert halls["ETag"] != everything["ETag"]  # a filtered tile is cached on its own
+    assert decode(client.get(url, {"kind": ["plot", "hall"]}).content)["sites"]["features"] == 2
+    bad = client.get(url, {"kind": "castle"})
+    assert bad.status_code == 400 and "kind" in bad.json()
