@@ -11,9 +11,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "organisation", "is_staff", "is_active")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("sitefinder"), {"fields": ("role", "organisation")}),
+        (_("sitefinder"), {"fields": ("role", "organisation", "company", "language")}),
     )
     add_fieldsets = (
         *(DjangoUserAdmin.add_fieldsets or ()),
-        (_("sitefinder"), {"fields": ("email", "role", "organisation")}),
+        (_("sitefinder"), {"fields": ("email", "role", "organisation", "language")}),
     )

@@ -11,7 +11,22 @@ class User(AbstractUser):
         PARTNER = "partner", _("Municipal partner")
         STAFF = "staff", _("Agency staff")
 
+    class Language(models.TextChoices):
+        GERMAN = "de", _("German")
+        ENGLISH = "en", _("English")
+
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.INVESTOR)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.GERMAN,
+        help_text=_("Language of the pages after login and of the e-mails sitefinder sends."),
+    )
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    privacy_accepted_at = models.DateTimeField(
+        _("privacy notice accepted at"), null=True, blank=True
+    )
     organisation = models.ForeignKey(
         "properties.PartnerOrganisation",
         verbose_name=_("partner organisation"),

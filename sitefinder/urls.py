@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from geodata.api import urls as geodata_api
 from properties.api import urls as properties_api
+from search.api import urls as search_api
 
 from .health import healthz
 
 api_v1 = [
     *properties_api.urlpatterns,
     *geodata_api.urlpatterns,
+    *search_api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -19,6 +21,8 @@ api_v1 = [
 urlpatterns = [
     path("", include("properties.urls")),
     path("", include("geodata.urls")),
+    path("", include("search.urls")),
+    path("accounts/", include("accounts.urls")),
     path("api/v1/", include(api_v1)),
     *properties_api.tile_urlpatterns,
     *geodata_api.tile_urlpatterns,
