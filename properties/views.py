@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
-from geodata.models import Dataset, District, Layer, Municipality, Region
+from geodata.models import Dataset, District, Municipality, Region
 from geodata.querysets import layers_with_datasets
 
-from .models import Site
-from .services.proximity import site_nearest_features
+from . import search
+from .api.filters import SiteFilterSet
+from .models import Site, SiteMedia
+from .nearest import NearestFeature, site_nearest
+from .presentation import (
+    SITE_KIND_COLOURS,
+    distance_rows,
+    planning_explanations,
+    site_facts,
+    site_last_verified,
+)
+from .services.expose import site_expose_pdf
 
 
 def _url_template(name: str, **placeholders: str | int) -> str:
@@ -41,16 +54,6 @@ def _tile_urls() -> dict[str, str]:
     }
 
 
-# Colours of the site kinds on the map and in the legend; distinct from the layer colours
-# in geodata.layers and readable on a white background (contrast >= 3:1 for graphics).
-SITE_KIND_COLOURS: dict[str, str] = {
-    Site.Kind.PLOT: "#c2185b",
-    Site.Kind.OFFICE: "#1565c0",
-    Site.Kind.HALL: "#6d4c41",
-    Site.Kind.LOGISTICS: "#558b2f",
-    Site.Kind.MIXED: "#546e7a",
-}
-
 # Boundary levels in the one boundaries tile set, drawn below every other layer.
 BOUNDARY_COLOURS = {"region": "#263238", "districts": "#455a64", "municipalities": "#78909c"}
 
@@ -60,13 +63,45 @@ DEFAULT_VISIBLE = {"region", "municipalities", "rail_lines"}
 SITE_MAP_LAYERS = ("rail_lines", "stations")
 
 
+@ensure_csrf_cookie  # the shortlist buttons send it with their POST and DELETE requests
 def map_view(request: HttpRequest) -> HttpResponse:
-    """The map of the region with the published sites and the reference layers."""
+    """The investor search: the map of the region with the published sites and the
+    reference layers, the filter form and the list of results, all from one URL."""
+    canonical = search.canonical_query(request.GET)
+    if canonical is not None:
+        # A form sent without JavaScript: the same search in the API's parameters.
+        query = canonical.urlencode()
+        return redirect(reverse("map") + (f"?{query}" if query else ""))
+
     boundaries = _boundary_entries()
     layers = _layer_entries()
+    layers_with_data = {entry["slug"] for entry in layers if entry["featureCount"]}
+    kinds = [
+        {"value": kind.value, "label": str(kind.label), "colour": SITE_KIND_COLOURS[kind]}
+        for kind in Site.Kind
+    ]
+    user = request.user if isinstance(request.user, User) else None
+    filter_data = request.GET.copy()
+    for name in search.PAGE_ONLY_PARAMETERS:
+        filter_data.pop(name, None)
+    filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
+    form = search.search_form(filterset, layers_with_data)
+    count, page = search.result_page(filterset, request.GET.get("page"))
+    sort = request.GET.get("sort") or "newest"
+    entries = search.result_entries(page, sort, {k["value"]: k["label"] for k in kinds})
+    # The layer a distance sort measures to, named next to each entry's distance.
+    sort_distance_labels = {
+        choice.value: str(search.SORT_LABELS[choice.value])
+        for choice in form["sort"].choices
+        if choice.value.startswith("distance_")
+    }
     config = {
         "tiles": _tile_urls(),
         "siteUrl": _url_template("site_detail", pk=7770004),
+        "apiUrl": reverse("api-site-list"),
+        "shortlistUrl": _shortlist_api_url(),
+        "pageSize": search.RESULTS_PER_PAGE,
+        "proximityParameters": list(search.PROXIMITY_ORDER),
         "bounds": _region_bounds(),
         "basemap": _basemap(),
         "attributionPrefix": format_html(
@@ -76,10 +111,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "layers": layers,
         "sitesAttribution": _sites_attribution(),
         "municipalityLabels": _municipality_labels(),
-        "kinds": [
-            {"value": kind.value, "label": str(kind.label), "colour": SITE_KIND_COLOURS[kind]}
-            for kind in Site.Kind
-        ],
+        "kinds": kinds,
+        "sortDistanceLabels": sort_distance_labels,
         "messages": {
             "demo": _("Demo data"),
             "kind": _("Kind"),
@@ -88,10 +121,32 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "price": _("Price"),
             "priceOnRequest": _("on request"),
             "priceUnknown": _("not stated"),
+            "listPriceOnRequest": _("Price on request"),
+            "listPriceUnknown": _("Price not stated"),
             "municipality": _("Municipality"),
             "details": _("Details"),
             "detailsOf": _("Details of %(title)s"),
             "reserved": _("Reserved"),
+            "resultsOne": _("1 site"),
+            "resultsMany": _("%(count)s sites"),
+            "resultsNone": _("No sites match this search."),
+            "loading": _("Searching …"),
+            "failed": _("The search failed. Please try again."),
+            "invalid": _("Please correct the marked filters."),
+            "pageOf": _("Page %(page)s of %(pages)s"),
+            "previous": _("Previous page"),
+            "next": _("Next page"),
+            "shortlistAdd": _("Add %(title)s to the shortlist"),
+            "shortlistRemove": _("Remove %(title)s from the shortlist"),
+            "shortlisted": _("On the shortlist"),
+            "shortlist": _("Shortlist"),
+            "drawPolygonHint": _(
+                "Click on the map to set the corners; click the first corner to finish."
+            ),
+            "drawCircleHint": _("Click the centre, then click again to set the radius."),
+            "areaPolygon": _("Search area: drawn polygon"),
+            "areaCircle": _("Search area: %(km)s km around a point"),
+            "areaNone": _("No search area: the whole region."),
         },
     }
     context = {
@@ -100,22 +155,56 @@ def map_view(request: HttpRequest) -> HttpResponse:
             {"title": _("Boundaries"), "entries": boundaries},
             {"title": _("Infrastructure"), "entries": layers},
         ],
-        "kinds": config["kinds"],
+        "kinds": kinds,
+        "form": form,
+        "count": count,
+        "count_text": (
+            _("1 site")
+            if count == 1
+            else _("%(count)s sites") % {"count": number_format(count, 0, force_grouping=True)}
+        ),
+        "page": page,
+        "entries": entries,
+        "sort_label": sort_distance_labels.get(sort, ""),
+        "query": _query_without(request.GET, "page"),
+        "selected": request.GET.get("selected", ""),
     }
     return render(request, "properties/map.html", context)
 
 
+def _query_without(params: QueryDict, *names: str) -> str:
+    query = params.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _shortlist_api_url() -> str:
+    return reverse("api-shortlist")
+
+
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The facts of one site, a small map and the distances to every reference layer."""
-    user = request.user if isinstance(request.user, User) else None
-    site = get_object_or_404(
-        Site.objects.visible_to(user).select_related("municipality__district"), pk=pk
-    )
+    """The facts of one site, its photos and documents, a map with the nearest feature of
+    every reference layer, the distances, and its planning situation in plain words."""
+    site = _visible_site_or_404(request, pk)
+    nearest = site_nearest(site)
+    media = list(site.media.all())
     context = {
         "site": site,
         "kind_colour": SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
-        "facts": _site_facts(site),
-        "distances": _distance_rows(site),
+        "facts": site_facts(site),
+        "distances": distance_rows(nearest),
+        "explanations": planning_explanations(site),
+        "contact": {
+            "name": site.contact_name,
+            "email": site.contact_email,
+            "phone": site.contact_phone,
+        },
+        "last_verified": site_last_verified(site),
+        "photos": [item for item in media if item.kind == SiteMedia.Kind.PHOTO],
+        "documents": [
+            _document_entry(item) for item in media if item.kind == SiteMedia.Kind.DOCUMENT
+        ],
         "site_geometry": _geometry_feature(site),
         "map_config": {
             "basemap": _basemap(),
@@ -135,9 +224,34 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if entry["slug"] in SITE_MAP_LAYERS and entry["featureCount"]
             ],
             "siteColour": SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
+            "nearest": _nearest_map_entries(nearest),
         },
     }
     return render(request, "properties/site_detail.html", context)
+
+
+def site_expose(request: HttpRequest, pk: int) -> FileResponse:
+    """The site's exposé as PDF, in the active language (?lang=en|de overrides it)."""
+    site = _visible_site_or_404(request, pk)
+    language = request.GET.get("lang", "")
+    if language not in dict(settings.LANGUAGES):
+        language = get_language() or settings.LANGUAGE_CODE
+    pdf = site_expose_pdf(site=site, language=language)
+    response = FileResponse(
+        io.BytesIO(pdf),
+        content_type="application/pdf",
+        filename=f"expose-{site.pk}-{slugify(site.title) or 'site'}.pdf",
+    )
+    response["Content-Language"] = language
+    return response
+
+
+def _visible_site_or_404(request: HttpRequest, pk: int) -> Site:
+    """The site if the user may see it (drafts only for its editors), else 404."""
+    user = request.user if isinstance(request.user, User) else None
+    return get_object_or_404(
+        Site.objects.visible_to(user).select_related("municipality__district"), pk=pk
+    )
 
 
 # --- map page configuration -----------------------------------------------------------
@@ -265,153 +379,36 @@ def _geometry_feature(site: Site) -> dict:
     return {"type": "Feature", "properties": {"title": site.title}, "geometry": json.loads(geojson)}
 
 
-def _m2(value: float | None) -> str:
-    """Square metres, and hectares from one hectare on: "25,000 m² (2.5 ha)"."""
-    if value is None:
-        return "–"
-    text = f"{number_format(round(value), 0, force_grouping=True)} m²"
-    if value >= 10_000:
-        text += f" ({number_format(value / 10_000, 1, force_grouping=True)} ha)"
-    return text
+def _document_entry(item: SiteMedia) -> dict:
+    """A document link with its file type and size (None if the file has gone missing)."""
+    name = (item.file.name or "").rsplit("/", 1)[-1]
+    try:
+        size: int | None = item.file.size
+    except OSError:
+        size = None
+    extension = name.rsplit(".", 1)[-1].upper() if "." in name else ""
+    return {"url": item.file.url, "title": item.caption or name, "type": extension, "size": size}
 
 
-def _yes_no(value: bool) -> str:
-    return _("yes") if value else _("no")
-
-
-def _site_facts(site: Site) -> list[dict]:
-    """The site's facts in sections of (label, value) rows, formatted for the active language."""
-    if site.price_eur_m2 is not None:
-        price = f"{number_format(site.price_eur_m2, 2, force_grouping=True)} €/m²"
-        if site.price_on_request:
-            price += " · " + _("on request")
-        if site.price_negotiable:
-            price += " · " + _("negotiable")
-    elif site.price_on_request:
-        price = _("on request")
-    else:
-        price = _("not stated")
-
-    if site.is_divisible:
-        if site.min_divisible_m2 or site.max_divisible_m2:
-            divisible = _("yes, from %(min)s to %(max)s") % {
-                "min": _m2(site.min_divisible_m2),
-                "max": _m2(site.max_divisible_m2),
-            }
-        else:
-            divisible = _("yes")
-    else:
-        divisible = _("no")
-
-    restrictions = site.get_restriction_class_display()
-    if site.restrictions:
-        labels = dict(Site.Restriction.choices)
-        restrictions += ": " + ", ".join(str(labels.get(r, r)) for r in site.restrictions)
-
-    servicing = [
-        str(label)
-        for present, label in (
-            (site.has_water, _("water")),
-            (site.has_sewer, _("sewer")),
-            (site.has_power, _("power")),
-            (site.has_gas_heat, _("gas / district heat")),
-        )
-        if present
-    ]
-
-    contact = [part for part in (site.contact_name, site.contact_email, site.contact_phone) if part]
-
-    return [
-        {
-            "title": _("Location"),
-            "rows": [
-                (_("Municipality"), site.municipality.name),
-                (_("District"), site.municipality.district.name),
-                (_("Address"), " ".join(p for p in (site.street, site.postcode) if p) or "–"),
-            ],
-        },
-        {
-            "title": _("Size"),
-            "rows": [
-                (_("Gross area"), _m2(site.gross_area_m2)),
-                (_("Net area"), _m2(site.net_area_m2)),
-                (_("Divisible"), divisible),
-            ],
-        },
-        {
-            "title": _("Planning"),
-            "rows": [
-                (_("Planning category"), site.get_planning_category_display()),
-                (_("B-Plan status"), site.get_bplan_status_display()),
-                (_("Restrictions"), restrictions),
-                (_("Notes on restrictions"), site.restriction_notes or "–"),
-                (_("Ownership"), site.get_ownership_display()),
-            ],
-        },
-        {
-            "title": _("Availability and price"),
-            "rows": [
-                (
-                    _("Available from"),
-                    date_format(site.available_from, "DATE_FORMAT")
-                    if site.available_from
-                    else pgettext("available", "immediately"),
-                ),
-                (_("Price"), price),
-            ],
-        },
-        {
-            "title": _("Infrastructure"),
-            "rows": [
-                (_("Servicing"), ", ".join(servicing) or _("none stated")),
-                (_("Broadband"), site.get_broadband_display()),
-                (_("Rail siding"), _yes_no(site.has_rail_siding)),
-                (_("Port access"), _yes_no(site.has_port_access)),
-            ],
-        },
-        {
-            "title": _("Contact and record"),
-            "rows": [
-                (_("Contact"), " · ".join(contact) or "–"),
-                (_("First added"), date_format(site.created_at, "DATE_FORMAT")),
-                (
-                    _("Last verified"),
-                    date_format(site.last_verified_at, "DATE_FORMAT")
-                    if site.last_verified_at
-                    else _("not yet verified"),
-                ),
-            ],
-        },
-    ]
-
-
-def _distance_rows(site: Site) -> list[dict]:
-    """One row per stored distance: layer, nearest feature and distance in km, or a note
-    that the layer has no data yet (never a misleading "far away")."""
-    loaded = set(
-        Layer.objects.filter(features__isnull=False).values_list("slug", flat=True).distinct()
-    )
-    rows = []
-    for entry in site_nearest_features(site):
-        layer = entry["layer"]
-        name = layer.name if layer is not None else entry["field"]
-        if entry["max_category"]:
-            name = _("%(layer)s (category 1–%(max)s)") % {
-                "layer": name,
-                "max": entry["max_category"],
-            }
-        feature = entry["feature"]
-        rows.append(
+def _nearest_map_entries(nearest: list[NearestFeature]) -> list[dict]:
+    """For the detail map: per stored distance with a feature, its geometry and the
+    connector from the site, both in EPSG:4326 (computed by PostGIS), and the distance."""
+    entries = []
+    for entry, row in zip(nearest, distance_rows(nearest), strict=True):
+        if entry.feature_id is None or entry.layer is None:
+            continue
+        entries.append(
             {
-                "layer": name,
-                "colour": layer.colour if layer is not None else "",
-                "loaded": layer is not None and layer.slug in loaded,
-                "feature": (str(feature) if feature is not None else ""),
-                "distance_km": (
-                    number_format(entry["distance_m"] / 1000, 1, force_grouping=True)
-                    if entry["distance_m"] is not None
-                    else ""
-                ),
+                "field": entry.field,
+                "layer": entry.layer.slug,
+                "layerName": row["layer"],
+                "colour": entry.layer.colour,
+                "featureId": entry.feature_id,
+                "name": entry.feature_name,
+                "distance": row["distance"],
+                "distanceM": entry.distance_m,
+                "feature": entry.feature_geojson,
+                "connector": entry.connector_geojson,
             }
         )
-    return rows
+    return entries

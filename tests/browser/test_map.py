@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from geodata.models import Municipality
 from properties.models import Site
-from properties.views import SITE_KIND_COLOURS
+from properties.presentation import SITE_KIND_COLOURS
 from tests.factories import SiteFactory, point_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,12 +69,18 @@ def sites(reference_data, essen, dortmund):
     }
 
 
-def open_map(browser_page):
+def open_map(browser_page, path="/"):
     page = browser_page.page
-    page.goto(browser_page.url("/"))
+    page.goto(browser_page.url(path))
     expect(page.locator("#map")).to_have_attribute("data-ready", "true")
     expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
     return page
+
+
+def open_layer_panel(page):
+    """Layers and legend sit in a collapsed panel over the map."""
+    page.locator("#map-panel > summary").click()
+    expect(page.locator("#map-panel")).to_have_attribute("open", "")
 
 
 def test_map_shows_public_sites_layers_and_attribution(browser_page, sites):
@@ -92,16 +98,17 @@ def test_map_shows_public_sites_layers_and_attribution(browser_page, sites):
     expect(page.locator(".layer-municipalities path").first).to_be_attached()
 
     # Switching stations on draws them; switching them off removes them.
+    open_layer_panel(page)
     stations = page.locator(".layer-stations path")
     expect(stations).to_have_count(0)
-    page.get_by_label("Railway stations").check()
+    page.get_by_role("checkbox", name="Railway stations").check()
     # 197 stations in the region (some twice, in the buffers of neighbouring tiles).
     page.wait_for_function("document.querySelectorAll('.layer-stations path').length >= 197")
-    page.get_by_label("Railway stations").uncheck()
+    page.get_by_role("checkbox", name="Railway stations").uncheck()
     expect(stations).to_have_count(0)
 
     # A layer without data is listed, plainly marked, and cannot be switched on.
-    motorways = page.get_by_label("Motorways")
+    motorways = page.get_by_role("checkbox", name="Motorways")
     expect(motorways).to_be_disabled()
     expect(page.locator("#layer-motorways-empty")).to_have_text("no data loaded yet")
     expect(motorways).to_have_attribute("aria-describedby", "layer-motorways-empty")
@@ -190,11 +197,14 @@ def test_attributions_page_lists_every_dataset(browser_page, sites):
 def test_language_switcher_changes_the_page_language(browser_page, sites):
     page = open_map(browser_page)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.get_by_role("button", name="DE").click()
+    page.get_by_role("button", name="DE", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    expect(page.get_by_role("button", name="DE")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="DE", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
     expect(page.get_by_role("heading", name="Ebenen und Legende")).to_be_visible()
-    expect(page.get_by_label("Bahnhöfe")).to_be_enabled()
+    open_layer_panel(page)
+    expect(page.get_by_role("checkbox", name="Bahnhöfe", exact=True)).to_be_enabled()
     expect(page.locator("#layer-motorways-empty")).to_have_text("noch keine Daten")
     expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
     browser_page.assert_self_contained()
@@ -254,7 +264,8 @@ def test_readme_screenshots(browser_page, reference_data):
     )
 
     page = open_map(browser_page)
-    page.get_by_label("Railway stations").check()
+    open_layer_panel(page)
+    page.get_by_role("checkbox", name="Railway stations").check()
     expect(page.locator(".layer-stations path").first).to_be_attached()
     page.wait_for_timeout(500)  # let the last tiles settle
     browser_page.screenshot("map.png", readme=True)

@@ -1,9 +1,11 @@
-// The map page: region map, boundaries, reference layers with their switcher, and sites.
+// The search page: region map, boundaries, reference layers with their switcher, sites,
+// and the search (filters, area, list) that keeps them in step through the URL.
 import { addBasemap } from './basemap.js';
 import { createBoundaryLayer, createMunicipalityLabels } from './boundaries.js';
 import { readJsonScript } from './config.js';
 import { bindLayerSwitcher, createReferenceLayer } from './layers.js';
 import { createPanes } from './panes.js';
+import { Search } from './search.js';
 import { createSitesLayer } from './sites.js';
 
 const FALLBACK_VIEW = { center: [51.48, 7.2], zoom: 10 };
@@ -43,10 +45,13 @@ function init() {
   }
   bindLayerSwitcher(document.getElementById('layer-switcher'), map, layersBySlug);
 
-  const sites = createSitesLayer(map, config).addTo(map);
+  const sites = createSitesLayer(map, config);
   sites.on('load', () => {
     container.dataset.sitesLoaded = 'true';
   });
+  // The search sets the sites' filters from the URL before their first tiles load.
+  new Search({ map, sites, config }).start();
+  sites.addTo(map);
   container.dataset.ready = 'true';
 }
 

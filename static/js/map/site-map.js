@@ -1,8 +1,10 @@
-// The small map on a site's detail page: the site's geometry over the boundaries.
+// The small map on a site's detail page: the site's geometry over the boundaries, with
+// the nearest feature of every reference layer and the distance to it.
 import { addBasemap } from './basemap.js';
 import { createBoundaryLayer } from './boundaries.js';
 import { readJsonScript } from './config.js';
 import { createReferenceLayer } from './layers.js';
+import { createNearestLayer } from './nearest.js';
 import { createPanes } from './panes.js';
 
 function init() {
@@ -36,8 +38,20 @@ function init() {
     style,
     pointToLayer: (point, latlng) => L.circleMarker(latlng, { ...style, radius: 9 }),
   }).addTo(map);
-  // Zoomed out far enough to show the railway and neighbouring places around the site.
-  map.fitBounds(site.getBounds(), { maxZoom: 13, padding: [48, 48] });
+  const nearest = createNearestLayer(map, config.nearest || []).addTo(map);
+  // The site in the middle, every nearest feature in view: the bounds are widened by each
+  // feature's mirror image around the site. Never closer than the railway and neighbouring
+  // places need; room at the sides for the distance labels and below for the attribution.
+  const bounds = site.getBounds();
+  const centre = bounds.getCenter();
+  if (nearest.getLayers().length) {
+    const around = nearest.getBounds();
+    for (const corner of [around.getSouthWest(), around.getNorthEast()]) {
+      bounds.extend(corner);
+      bounds.extend([2 * centre.lat - corner.lat, 2 * centre.lng - corner.lng]);
+    }
+  }
+  map.fitBounds(bounds, { maxZoom: 13, paddingTopLeft: [64, 32], paddingBottomRight: [64, 64] });
   container.dataset.ready = 'true';
 }
 

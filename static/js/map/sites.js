@@ -55,6 +55,8 @@ function siteStyle(colours) {
   };
 }
 
+// A selected site: a dark outline. A hovered one (on the map or in the list): a thicker
+// outline in the focus colour, fully opaque, so it stands out among its neighbours.
 function selectedStyle(baseStyle) {
   return (properties, zoom) => ({
     ...baseStyle(properties, zoom),
@@ -64,6 +66,18 @@ function selectedStyle(baseStyle) {
   });
 }
 
+function hoveredStyle(baseStyle) {
+  return (properties, zoom) => ({
+    ...baseStyle(properties, zoom),
+    color: '#111111',
+    weight: 4,
+    fillOpacity: 1,
+    dashArray: null,
+  });
+}
+
+// The sites layer with the search's filters, and highlighting by site id. Fires
+// `siteselect` (a click on a site), `siteover` and `siteout` with `id`.
 export function createSitesLayer(map, config) {
   const colours = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.colour]));
   const kindLabels = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.label]));
@@ -79,26 +93,70 @@ export function createSitesLayer(map, config) {
   });
 
   let selectedId = null;
+  let hoveredId = null;
+  const restyle = (id) => {
+    if (id === null) {
+      return;
+    }
+    if (id === hoveredId) {
+      layer.setFeatureStyle(id, hoveredStyle(style));
+    } else if (id === selectedId) {
+      layer.setFeatureStyle(id, selectedStyle(style));
+    } else {
+      layer.resetFeatureStyle(id);
+    }
+  };
+  layer.highlight = (id) => {
+    const previous = hoveredId;
+    hoveredId = id === null || id === undefined ? null : Number(id);
+    restyle(previous);
+    restyle(hoveredId);
+  };
+  layer.select = (id) => {
+    const previous = selectedId;
+    selectedId = id === null || id === undefined || id === '' ? null : Number(id);
+    restyle(previous);
+    restyle(selectedId);
+  };
+  // New tiles draw the selected site selected (the override is kept by id).
+  let filterQuery = '';
+  layer.setFilters = (query) => {
+    if (query === filterQuery) {
+      return;
+    }
+    filterQuery = query;
+    layer.setUrl(query ? `${config.tiles.sites}?${query}` : config.tiles.sites);
+  };
+
   const popup = L.popup({ maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24] });
-  popup.on('remove', () => {
-    if (selectedId !== null) {
-      layer.resetFeatureStyle(selectedId);
-      selectedId = null;
+  const drawing = () => Boolean(map.pm && (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled()));
+
+  layer.on('mouseover', (event) => {
+    const properties = event.layer.properties;
+    if (!properties.cluster_count && !drawing()) {
+      layer.highlight(properties.id);
+      layer.fire('siteover', { id: properties.id });
     }
   });
-
+  layer.on('mouseout', (event) => {
+    const properties = event.layer.properties;
+    if (!properties.cluster_count) {
+      layer.highlight(null);
+      layer.fire('siteout', { id: properties.id });
+    }
+  });
   layer.on('click', (event) => {
+    if (drawing()) {
+      return; // the click sets a corner of the search area
+    }
     const properties = event.layer.properties;
     if (properties.cluster_count) {
       // Several sites share this spot at this zoom: show them apart.
       map.setView(event.latlng, Math.min(map.getZoom() + 2, 12));
       return;
     }
-    if (selectedId !== null) {
-      layer.resetFeatureStyle(selectedId);
-    }
-    selectedId = properties.id;
-    layer.setFeatureStyle(selectedId, selectedStyle(style));
+    layer.select(properties.id);
+    layer.fire('siteselect', { id: properties.id });
     popup
       .setLatLng(event.latlng)
       .setContent(buildSitePopup(properties, {
