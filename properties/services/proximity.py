@@ -58,31 +58,3 @@ def sites_refresh_distances(
             params,
         )
         return cursor.rowcount
-
-
-def site_nearest_features(site) -> list[dict]:
-    """For the detail page: per distance column, the nearest feature (name, distance) now.
-
-    One KNN query per column on a single site: cheap, and always names the feature even
-    where the stored distance is stale by a few seconds. Layers without features come back
-    with feature None so the page can say the layer is not loaded.
-    """
-    from geodata.models import LayerFeature
-
-    layers = {layer.slug: layer for layer in Layer.objects.all()}
-    rows = []
-    for field_name, (spec, feature_filter) in DISTANCE_FIELDS.items():
-        features = LayerFeature.objects.of_layer(spec.slug)
-        if "max_category" in feature_filter:
-            features = features.filter(category__lte=feature_filter["max_category"])
-        nearest = features.nearest_to(site.geom).first()
-        rows.append(
-            {
-                "field": field_name,
-                "layer": layers.get(spec.slug),
-                "feature": nearest,
-                "distance_m": nearest.distance_m.m if nearest is not None else None,
-                "max_category": feature_filter.get("max_category"),
-            }
-        )
-    return rows

@@ -395,11 +395,17 @@ def test_sort_ties_break_on_id(client, essen):
     assert search(client, {"sort": "-area"}) == ["B", "A"]
 
 
+def _lonlat(point: Point) -> tuple[float, float]:
+    moved = point.transform(4326, clone=True)
+    assert isinstance(moved, Point)
+    return moved.x, moved.y
+
+
 def square_lonlat(*points: Point, margin: float = 0.004) -> str:
     """A WKT square in lon/lat around the given EPSG:25832 points."""
-    lonlat = [p.transform(4326, clone=True) for p in points]
-    minx, maxx = min(p.x for p in lonlat) - margin, max(p.x for p in lonlat) + margin
-    miny, maxy = min(p.y for p in lonlat) - margin, max(p.y for p in lonlat) + margin
+    lonlat = [_lonlat(p) for p in points]
+    minx, maxx = min(x for x, _ in lonlat) - margin, max(x for x, _ in lonlat) + margin
+    miny, maxy = min(y for _, y in lonlat) - margin, max(y for _, y in lonlat) + margin
     return f"POLYGON(({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}))"
 
 

@@ -3,13 +3,14 @@
 import json
 
 import pytest
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.management import call_command
 
 from geodata.importers.core import DatasetInfo, ImportSpec, import_file
 from geodata.models import LayerFeature
 from properties.models import Site
-from properties.services.proximity import site_nearest_features, sites_refresh_distances
+from properties.nearest import site_nearest
+from properties.services.proximity import sites_refresh_distances
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,11 +80,17 @@ def test_refresh_only_touches_the_requested_sites(essen):
 def test_nearest_features_for_the_detail_page(essen):
     hbf = essen_hbf().geom
     site = SiteFactory(municipality=essen, at=Point(hbf.x + 500, hbf.y, srid=25832), area_m2=10_000)
-    rows = {row["field"]: row for row in site_nearest_features(site)}
-    assert rows["distance_to_major_station_m"]["feature"].name == "Essen Hbf"
-    assert rows["distance_to_major_station_m"]["distance_m"] == pytest.approx(450, abs=0.5)
-    assert rows["distance_to_junction_m"]["feature"] is None
-    assert rows["distance_to_junction_m"]["layer"].slug == "junctions"
+    rows = {row.field: row for row in site_nearest(site)}
+    assert rows["distance_to_major_station_m"].feature_name == "Essen Hbf"
+    assert rows["distance_to_major_station_m"].distance_m == pytest.approx(450, abs=0.5)
+    # The drawn connector runs from the site's edge to the station: 450 m long.
+    connector = GEOSGeometry(
+        json.dumps(rows["distance_to_major_station_m"].connector_geojson), srid=4326
+    )
+    assert connector.transform(25832, clone=True).length == pytest.approx(450, abs=0.5)
+    assert rows["distance_to_junction_m"].feature_id is None
+    assert rows["distance_to_junction_m"].layer_loaded is False
+    assert rows["distance_to_junction_m"].layer.slug == "junctions"
 
 
 def test_two_datasets_in_one_layer_coexist(tmp_path, reference_data):
