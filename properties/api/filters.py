@@ -312,6 +312,11 @@ def distance_sort_column(sort: str) -> str:
     return "distance_to_" + sort.removeprefix("distance_") + "_m"
 
 
+# Query parameters of a search that choose how results are shown, not which sites match:
+# ignored where only the set matters (tiles), kept out of the filters.
+VIEW_PARAMETERS = frozenset({"sort", "page", "page_size", "map", "selected", "format"})
+
+
 class SiteFilterSet(django_filters.FilterSet):
     """The investor search. See the module docstring for how filters combine."""
 

@@ -11,7 +11,7 @@ from properties.models import Site
 from properties.tiles import sites_tile
 from sitefinder.tiles import tile_response
 
-from .filters import SiteFilterSet
+from .filters import VIEW_PARAMETERS, SiteFilterSet
 from .serializers import SiteDetailSerializer, SiteSerializer
 
 
@@ -47,10 +47,6 @@ class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
         )
 
 
-# Query parameters that shape a list but not the set of sites in it.
-NOT_FILTERS = {"sort", "page", "page_size", "map", "selected", "format"}
-
-
 @extend_schema(
     parameters=[SiteFilterSet],
     responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY},
@@ -63,7 +59,7 @@ def site_tile(request, z: int, x: int, y: int):
     filters = {
         key: sorted(request.GET.getlist(key))
         for key in sorted(request.GET)
-        if key not in NOT_FILTERS and request.GET.getlist(key) != [""]
+        if key not in VIEW_PARAMETERS and request.GET.getlist(key) != [""]
     }
     if not filters:
         return tile_response(
