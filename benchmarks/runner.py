@@ -7,6 +7,7 @@ what a visitor's browser waits for minus the network.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import platform
@@ -56,6 +57,27 @@ def measure(name: str, action: Callable[[], object], *, repeat: int, note: str =
         max_ms=round(max(timings), 2),
         note=note,
     )
+
+
+# Six filters an investor might combine; every one narrows the set through an index or a
+# stored column.
+SIX_FILTERS = {
+    "kind": "plot",
+    "area_min": "5000",
+    "price_max": "150",
+    "planning_category": ["GE", "GI"],
+    "max_distance_station_m": "5000",
+    "available_now": "true",
+}
+
+
+def _get_ok(client, url: str, params: dict):
+    return _ok(client.get(url, params))
+
+
+def _ok(response):
+    assert response.status_code == 200, (response.status_code, response.content[:300])
+    return response
 
 
 def densest_tiles(z: int, limit: int) -> list[tuple[int, int, int]]:
@@ -136,6 +158,36 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
             repeat=repeat,
         )
     )
+    cases.append(
+        measure(
+            "search with six filters: first page + count (API)",
+            lambda: _ok(client.get("/api/v1/sites/", SIX_FILTERS)),
+            repeat=repeat,
+            note="; ".join(f"{k}={v}" for k, v in SIX_FILTERS.items()),
+        )
+    )
+    cases.append(
+        measure(
+            "search page with six filters (HTML, first page)",
+            lambda: _ok(client.get("/", SIX_FILTERS)),
+            repeat=repeat,
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM properties_site WHERE status IN ('published', 'reserved') ORDER BY id LIMIT 1000"
+        )
+        thousand = ",".join(str(row[0]) for row in cursor.fetchall())
+    few = max(5, repeat // 5)
+    for extension in ("csv", "geojson", "xlsx"):
+        url = f"/api/v1/sites/export.{extension}"
+        cases.append(
+            measure(
+                f"export of 1,000 sites ({extension.upper()})",
+                functools.partial(_get_ok, client, url, {"ids": thousand}),
+                repeat=few,
+            )
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1"
@@ -151,6 +203,13 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
         cases.append(
             measure(
                 "site detail (API)", lambda: client.get(f"/api/v1/sites/{site_id}/"), repeat=repeat
+            )
+        )
+        cases.append(
+            measure(
+                "exposé PDF (rendered on the server)",
+                lambda: _ok(client.get(f"/sites/{site_id}/expose.pdf")),
+                repeat=few,
             )
         )
 
