@@ -117,9 +117,12 @@ def m2(value: float | None) -> str:
 
 
 def km_number(metres: float | None) -> str:
-    """Kilometres with one decimal, without the unit: "3.7" ("3,7" in German)."""
+    """Kilometres with one decimal, without the unit: "3.7" ("3,7" in German); below 50 m
+    "< 0.1", so a site 15 m from a railway does not read as lying on it."""
     if metres is None:
         return ""
+    if 0 < metres < 50:
+        return "< " + number_format(0.1, 1)
     return number_format(metres / 1000, 1, force_grouping=True)
 
 

@@ -140,3 +140,16 @@ def test_map_config_has_the_nearest_feature_of_every_loaded_layer(client, site):
         assert entry["feature"]["type"] in {"Point", "LineString", "MultiLineString"}
         assert re.fullmatch(r"\d+\.\d\xa0km", entry["distance"])
         assert entry["name"]
+
+
+def test_distances_below_50_metres_do_not_read_as_zero():
+    from django.utils import translation
+
+    from properties.presentation import km
+
+    with translation.override("en"):
+        assert km(15) == "< 0.1\u00a0km"
+        assert km(0) == "0.0\u00a0km"
+        assert km(3_740) == "3.7\u00a0km"
+    with translation.override("de"):
+        assert km(15) == "< 0,1\u00a0km"
