@@ -5,7 +5,6 @@ and the tests assert that none was needed.
 """
 
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +25,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 VIEWPORT: ViewportSize = {"width": 1400, "height": 860}
 
-# Screenshots of every run go to test-results/ (ignored by git); the README's copies in
-# docs/screenshots/ are only replaced when asked: SITEFINDER_UPDATE_SCREENSHOTS=1.
+# Screenshots of every run go to test-results/ (ignored by git); the README's pictures come
+# from `manage.py readme_screenshots` on the real demo data.
 RESULTS_DIR = Path(settings.BASE_DIR) / "test-results" / "screenshots"
-README_SCREENSHOTS_DIR = Path(settings.BASE_DIR) / "docs" / "screenshots"
-UPDATE_SCREENSHOTS = os.environ.get("SITEFINDER_UPDATE_SCREENSHOTS") == "1"
 
 
 @dataclass
@@ -49,14 +46,11 @@ class BrowserPage:
         assert self.blocked_requests == [], "the page asked for off-site resources"
         assert self.errors == [], "the page had script errors"
 
-    def screenshot(self, name: str, *, readme: bool = False, **kwargs) -> Path:
+    def screenshot(self, name: str, **kwargs) -> Path:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         path = RESULTS_DIR / name
         # Finish CSS transitions (Leaflet fades popups in) before taking the picture.
         self.page.screenshot(path=str(path), animations="disabled", **kwargs)
-        if readme and UPDATE_SCREENSHOTS:
-            README_SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, README_SCREENSHOTS_DIR / name)
         return path
 
 

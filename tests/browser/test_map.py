@@ -1,14 +1,11 @@
 """The map page, the site popup and the site detail page in a real browser, offline."""
 
-import os
 import random
 import re
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from geodata.models import Municipality
@@ -207,71 +204,4 @@ def test_language_switcher_changes_the_page_language(browser_page, sites):
     expect(page.get_by_role("checkbox", name="Bahnhöfe", exact=True)).to_be_enabled()
     expect(page.locator("#layer-motorways-empty")).to_have_text("noch keine Daten")
     expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
-    browser_page.assert_self_contained()
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    os.environ.get("SITEFINDER_UPDATE_SCREENSHOTS") != "1",
-    reason="README screenshots are only made with SITEFINDER_UPDATE_SCREENSHOTS=1",
-)
-def test_readme_screenshots(browser_page, reference_data):
-    """docs/screenshots/map.png and site-detail.png, from generated demo sites (marked so)."""
-    rng = random.Random(2024)
-    municipalities = list(Municipality.objects.all())
-    kinds = [Site.Kind.PLOT] * 5 + [Site.Kind.OFFICE, Site.Kind.HALL, Site.Kind.LOGISTICS]
-    kinds.append(Site.Kind.MIXED)
-    for seed in range(180):
-        municipality = rng.choice(municipalities)
-        kind = rng.choice(kinds)
-        extra = {} if kind == Site.Kind.PLOT else {"geom": point_in(municipality, rng)}
-        SiteFactory(
-            title=f"Demo-Standort {seed + 1}",
-            municipality=municipality,
-            kind=kind,
-            is_demo=True,
-            status=rng.choice([Site.Status.PUBLISHED] * 5 + [Site.Status.RESERVED]),
-            area_m2=rng.choice([4_000, 12_000, 30_000, 80_000]),
-            seed=seed,
-            **extra,
-        )
-    essen = Municipality.objects.get(ags="05113000")
-    showcase = SiteFactory(
-        title="Demo-Gewerbefläche Essen-Nord",
-        municipality=essen,
-        at=point_inside(essen, 11),
-        is_demo=True,
-        area_m2=42_000,
-        net_area_m2=38_500,
-        is_divisible=True,
-        min_divisible_m2=5_000,
-        max_divisible_m2=38_500,
-        planning_category=Site.PlanningCategory.GI,
-        restriction_class=Site.RestrictionClass.LIGHT,
-        restrictions=[Site.Restriction.CONTAMINATION, Site.Restriction.MINING],
-        restriction_notes="Demo: remediated in 2019, mining survey available.",
-        available_from=date.today() + timedelta(days=120),
-        price_eur_m2=Decimal("110.00"),
-        price_negotiable=True,
-        has_water=True,
-        has_sewer=True,
-        has_power=True,
-        broadband=Site.Broadband.GIGABIT,
-        has_rail_siding=True,
-        contact_name="Demo contact",
-        contact_email="standorte@example.org",
-        last_verified_at=timezone.now(),
-    )
-
-    page = open_map(browser_page)
-    open_layer_panel(page)
-    page.get_by_role("checkbox", name="Railway stations").check()
-    expect(page.locator(".layer-stations path").first).to_be_attached()
-    page.wait_for_timeout(500)  # let the last tiles settle
-    browser_page.screenshot("map.png", readme=True)
-
-    page.goto(browser_page.url(f"/sites/{showcase.pk}/"))
-    expect(page.locator("#site-map")).to_have_attribute("data-ready", "true")
-    page.wait_for_timeout(500)
-    browser_page.screenshot("site-detail.png", readme=True, full_page=True)
     browser_page.assert_self_contained()

@@ -1,0 +1,69 @@
+"""Screenshots for the README from what scripts/run.sh serves: the real reference data and
+the generated demo sites (marked as demo data on every page), taken in headless Chromium
+with every non-loopback request refused."""
+
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from benchmarks.servers import django_server
+from properties.models import Site
+from sitefinder.chromium import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
+
+OUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
+SEARCH = "?kind=plot&area_min_ha=2&max_distance_station_m=3000&sort=-area&map=11/51.47/7.1"
+
+
+class Command(BaseCommand):
+    help = "Writes docs/screenshots/{map,search,site-detail,expose}.png from the running data."
+
+    def handle(self, *args, **options):
+        from playwright.sync_api import sync_playwright
+
+        site = (
+            Site.objects.published()
+            .filter(kind=Site.Kind.PLOT, municipality__name="Essen")
+            .order_by("-gross_area_m2")
+            .first()
+        )
+        if site is None:
+            raise CommandError("no published plot in Essen: run generate_demo_sites first")
+        OUT.mkdir(parents=True, exist_ok=True)
+        with django_server() as port, sync_playwright() as playwright:
+            base = f"http://127.0.0.1:{port}"
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 860}, locale="en-GB")
+            page.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if urlsplit(route.request.url).hostname in LOCAL_HOSTS
+                    else route.abort()
+                ),
+            )
+            for name, path in (("map", "/"), ("search", "/" + SEARCH)):
+                page.goto(base + path)
+                page.wait_for_function(
+                    "document.querySelectorAll('.layer-sites path').length > 0", timeout=30_000
+                )
+                page.wait_for_timeout(800)  # let the last tiles settle
+                page.screenshot(path=str(OUT / f"{name}.png"), animations="disabled")
+            page.goto(f"{base}/sites/{site.pk}/")
+            page.wait_for_timeout(1500)
+            page.screenshot(
+                path=str(OUT / "site-detail.png"), full_page=True, animations="disabled"
+            )
+            with tempfile.TemporaryDirectory() as tmp:
+                pdf = Path(tmp) / "expose.pdf"
+                pdf.write_bytes(
+                    page.request.get(f"{base}/sites/{site.pk}/expose.pdf?lang=en").body()
+                )
+                # poppler-utils, installed by scripts/setup.sh; fixed arguments, our own file.
+                pdftoppm = ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile"]
+                subprocess.run([*pdftoppm, str(pdf), str(OUT / "expose")], check=True)  # noqa: S603
+            browser.close()
+        self.stdout.write(f"screenshots written to {OUT}")
