@@ -61,7 +61,10 @@ def describe_formats() -> str:
     return ", ".join(sorted(set(SUFFIXES.values())))
 
 
-def check_path(path: Path) -> Path:
+def check_path(path: Path, *, suffixes: dict[str, str] | None = None) -> Path:
+    """Refuses URLs, GDAL virtual files, VRT, empty files and suffixes not in `suffixes`
+    (by default the formats GDAL reads here)."""
+    suffixes = SUFFIXES if suffixes is None else suffixes
     name = str(path)
     if _FORBIDDEN_NAME.match(name) or "/vsi" in name.lower():
         raise SourceError(
@@ -72,10 +75,9 @@ def check_path(path: Path) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".vrt":
         raise SourceError(f"{name}: VRT files are not accepted (they can point GDAL anywhere)")
-    if suffix not in SUFFIXES:
-        raise SourceError(
-            f"{name}: unsupported file type {suffix!r}; supported: {describe_formats()}"
-        )
+    if suffix not in suffixes:
+        supported = ", ".join(sorted(set(suffixes.values())))
+        raise SourceError(f"{name}: unsupported file type {suffix!r}; supported: {supported}")
     if path.stat().st_size == 0:
         raise SourceError(f"{name}: the file is empty")
     return path
@@ -107,22 +109,7 @@ def _unpack_shapefile_zip(path: Path, into: Path) -> Path:
     except zipfile.BadZipFile as exc:
         raise SourceError(f"{path.name}: not a valid zip file") from exc
     with archive:
-        entries = [e for e in archive.infolist() if not e.is_dir()]
-        if len(entries) > MAX_ZIP_ENTRIES:
-            raise SourceError(f"{path.name}: too many files in the zip ({len(entries)})")
-        total = 0
-        for entry in entries:
-            name = PurePosixPath(entry.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts:
-                raise SourceError(f"{path.name}: unsafe path in the zip: {entry.filename!r}")
-            if name.suffix.lower() == ".vrt":
-                raise SourceError(f"{path.name}: VRT files are not accepted")
-            total += entry.file_size
-            ratio = entry.file_size / max(entry.compress_size, 1)
-            if total > MAX_ZIP_TOTAL_BYTES or (
-                entry.file_size > 10 * 1024**2 and ratio > MAX_ZIP_RATIO
-            ):
-                raise SourceError(f"{path.name}: the zip unpacks to too much data (zip bomb?)")
+        entries = check_zip_entries(archive, path.name)
         shapefiles = [e for e in entries if e.filename.lower().endswith(".shp")]
         if len(shapefiles) != 1:
             raise SourceError(
@@ -140,6 +127,28 @@ def _unpack_shapefile_zip(path: Path, into: Path) -> Path:
                         raise SourceError(f"{path.name}: a zip entry is larger than it claims")
                     dst.write(chunk)
         return into / PurePosixPath(shapefiles[0].filename.replace("\\", "/")).name
+
+
+def check_zip_entries(
+    archive: zipfile.ZipFile, name: str, *, max_total_bytes: int = MAX_ZIP_TOTAL_BYTES
+) -> list[zipfile.ZipInfo]:
+    """The file entries of a zip, refused if a path escapes, a VRT hides inside, or the
+    entries unpack to far more than they hold (a zip bomb). Reads no entry."""
+    entries = [e for e in archive.infolist() if not e.is_dir()]
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise SourceError(f"{name}: too many files in the zip ({len(entries)})")
+    total = 0
+    for entry in entries:
+        entry_name = PurePosixPath(entry.filename.replace("\\", "/"))
+        if entry_name.is_absolute() or ".." in entry_name.parts:
+            raise SourceError(f"{name}: unsafe path in the zip: {entry.filename!r}")
+        if entry_name.suffix.lower() == ".vrt":
+            raise SourceError(f"{name}: VRT files are not accepted")
+        total += entry.file_size
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if total > max_total_bytes or (entry.file_size > 10 * 1024**2 and ratio > MAX_ZIP_RATIO):
+            raise SourceError(f"{name}: the zip unpacks to too much data (zip bomb?)")
+    return entries
 
 
 def detect_srid(srs: SpatialReference | None) -> int | None:
@@ -200,7 +209,7 @@ def read_layer(
             yield RawFeature(
                 external_id=None if external_id in (None, "") else str(external_id),
                 attributes=attributes,
-                geometry=feature.geom if feature.geom_type.num else None,
+                geometry=_feature_geometry(feature),
             )
 
     return OpenedLayer(
@@ -210,6 +219,15 @@ def read_layer(
         fields=fields,
         features=features(),
     )
+
+
+def _feature_geometry(feature: Feature) -> OGRGeometry | None:
+    """The feature's geometry, None if it has none. (Feature.geom_type is the layer's type,
+    "Unknown" for a layer of mixed types, so it cannot tell.)"""
+    try:
+        return feature.geom
+    except GDALException:  # a NULL geometry
+        return None
 
 
 def _feature_count(layer) -> int | None:
