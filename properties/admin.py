@@ -1,11 +1,18 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
 
 from geodata.layers import DISTANCE_FIELDS
 
-from .models import PartnerOrganisation, Site, SiteMedia
-from .services.sites import site_save
+from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
+from .services.moderation import site_publish
+from .services.sites import SiteConflict, site_changes_since, site_field_label, site_save
 
 
 class SiteMediaInline(admin.TabularInline):
@@ -14,8 +21,78 @@ class SiteMediaInline(admin.TabularInline):
     fields = ("kind", "file", "caption", "position")
 
 
+HISTORY_ROWS_SHOWN = 50
+
+
+def history_table(site: Site) -> str:
+    """The site's newest history entries as a read-only table: who, when, what."""
+    rows = list(site.changes.select_related("changed_by")[:HISTORY_ROWS_SHOWN])
+    if not rows:
+        return "–"
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                date_format(localtime(row.changed_at), "SHORT_DATETIME_FORMAT"),
+                row.changed_by or "–",
+                row.get_action_display(),
+                ", ".join(site_field_label(name) for name in row.changed_fields),
+                row.reason,
+                row.version,
+            )
+            for row in rows
+        ),
+    )
+    return format_html(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+        "</tr></thead><tbody>{}</tbody></table>",
+        _("changed at"),
+        _("changed by"),
+        _("action"),
+        _("changed fields"),
+        _("reason"),
+        _("version"),
+        body,
+    )
+
+
+class SiteAdminForm(forms.ModelForm):
+    """Carries the version the form was loaded at: saving over a newer version is refused
+    with the other editor's changes (optimistic locking, see site_save)."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Site
+        fields = "__all__"  # noqa: DJ007 -- ModelAdmin narrows it to the fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        expected = cleaned.get("expected_version")
+        if self.instance.pk is not None and expected is not None:
+            current = Site.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            current_version = current.first()
+            if current_version is not None and current_version != expected:
+                conflict = SiteConflict(
+                    site=self.instance,
+                    expected_version=expected,
+                    current_version=current_version,
+                    changes=site_changes_since(site=self.instance, version=expected),
+                )
+                raise conflict
+        return cleaned
+
+
 @admin.register(Site)
 class SiteAdmin(LeafletGeoAdmin):
+    form = SiteAdminForm
+    actions = ["publish_selected"]
     list_display = (
         "title",
         "kind",
@@ -43,6 +120,7 @@ class SiteAdmin(LeafletGeoAdmin):
         "distances_computed_at",
         "created_at",
         "updated_at",
+        "history",
     )
     inlines = [SiteMediaInline]
     show_full_result_count = False  # no COUNT(*) over 100,000 sites on every page
@@ -58,6 +136,8 @@ class SiteAdmin(LeafletGeoAdmin):
                     "organisation",
                     "partner_ref",
                     "description",
+                    "status_reason",
+                    "expected_version",
                 )
             },
         ),
@@ -111,14 +191,74 @@ class SiteAdmin(LeafletGeoAdmin):
             _("Freshness"),
             {"fields": ("created_at", "updated_at", "last_verified_at", "verified_by")},
         ),
+        (_("History"), {"fields": ("history",)}),
     )
+
+    @admin.display(description=_("History"))
+    def history(self, obj: Site) -> str:
+        # A table, not an inline: the history is written by the services only, and an
+        # inline formset would make every save post its management form.
+        return history_table(obj) if obj.pk else "–"
 
     def save_model(self, request, obj, form, change):
         # The municipality and distances follow from the geometry (properties.services.sites).
         changed = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in form.cleaned_data and name != "expected_version"
         }
-        site_save(site=obj, acting_user=request.user, fields=changed)
+        site_save(
+            site=obj,
+            acting_user=request.user,
+            fields=changed,
+            expected_version=form.cleaned_data.get("expected_version") if change else None,
+        )
+
+    @admin.action(description=_("Publish the selected submitted sites"))
+    def publish_selected(self, request, queryset):
+        # Through the service, one site at a time: the same checks, history and e-mails
+        # as anywhere else; a site that cannot be published is reported, not skipped silently.
+        published = 0
+        for site in queryset:
+            try:
+                site_publish(site=site, acting_user=request.user)
+            except (PermissionDenied, ValidationError) as error:
+                text = "; ".join(error.messages) if isinstance(error, ValidationError) else error
+                self.message_user(
+                    request,
+                    _("“%(site)s” was not published: %(error)s") % {"site": site, "error": text},
+                    messages.ERROR,
+                )
+            else:
+                published += 1
+        if published:
+            self.message_user(
+                request,
+                ngettext("%(count)d site published.", "%(count)d sites published.", published)
+                % {"count": published},
+                messages.SUCCESS,
+            )
+
+
+@admin.register(SiteChange)
+class SiteChangeAdmin(admin.ModelAdmin):
+    """The history of all sites, read-only."""
+
+    list_display = ("changed_at", "site", "action", "changed_by", "version")
+    list_filter = ("action",)
+    search_fields = ("site__title", "changed_by__username", "reason")
+    list_select_related = ("site", "changed_by")
+    raw_id_fields = ("site", "changed_by")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PartnerOrganisation)

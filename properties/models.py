@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from geodata.functions import AreaM2, PointOnSurface, TransformTo
@@ -219,6 +221,18 @@ class Site(models.Model):
         blank=True,
         related_name="+",
     )
+    # Optimistic locking: every change of the site's content or status raises it by one, so
+    # an editor saving a form loaded at an older version gets a conflict, not a silent loss
+    # (properties.services.sites.site_save).
+    # db_default: the demo loader inserts sites in SQL.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
+    status_reason = models.TextField(
+        _("reason of the last decision"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Why agency staff sent the site back; shown to its partner."),
+    )
 
     objects = SiteQuerySet.as_manager()
 
@@ -291,3 +305,55 @@ class SiteMedia(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.file.name or ""
+
+
+class SiteChange(models.Model):
+    """One entry of a site's history: who did what, when, with the changed fields' values
+    before and after (geometries as their area and a hash). Written by the services only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        SUBMITTED = "submitted", _("Submitted")
+        PUBLISHED = "published", _("Published")
+        SENT_BACK = "sent_back", _("Sent back")
+        RESERVED = "reserved", _("Reserved")
+        SOLD = "sold", _("Sold")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        VERIFIED = "verified", _("Confirmed as current")
+        UPLOADED = "uploaded", _("Uploaded")
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="changes"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    version = models.PositiveIntegerField(
+        _("version"), help_text=_("The site's version after this change.")
+    )
+
+    class Meta:
+        verbose_name = _("change of a site")
+        verbose_name_plural = _("history")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["site", "changed_at"], name="sitechange_site_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.changed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The names of the fields this change touched, in model order."""
+        names = set(self.before) | set(self.after)
+        return [f.name for f in Site._meta.concrete_fields if f.name in names]
