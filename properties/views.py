@@ -33,6 +33,7 @@ from .presentation import (
     site_facts,
     site_last_verified,
 )
+from .services.export import EXPORT_MAX_ROWS
 from .services.expose import site_expose_pdf
 
 
@@ -101,6 +102,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "apiUrl": reverse("api-site-list"),
         "shortlistUrl": _shortlist_api_url(),
         "pageSize": search.RESULTS_PER_PAGE,
+        # Invalid filters (shown as form errors) must not reach the tiles: they would 400.
+        "filtersValid": filterset.is_valid(),
         "proximityParameters": list(search.PROXIMITY_ORDER),
         "bounds": _region_bounds(),
         "basemap": _basemap(),
@@ -113,6 +116,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "municipalityLabels": _municipality_labels(),
         "kinds": kinds,
         "sortDistanceLabels": sort_distance_labels,
+        "exportMaxRows": EXPORT_MAX_ROWS,
         "messages": {
             "demo": _("Demo data"),
             "kind": _("Kind"),
@@ -147,6 +151,9 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "areaPolygon": _("Search area: drawn polygon"),
             "areaCircle": _("Search area: %(km)s km around a point"),
             "areaNone": _("No search area: the whole region."),
+            "exportTooMany": _(
+                "Too many results to export: narrow the search to at most %(max)s sites."
+            ),
         },
     }
     context = {
@@ -168,6 +175,11 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "sort_label": sort_distance_labels.get(sort, ""),
         "query": _query_without(request.GET, "page"),
         "selected": request.GET.get("selected", ""),
+        # Exports and a saved search take the filters and the sort, not the page's view.
+        "search_query": _query_without(request.GET, *search.PAGE_ONLY_PARAMETERS),
+        "exports": _export_links(),
+        "export_too_many": count > EXPORT_MAX_ROWS,
+        "export_max_rows": number_format(EXPORT_MAX_ROWS, 0, force_grouping=True),
     }
     return render(request, "properties/map.html", context)
 
@@ -183,6 +195,24 @@ def _shortlist_api_url() -> str:
     return reverse("api-shortlist")
 
 
+def _export_links() -> list[dict[str, str]]:
+    """The exports of the result set; the page's script appends the current query."""
+    return [
+        {"format": label, "url": reverse(name), "type": content_type}
+        # Names of file formats: the same in every language.
+        for label, name, content_type in (
+            ("CSV", "api-site-export-csv", "text/csv"),
+            (
+                "XLSX",
+                "api-site-export-xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            ("GeoJSON", "api-site-export-geojson", "application/geo+json"),
+        )
+    ]
+
+
+@ensure_csrf_cookie  # the shortlist button sends it with its POST and DELETE requests
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts of one site, its photos and documents, a map with the nearest feature of
     every reference layer, the distances, and its planning situation in plain words."""

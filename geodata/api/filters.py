@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.contrib.gis.geos import Polygon
+from django.utils.translation import gettext_lazy as _
 
 from geodata.models import LayerFeature, Municipality
 
@@ -13,9 +14,9 @@ class BBoxField(forms.CharField):
     """`minlon,minlat,maxlon,maxlat` in EPSG:4326 -> a Polygon with srid 4326."""
 
     default_error_messages = {
-        "format": "Give the bbox as minlon,minlat,maxlon,maxlat (four numbers, EPSG:4326).",
-        "range": "The bbox lies outside the world: longitudes -180..180, latitudes -90..90.",
-        "order": "The bbox is inverted: min must be smaller than max.",
+        "format": _("Give the bbox as minlon,minlat,maxlon,maxlat (four numbers, EPSG:4326)."),
+        "range": _("The bbox lies outside the world: longitudes -180..180, latitudes -90..90."),
+        "order": _("The bbox is inverted: min must be smaller than max."),
     }
 
     def to_python(self, value):

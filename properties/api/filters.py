@@ -18,6 +18,9 @@ from django import forms
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from geodata.api.filters import REGION_OF_THE_WORLD, BBoxFilter
 from geodata.layers import DISTANCE_FIELDS
@@ -57,12 +60,17 @@ PRICE_ON_REQUEST_CHOICES = [
 ]
 
 
+def _grouped(number: int) -> str:
+    """A whole number with thousands separators in the active language (2,000 / 2.000)."""
+    return number_format(number, 0, force_grouping=True)
+
+
 class StrictBooleanField(forms.Field):
     """`true`/`false` (also 1/0, yes/no, on/off); anything else is an error, not "unset"."""
 
     TRUE = frozenset({"true", "1", "yes", "on"})
     FALSE = frozenset({"false", "0", "no", "off"})
-    default_error_messages = {"invalid": "Give true or false."}
+    default_error_messages = {"invalid": _("Give true or false.")}
 
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
@@ -90,7 +98,7 @@ def _ring_area_m2(ring: Any) -> float:
     radius = 6_378_137.0
     coords = list(ring)
     total = 0.0
-    for (lon1, lat1, *_), (lon2, lat2, *_) in zip(coords, coords[1:], strict=False):
+    for (lon1, lat1, *_rest1), (lon2, lat2, *_rest2) in zip(coords, coords[1:], strict=False):
         total += math.radians(lon2 - lon1) * (
             2 + math.sin(math.radians(lat1)) + math.sin(math.radians(lat2))
         )
@@ -110,13 +118,13 @@ class SearchAreaField(forms.CharField):
     """A drawn search area: a GeoJSON geometry or WKT (Multi)Polygon in EPSG:4326."""
 
     default_error_messages = {
-        "format": "Give the area as a GeoJSON geometry or a WKT polygon in EPSG:4326 (lon/lat).",
-        "type": "The area must be a Polygon or MultiPolygon, not a %(type)s.",
-        "vertices": "The drawn area has %(count)s vertices; at most %(max)s are allowed.",
-        "range": "The area lies outside the world: longitudes -180..180, latitudes -90..90.",
-        "crosses": "The drawn area crosses itself; redraw it without crossing lines.",
-        "invalid": "The drawn area is not a valid polygon: %(reason)s.",
-        "size": "The drawn area covers about %(km2)s km²; at most %(max)s km² are allowed.",
+        "format": _("Give the area as a GeoJSON geometry or a WKT polygon in EPSG:4326 (lon/lat)."),
+        "type": _("The area must be a Polygon or MultiPolygon, not a %(type)s."),
+        "vertices": _("The drawn area has %(count)s vertices; at most %(max)s are allowed."),
+        "range": _("The area lies outside the world: longitudes -180..180, latitudes -90..90."),
+        "crosses": _("The drawn area crosses itself; redraw it without crossing lines."),
+        "invalid": _("The drawn area is not a valid polygon: %(reason)s."),
+        "size": _("The drawn area covers about %(km2)s km²; at most %(max)s km² are allowed."),
     }
 
     def to_python(self, value):
@@ -134,7 +142,7 @@ class SearchAreaField(forms.CharField):
             raise forms.ValidationError(
                 self.error_messages["vertices"],
                 code="vertices",
-                params={"count": f"{geom.num_coords:,}", "max": f"{AREA_MAX_VERTICES:,}"},
+                params={"count": _grouped(geom.num_coords), "max": _grouped(AREA_MAX_VERTICES)},
             )
         wminx, wminy, wmaxx, wmaxy = REGION_OF_THE_WORLD
         minx, miny, maxx, maxy = geom.extent
@@ -152,7 +160,7 @@ class SearchAreaField(forms.CharField):
             raise forms.ValidationError(
                 self.error_messages["size"],
                 code="size",
-                params={"km2": f"{km2:,.0f}", "max": f"{AREA_MAX_KM2:,}"},
+                params={"km2": _grouped(round(km2)), "max": _grouped(AREA_MAX_KM2)},
             )
         return geom
 
@@ -188,8 +196,8 @@ class LonLatField(forms.CharField):
     """`lon,lat` in EPSG:4326 -> a Point with srid 4326."""
 
     default_error_messages = {
-        "format": "Give the point as lon,lat (two numbers, EPSG:4326).",
-        "range": "The point lies outside the world: longitude -180..180, latitude -90..90.",
+        "format": _("Give the point as lon,lat (two numbers, EPSG:4326)."),
+        "range": _("The point lies outside the world: longitude -180..180, latitude -90..90."),
     }
 
     def to_python(self, value):
@@ -236,8 +244,10 @@ class SiteFilterForm(forms.Form):
                 if data.get(name) is not None:
                     self.add_error(
                         name,
-                        "price_on_request=only keeps just the sites without a price; "
-                        "it cannot be combined with a price range.",
+                        gettext(
+                            "price_on_request=only keeps just the sites without a price; "
+                            "it cannot be combined with a price range."
+                        ),
                     )
         self._clean_radius(data)
         self._clean_proximity(data)
@@ -251,24 +261,34 @@ class SiteFilterForm(forms.Form):
             if data.get(ha) is None:
                 continue
             if data.get(m2) is not None:
-                self.add_error(ha, f"Give {m2} (m²) or {ha} (hectares), not both.")
+                self.add_error(
+                    ha,
+                    gettext("Give %(m2)s (m²) or %(ha)s (hectares), not both.")
+                    % {"m2": m2, "ha": ha},
+                )
                 continue
             data[m2] = data[ha] * 10_000
         low, high = data.get("area_min"), data.get("area_max")
         if low is not None and high is not None and low > high:
             name = "area_max" if self.data.get("area_max") not in (None, "") else "area_max_ha"
-            self.add_error(name, "The area range is inverted: the maximum is below the minimum.")
+            self.add_error(
+                name, gettext("The area range is inverted: the maximum is below the minimum.")
+            )
 
     def _check_order(self, data: dict[str, Any], low: str, high: str) -> None:
         if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-            self.add_error(high, f"The range is inverted: {high} is below {low}.")
+            self.add_error(
+                high,
+                gettext("The range is inverted: %(high)s is below %(low)s.")
+                % {"high": high, "low": low},
+            )
 
     def _clean_radius(self, data: dict[str, Any]) -> None:
         near, radius = data.get("near"), data.get("radius_m")
         if near is not None and radius is None and "radius_m" not in self.errors:
-            self.add_error("radius_m", "Give radius_m (metres) with near.")
+            self.add_error("radius_m", gettext("Give radius_m (metres) with near."))
         if radius is not None and near is None and "near" not in self.errors:
-            self.add_error("near", "Give near=lon,lat with radius_m.")
+            self.add_error("near", gettext("Give near=lon,lat with radius_m."))
 
     def _clean_proximity(self, data: dict[str, Any]) -> None:
         category = data.get("station_max_category")
@@ -276,8 +296,11 @@ class SiteFilterForm(forms.Form):
             supported = ", ".join(str(c) for c in STATION_CATEGORY_FIELDS)
             self.add_error(
                 "station_max_category",
-                f"Only station_max_category={supported} (stations of category 1–3) is "
-                "supported so far.",
+                gettext(
+                    "Only station_max_category=%(supported)s (stations of category 1–3) is "
+                    "supported so far."
+                )
+                % {"supported": supported},
             )
             return
         for name in PROXIMITY_FIELDS:
@@ -294,10 +317,16 @@ class SiteFilterForm(forms.Form):
         if layer not in known:
             known[layer] = LayerFeature.objects.of_layer(layer).exists()
         if not known[layer]:
-            what = "sort order" if name == "sort" else "filter"
-            self.add_error(
-                name, f"layer '{layer}' has no data loaded yet, so this {what} cannot be applied."
-            )
+            if name == "sort":
+                message = gettext(
+                    "layer '%(layer)s' has no data loaded yet, so this sort order cannot be "
+                    "applied."
+                )
+            else:
+                message = gettext(
+                    "layer '%(layer)s' has no data loaded yet, so this filter cannot be applied."
+                )
+            self.add_error(name, message % {"layer": layer})
 
 
 def proximity_column(name: str, data: dict[str, Any]) -> str:

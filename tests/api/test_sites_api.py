@@ -136,3 +136,28 @@ def test_openapi_schema_and_docs(client, db):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn." not in docs.content  # served from our own static files
+
+
+def test_validation_messages_follow_the_language_of_the_request(client, sites):
+    url = reverse("api-site-list") + "?area_min=5&area_max=1"
+
+    english = client.get(url, headers={"accept-language": "en"})
+    assert english.status_code == 400
+    assert english.json() == {
+        "area_max": ["The area range is inverted: the maximum is below the minimum."]
+    }
+
+    german = client.get(url, headers={"accept-language": "de"})
+    assert german.status_code == 400
+    assert german.json() == {
+        "area_max": ["Die Flächenspanne ist vertauscht: Das Maximum liegt unter dem Minimum."]
+    }
+    # Messages with values and the bbox field shared with the geodata endpoints too.
+    german = client.get(
+        reverse("api-site-list") + "?bbox=7.1,51.4,6.9,51.5&price_min=9&price_max=1",
+        headers={"accept-language": "de"},
+    )
+    assert german.json() == {
+        "bbox": ["Die bbox ist vertauscht: min muss kleiner als max sein."],
+        "price_max": ["Die Spanne ist vertauscht: price_max liegt unter price_min."],
+    }

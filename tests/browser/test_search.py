@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from geodata.models import Municipality
 from properties.models import Site
-from tests.factories import SiteFactory
+from search.models import SavedSearch
+from tests.factories import SiteFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -284,4 +285,62 @@ def test_german_page_formats_numbers_the_german_way(browser_page, sites):
     expect(page.locator("#results-count")).to_have_text("1 Standort")
     expect(page.locator(RESULTS).first).to_contain_text("Preis auf Anfrage")
     browser_page.screenshot("search-de.png")
+    browser_page.assert_self_contained()
+
+
+def test_filters_at_a_fractional_zoom_keep_the_sites_on_the_map(browser_page, sites):
+    # The wheel zooms in quarter steps; a filter changed there must ask for whole-zoom tiles.
+    page = open_search(browser_page, view_on(sites["essen_plot"], 13).replace("13/", "13.25/"))
+    expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
+    with page.expect_response(re.compile(r"/tiles/sites/13/\d+/\d+\.pbf\?kind=plot")) as tile:
+        page.get_by_role("checkbox", name="Plot", exact=True).check()
+    assert tile.value.ok  # 200, or 204 for a tile without sites
+    expect(page.locator("#results-count")).to_have_text("2 sites")
+    expect(page.locator(SITE_PATHS).first).to_be_attached()
+    browser_page.assert_self_contained()
+
+
+def test_export_links_and_saving_the_search_follow_the_url(browser_page, sites):
+    # Pages follow an investor's language once logged in: English here.
+    user = UserFactory(username="investor@example.org", email="investor@example.org", language="en")
+    page = open_search(browser_page, view_on(sites["essen_plot"], 12))
+    page.get_by_role("checkbox", name="Hall / production").check()
+    expect(page.locator("#results-count")).to_have_text("1 site")
+    page.get_by_label("Sort by").select_option("-area")
+    expect(page).to_have_url(re.compile(r"sort=-area"))
+
+    # The exports: the filters and the sort, never the map view.
+    for name, path in (
+        ("CSV", "/api/v1/sites/export.csv"),
+        ("XLSX", "/api/v1/sites/export.xlsx"),
+        ("GeoJSON", "/api/v1/sites/export.geojson"),
+    ):
+        link = page.get_by_role("link", name=f"Download the results as {name}")
+        expect(link).to_have_attribute("href", f"{path}?kind=hall&sort=-area")
+
+    # A visitor logs in from the search and comes back to it.
+    login = page.get_by_role("link", name="Log in to save this search and get e-mail alerts")
+    href = login.get_attribute("href") or ""
+    assert parse_qs(urlsplit(href).query)["next"] == [
+        urlsplit(page.url).path + "?" + urlsplit(page.url).query
+    ]
+    login.click()
+    page.locator("input[name=username]").fill(user.email)
+    page.locator("input[name=password]").fill("correct horse battery")
+    page.locator("form[action$='/login/'] button[type=submit]").click()
+    expect(page.locator("#search-form")).to_have_attribute("data-ready", "true")
+    assert query_of(page)["kind"] == ["hall"]
+    expect(page.locator("#results-count")).to_have_text("1 site")
+
+    # Saved with the search as it is now: a filter changed after the page loaded counts too.
+    page.get_by_role("checkbox", name="Plot", exact=True).check()
+    expect(page.locator("#results-count")).to_have_text("3 sites")
+    page.get_by_text("Save this search").click()
+    page.get_by_label("Name of the search").fill("Flächen und Hallen")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Saved the search “Flächen und Hallen”.")
+    expect(page.locator("#results-count")).to_have_text("3 sites")
+    assert query_of(page)["kind"] == ["plot", "hall"]
+    saved = SavedSearch.objects.get(user=user)
+    assert parse_qs(saved.query) == {"kind": ["plot", "hall"], "sort": ["-area"]}
     browser_page.assert_self_contained()

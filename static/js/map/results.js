@@ -171,6 +171,7 @@ export class ResultList {
     const distanceLabel = this.config.sortDistanceLabels[sort] || '';
     const selected = params.get('selected');
     this.count.textContent = countText(collection.count, this.messages);
+    this.lastCount = collection.count;
     this.list.replaceChildren(
       ...collection.features.map((feature) =>
         this.entry(feature, { distanceColumn, distanceLabel, selected })),

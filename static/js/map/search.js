@@ -5,6 +5,7 @@ import { ResultList } from './results.js';
 import {
   filterParams, formatMapView, formToParams, paramsToForm, parseMapView,
 } from './search-state.js';
+import { SearchLinks } from './search-links.js';
 import { Shortlist } from './shortlist.js';
 
 export class Search {
@@ -16,6 +17,7 @@ export class Search {
     this.results = new ResultList(config);
     this.list = this.results.list;
     this.shortlist = new Shortlist(config.shortlistUrl, config.messages);
+    this.links = new SearchLinks(config);
     this.params = new URLSearchParams(window.location.search);
     this.drawing = new AreaDrawing(map, {
       messages: config.messages,
@@ -29,11 +31,14 @@ export class Search {
   }
 
   start() {
-    this.applyToMap(this.params, { fitArea: !this.params.has('map') });
+    this.applyToMap(this.params, {
+      fitArea: !this.params.has('map'), filtersValid: this.config.filtersValid,
+    });
     this.bindForm();
     this.bindList();
     this.bindMap();
     this.shortlist.start(this.list);
+    this.links.update(this.params);
     window.addEventListener('popstate', () => this.restore());
     // The server rendered the first page from the same URL; a stale page (the browser's
     // back-forward cache) is refreshed by popstate/pageshow instead.
@@ -62,6 +67,7 @@ export class Search {
     this.params = params;
     const query = params.toString();
     window.history.pushState(null, '', query ? `?${query}` : window.location.pathname);
+    this.links.update(params);
   }
 
   // A filter changed: first page, nothing selected, a new history entry.
@@ -76,10 +82,13 @@ export class Search {
   }
 
   refresh() {
-    this.sites.setFilters(filterParams(this.params).toString());
+    // The tiles take the filters only once the server accepted them (no 400 tiles).
+    const filters = filterParams(this.params).toString();
     return this.results.load(this.params).then((shown) => {
       if (shown) {
+        this.sites.setFilters(filters);
         this.shortlist.decorate(this.list);
+        this.links.showCount(this.results.lastCount);
       }
       this.list.dataset.loaded = String(Date.now());
     });
@@ -89,14 +98,17 @@ export class Search {
     this.params = new URLSearchParams(window.location.search);
     paramsToForm(this.form, this.params);
     this.applyToMap(this.params, { fitArea: false });
+    this.links.update(this.params);
     this.refresh();
   }
 
-  applyToMap(params, { fitArea }) {
+  applyToMap(params, { fitArea, filtersValid = false }) {
     this.drawing.show({
       area: params.get('area'), near: params.get('near'), radius_m: params.get('radius_m'),
     });
-    this.sites.setFilters(filterParams(params).toString());
+    if (filtersValid) {
+      this.sites.setFilters(filterParams(params).toString());
+    }
     this.sites.select(params.get('selected'));
     const view = parseMapView(params.get('map'));
     if (view) {
@@ -208,6 +220,7 @@ export class Search {
       this.form.elements.map.value = view;
       this.params.set('map', view);
       window.history.replaceState(null, '', `?${this.params}`);
+      this.links.update(this.params);
     });
   }
 }

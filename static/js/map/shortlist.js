@@ -47,12 +47,19 @@ export class Shortlist {
     }
   }
 
+  // The accessible name is the visible text plus the site's title (hidden), so speech
+  // input users can say what they see (WCAG 2.5.3); the tooltip says what a click does.
   update(button, on) {
     button.setAttribute('aria-pressed', String(on));
-    button.textContent = on ? `★ ${this.messages.shortlisted}` : `☆ ${this.messages.shortlist}`;
-    button.setAttribute(
-      'aria-label',
-      interpolate(on ? this.messages.shortlistRemove : this.messages.shortlistAdd, { title: button.dataset.title }),
+    const star = document.createElement('span');
+    star.setAttribute('aria-hidden', 'true');
+    star.textContent = on ? '★ ' : '☆ ';
+    const title = document.createElement('span');
+    title.className = 'visually-hidden';
+    title.textContent = `: ${button.dataset.title}`;
+    button.replaceChildren(star, on ? this.messages.shortlisted : this.messages.shortlist, title);
+    button.title = interpolate(
+      on ? this.messages.shortlistRemove : this.messages.shortlistAdd, { title: button.dataset.title },
     );
   }
 

@@ -21,6 +21,23 @@ const ClickablePointsProtobuf = L.VectorGrid.Protobuf.extend({
     }
     return layer;
   },
+
+  // Leaflet 1.9.3's redraw() (run by setUrl when the filters change) takes the map's zoom
+  // unrounded: at a fractional zoom (the map snaps to quarters) it asked for tiles such as
+  // /tiles/sites/13.25/x/y.pbf, which do not exist, and the sites vanished. Tiles are only
+  // made for whole zoom levels, as GridLayer's own _setView() rounds.
+  redraw() {
+    if (this._map) {
+      this._removeAllTiles();
+      const tileZoom = this._clampZoom(Math.round(this._map.getZoom()));
+      if (tileZoom !== this._tileZoom) {
+        this._tileZoom = tileZoom;
+        this._updateLevels();
+      }
+      this._update();
+    }
+    return this;
+  },
 });
 
 const CLUSTER_COLOUR = '#37474f';
