@@ -12,6 +12,7 @@ from properties.tiles import sites_tile
 from sitefinder.tiles import tile_response
 
 from .filters import VIEW_PARAMETERS, SiteFilterSet
+from .permissions import CanEditSite
 from .serializers import SiteDetailSerializer, SiteSerializer
 
 
@@ -37,6 +38,8 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
 
 class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
     serializer_class = SiteDetailSerializer
+    # Read-only today; the organisation scoping for writes is in place before any write is.
+    permission_classes = [CanEditSite]
 
     def get_queryset(self):
         return (
