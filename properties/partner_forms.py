@@ -1,0 +1,310 @@
+"""Forms of the partner workspace: the site editor (attributes, geometry drawn on the map,
+photos and documents) and the bulk upload."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from geodata.models import STORAGE_SRID, Municipality
+from properties.models import PartnerOrganisation, Site
+from properties.services.media import document_check, photo_check
+from properties.services.sites import site_municipality_for
+from properties.services.upload import MAX_AREA_M2, MAX_PRICE_EUR_M2, SUFFIXES
+
+# The editor's fieldsets: (legend, field names). Every attribute of the minimum attribute
+# set a person enters; status (workflow), municipality (derived from the geometry), the
+# generated geometry columns and the stored distances are not among them.
+FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (_("The site"), ("title", "partner_ref", "kind", "description", "street", "postcode")),
+    (
+        _("Area"),
+        ("gross_area_m2", "net_area_m2", "is_divisible", "min_divisible_m2", "max_divisible_m2"),
+    ),
+    (
+        _("Planning and restrictions"),
+        (
+            "planning_category",
+            "bplan_status",
+            "restriction_class",
+            "restrictions",
+            "restriction_notes",
+        ),
+    ),
+    (
+        _("Ownership, availability and price"),
+        ("ownership", "available_from", "price_eur_m2", "price_on_request", "price_negotiable"),
+    ),
+    (
+        _("Servicing and transport"),
+        (
+            "has_water",
+            "has_sewer",
+            "has_power",
+            "has_gas_heat",
+            "broadband",
+            "has_rail_siding",
+            "has_port_access",
+        ),
+    ),
+    (_("Contact"), ("contact_name", "contact_email", "contact_phone")),
+)
+SITE_FORM_FIELDS = tuple(name for _legend, names in FIELDSETS for name in names)
+PLOT_GEOMETRIES = ("Polygon", "MultiPolygon")
+PREMISES_GEOMETRIES = ("Point", "Polygon", "MultiPolygon")
+MIN_POLYGON_AREA_M2 = 10
+# The area entered may differ from the drawn one (net of roads, a rough sketch), but not
+# by orders of magnitude: that is a typo in one of them.
+AREA_RATIO_LIMIT = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class SiteForm(forms.ModelForm):
+    """A site's attributes, its geometry as GeoJSON in EPSG:4326 (drawn on the map), the
+    version the form was loaded at, and new photos and documents."""
+
+    geometry = forms.CharField(
+        label=_("Geometry"),
+        widget=forms.HiddenInput,
+        error_messages={"required": _("Draw the site on the map.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    photos = MultipleFileField(
+        label=_("Add photos"),
+        help_text=_("JPEG, PNG or WebP, at most 10 MB each, at least 400 px wide."),
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    documents = MultipleFileField(
+        label=_("Add documents"),
+        help_text=_("PDF, at most 20 MB each."),
+        widget=MultipleFileInput(attrs={"accept": "application/pdf"}),
+    )
+    restrictions = forms.MultipleChoiceField(
+        label=_("restrictions"),
+        choices=Site.Restriction.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Site
+        fields = SITE_FORM_FIELDS
+        widgets = {
+            "available_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "restriction_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.geom: GEOSGeometry | None = None
+        self.municipality: Municipality | None = None
+        if user.is_agency_staff:
+            self.fields["organisation"] = forms.ModelChoiceField(
+                label=_("partner organisation"),
+                queryset=PartnerOrganisation.objects.all(),
+                required=False,
+                initial=self.instance.organisation_id,
+            )
+
+    def fieldsets(self) -> list[dict[str, Any]]:
+        sets = [
+            {"legend": legend, "fields": [self[name] for name in names]}
+            for legend, names in FIELDSETS
+        ]
+        if "organisation" in self.fields:
+            sets[0]["fields"].append(self["organisation"])
+        return sets
+
+    def media_fields(self) -> list[forms.BoundField]:
+        return [self["photos"], self["documents"]]
+
+    def allowed_municipalities(self):
+        if self.user.is_agency_staff:
+            return Municipality.objects.all()
+        return Municipality.objects.filter(partner_organisations__members=self.user)
+
+    def clean_geometry(self) -> GEOSGeometry:
+        text = self.cleaned_data["geometry"]
+        try:
+            data = json.loads(text)
+            if isinstance(data, dict) and data.get("type") == "Feature":
+                data = data.get("geometry")
+            geom = GEOSGeometry(json.dumps(data), srid=4326)
+        except (ValueError, TypeError, GEOSException, GDALException):
+            raise ValidationError(
+                _("The geometry could not be read; draw the site again."), code="unreadable"
+            ) from None
+        if geom.empty:
+            raise ValidationError(_("Draw the site on the map."), code="empty")
+        if not geom.valid:
+            raise ValidationError(
+                _("The drawn shape is not valid (%(reason)s); draw it again.")
+                % {"reason": geom.valid_reason},
+                code="invalid",
+            )
+        geom.srid = 4326
+        return geom.transform(STORAGE_SRID, clone=True)
+
+    def clean_photos(self) -> list:
+        photos = self.cleaned_data["photos"]
+        errors = []
+        for photo in photos:
+            try:
+                photo_check(photo)
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return photos
+
+    def clean_documents(self) -> list:
+        documents = self.cleaned_data["documents"]
+        errors = []
+        for document in documents:
+            try:
+                document_check(document)
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return documents
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        geom = cleaned.get("geometry")
+        kind = cleaned.get("kind")
+        if geom is None:
+            return cleaned
+        allowed = PLOT_GEOMETRIES if kind == Site.Kind.PLOT else PREMISES_GEOMETRIES
+        if geom.geom_type not in allowed:
+            message = (
+                _("Draw a plot as a polygon.")
+                if kind == Site.Kind.PLOT
+                else _("Place premises as a marker or draw their footprint as a polygon.")
+            )
+            self.add_error("geometry", ValidationError(message, code="geometry_type"))
+            return cleaned
+        if geom.geom_type != "Point":
+            if geom.area < MIN_POLYGON_AREA_M2:
+                self.add_error("geometry", _("The drawn shape is too small; draw it again."))
+                return cleaned
+            if geom.area > MAX_AREA_M2:
+                self.add_error(
+                    "geometry", _("The drawn shape is larger than 5,000 ha; draw it again.")
+                )
+                return cleaned
+        try:
+            municipality = site_municipality_for(geom)
+        except ValidationError as error:
+            self.add_error("geometry", error.message_dict.get("geom", error.messages))
+            return cleaned
+        if not self.allowed_municipalities().filter(pk=municipality.pk).exists():
+            self.add_error(
+                "geometry",
+                ValidationError(
+                    _("The site lies in %(municipality)s, which is not one of your municipalities.")
+                    % {"municipality": municipality.name},
+                    code="foreign_municipality",
+                ),
+            )
+            return cleaned
+        self.geom, self.municipality = geom, municipality
+        self._check_plausible(cleaned, geom)
+        return cleaned
+
+    def _check_plausible(self, cleaned: dict[str, Any], geom: GEOSGeometry) -> None:
+        gross = cleaned.get("gross_area_m2")
+        if gross is not None and gross > MAX_AREA_M2:
+            self.add_error("gross_area_m2", _("More than 5,000 ha is not plausible."))
+        elif gross and geom.geom_type != "Point":
+            ratio = max(gross, geom.area) / max(min(gross, geom.area), 1)
+            if ratio > AREA_RATIO_LIMIT:
+                self.add_error(
+                    "gross_area_m2",
+                    _(
+                        "%(gross)s m² is far from the drawn area (%(drawn)s m²): check the "
+                        "number or the drawing."
+                    )
+                    % {"gross": round(gross), "drawn": round(geom.area)},
+                )
+        net = cleaned.get("net_area_m2")
+        if gross is not None and net is not None and net > gross:
+            self.add_error("net_area_m2", _("The net area cannot be larger than the gross area."))
+        smallest, largest = cleaned.get("min_divisible_m2"), cleaned.get("max_divisible_m2")
+        if smallest is not None and largest is not None and smallest > largest:
+            self.add_error(
+                "min_divisible_m2",
+                _("The smallest part cannot be larger than the largest part."),
+            )
+        price = cleaned.get("price_eur_m2")
+        if price is not None and not (Decimal(0) <= price <= MAX_PRICE_EUR_M2):
+            self.add_error("price_eur_m2", _("A price from 0 to 10,000 €/m² is plausible."))
+
+
+DECLARED_CRS_CHOICES = (
+    ("", _("Detect from the file")),
+    ("4326", "EPSG:4326 (WGS 84, longitude/latitude)"),
+    ("25832", "EPSG:25832 (ETRS89 / UTM 32N)"),
+)
+
+
+class UploadForm(forms.Form):
+    """The bulk upload's file, the declared CRS and (staff) the organisation."""
+
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("GeoJSON, zipped Shapefile, GeoPackage, CSV (WKT or lon/lat) or XLSX."),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(SUFFIXES))}),
+    )
+    declared_srid = forms.TypedChoiceField(
+        label=_("Coordinate system"),
+        choices=DECLARED_CRS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user.is_agency_staff:
+            self.fields["organisation"] = forms.ModelChoiceField(
+                label=_("Partner organisation"), queryset=PartnerOrganisation.objects.all()
+            )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = "." + (upload.name or "").rsplit(".", 1)[-1].lower() if upload.name else ""
+        if suffix not in SUFFIXES:
+            raise ValidationError(
+                _("Files of this type are not accepted; use %(formats)s.")
+                % {"formats": ", ".join(sorted(set(SUFFIXES.values())))}
+            )
+        return upload
