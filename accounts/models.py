@@ -54,3 +54,28 @@ class User(AbstractUser):
     @property
     def is_partner(self) -> bool:
         return self.role == self.Role.PARTNER
+
+
+class DigestLog(models.Model):
+    """One freshness digest e-mailed to a partner organisation
+    (properties.services.freshness): lets the weekly command skip organisations mailed
+    recently, so running it again sends nothing twice."""
+
+    organisation = models.ForeignKey(
+        "properties.PartnerOrganisation",
+        verbose_name=_("partner organisation"),
+        on_delete=models.CASCADE,
+        related_name="digest_logs",
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    stale_count = models.PositiveIntegerField(_("stale sites"), default=0)
+    hidden_count = models.PositiveIntegerField(_("hidden sites"), default=0)
+
+    class Meta:
+        verbose_name = _("freshness digest")
+        verbose_name_plural = _("freshness digests")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["organisation", "sent_at"], name="digestlog_org_sent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} · {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,19 +1,35 @@
-"""Investor accounts: sign-up, login, logout and the privacy notice they consent to."""
+"""Accounts: investors' sign-up, login, logout and the privacy notice they consent to;
+password reset and change (Django's views, e-mails in the user's language); staff's
+invitations of municipal partners and the invitation link."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .forms import LoginForm, SignupForm
+from .forms import LoginForm, PartnerInviteForm, SignupForm
 from .models import User
+from .services.invitations import (
+    invitation_accept,
+    invited_user_for_link,
+    partner_invite,
+    partner_organisation_create,
+)
 from .services.signup import investor_signup
 
 
@@ -82,3 +98,112 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/privacy.html")
+
+
+# --- password reset and change (Django's views, our templates) ---------------------------
+
+
+class LanguagePasswordResetForm(PasswordResetForm):
+    """Django's reset form; the e-mail speaks the account's language, not the requester's."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        with translation.override(context["user"].language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = LanguagePasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # The link in the e-mail points at SITE_URL, never at the request's Host header.
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+
+# --- invitations of municipal partners ---------------------------------------------------
+
+
+def _after_invitation_url() -> str:
+    try:
+        return reverse("partner_dashboard")
+    except NoReverseMatch:  # the partner pages are not there yet
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@login_required
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    """Staff invite a partner user (into an existing or a new organisation)."""
+    if not request.user.is_agency_staff:  # type: ignore[union-attr]
+        raise Http404
+    form = PartnerInviteForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                organisation = data["organisation"] or partner_organisation_create(
+                    name=data["new_organisation_name"],
+                    municipalities=data["new_organisation_municipalities"],
+                    acting_user=request.user,  # type: ignore[arg-type]
+                )
+                user = partner_invite(
+                    email=data["email"],
+                    organisation=organisation,
+                    language=data["language"],
+                    acting_user=request.user,  # type: ignore[arg-type]
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s (%(organisation)s).")
+                % {"email": user.email, "organisation": organisation.name},
+            )
+            return redirect("staff_invite")
+    return render(request, "accounts/staff_invite.html", {"form": form})
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link of an invitation: the partner sets a password and is logged in."""
+    user = invited_user_for_link(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation_accept(user=user, password=form.cleaned_data["new_password1"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to sitefinder! Your account is ready."))
+        return _remember_language(HttpResponseRedirect(_after_invitation_url()), user)
+    return render(
+        request,
+        "accounts/invitation.html",
+        {"form": form, "invited": user, "organisation": user.organisation},
+    )

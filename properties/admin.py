@@ -89,6 +89,37 @@ class SiteAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _may_edit(request, obj) -> bool:
+    """No object (a list or a form for a new one), or a site, history entry or file of a site
+    in `Site.objects.editable_by(request.user)`."""
+    if obj is None:
+        return True
+    site_id = obj.pk if isinstance(obj, Site) else obj.site_id
+    return Site.objects.editable_by(request.user).filter(pk=site_id).exists()
+
+
+class EditableSitesOnly:
+    """For admins of a site's dependents (history, files): only those of editable sites."""
+
+    def get_queryset(self, request):
+        sites = Site.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(site__in=sites)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "site":
+            kwargs["queryset"] = Site.objects.editable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and _may_edit(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and _may_edit(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and _may_edit(request, obj)  # type: ignore[misc]
+
+
 @admin.register(Site)
 class SiteAdmin(LeafletGeoAdmin):
     form = SiteAdminForm
@@ -194,6 +225,21 @@ class SiteAdmin(LeafletGeoAdmin):
         (_("History"), {"fields": ("history",)}),
     )
 
+    # Organisation scoping (house style item 7). The admin is for agency staff (is_staff)
+    # only, and staff may edit every site; should a partner ever be given is_staff, it still
+    # sees and changes only its own municipalities' sites: defence in depth.
+    def get_queryset(self, request):
+        return super().get_queryset(request).editable_by(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj) and _may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and _may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and _may_edit(request, obj)
+
     @admin.display(description=_("History"))
     def history(self, obj: Site) -> str:
         # A table, not an inline: the history is written by the services only, and an
@@ -241,7 +287,7 @@ class SiteAdmin(LeafletGeoAdmin):
 
 
 @admin.register(SiteChange)
-class SiteChangeAdmin(admin.ModelAdmin):
+class SiteChangeAdmin(EditableSitesOnly, admin.ModelAdmin):
     """The history of all sites, read-only."""
 
     list_display = ("changed_at", "site", "action", "changed_by", "version")
@@ -269,7 +315,7 @@ class PartnerOrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteMedia)
-class SiteMediaAdmin(admin.ModelAdmin):
+class SiteMediaAdmin(EditableSitesOnly, admin.ModelAdmin):
     list_display = ("__str__", "site", "kind", "uploaded_at")
     list_filter = ("kind",)
     raw_id_fields = ("site",)

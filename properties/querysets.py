@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from geodata.layers import DISTANCE_FIELDS
 
@@ -47,22 +49,65 @@ SORT_ORDERINGS: dict[str, tuple[models.OrderBy, ...]] = _FIXED_SORT_ORDERINGS | 
 }
 
 
+def stale_before(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Sites last verified before this moment are stale (SITE_STALE_AFTER_DAYS)."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.SITE_STALE_AFTER_DAYS)
+
+
+def hidden_before(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Sites last verified before this moment are hidden from investors
+    (SITE_HIDE_AFTER_DAYS); the sites tile SQL uses the same cut-off."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.SITE_HIDE_AFTER_DAYS)
+
+
+def _verified_before(cutoff: datetime.datetime) -> Q:
+    """Last verified before `cutoff`; a site never verified counts from when it was added
+    (the same as COALESCE(last_verified_at, created_at) < cutoff)."""
+    return Q(last_verified_at__lt=cutoff) | Q(last_verified_at__isnull=True, created_at__lt=cutoff)
+
+
+def _verified_since(cutoff: datetime.datetime) -> Q:
+    return Q(last_verified_at__gte=cutoff) | Q(
+        last_verified_at__isnull=True, created_at__gte=cutoff
+    )
+
+
+def _public_q(now: datetime.datetime | None = None) -> Q:
+    """Shown to investors: a public status, and verified within SITE_HIDE_AFTER_DAYS."""
+    return Q(status__in=PUBLIC_STATUSES) & _verified_since(hidden_before(now))
+
+
 class SiteQuerySet(models.QuerySet):
-    def published(self) -> SiteQuerySet:
-        """Sites shown to investors and the public."""
-        return self.filter(status__in=PUBLIC_STATUSES)
+    def published(self, now: datetime.datetime | None = None) -> SiteQuerySet:
+        """Sites shown to investors and the public: published or reserved, and not hidden
+        for staleness (verified within SITE_HIDE_AFTER_DAYS). Tiles, search, API, exports
+        and alerts all read through here (the unfiltered sites tile repeats it in SQL)."""
+        return self.filter(_public_q(now))
 
     def visible_to(self, user: User | None) -> SiteQuerySet:
-        """What a user may see: public sites, plus everything they may edit."""
+        """What a user may see: public sites, plus everything they may edit (their own
+        stale sites too, so they can verify them)."""
         if user is None or not user.is_authenticated:
             return self.published()
         if user.is_agency_staff:
             return self.all()
         if user.is_partner:
-            return self.filter(
-                Q(status__in=PUBLIC_STATUSES) | Q(municipality__in=_partner_municipalities(user))
-            )
+            return self.filter(_public_q() | Q(municipality__in=_partner_municipalities(user)))
         return self.published()
+
+    # Freshness: when an editor last confirmed the site is current (site_verify).
+
+    def stale(self, now: datetime.datetime | None = None) -> SiteQuerySet:
+        """Sites not verified for SITE_STALE_AFTER_DAYS (the hidden ones included)."""
+        return self.filter(_verified_before(stale_before(now)))
+
+    def hidden_for_staleness(self, now: datetime.datetime | None = None) -> SiteQuerySet:
+        """Sites not verified for SITE_HIDE_AFTER_DAYS: investors no longer see them."""
+        return self.filter(_verified_before(hidden_before(now)))
+
+    def fresh(self, now: datetime.datetime | None = None) -> SiteQuerySet:
+        """Sites verified within SITE_STALE_AFTER_DAYS."""
+        return self.filter(_verified_since(stale_before(now)))
 
     def editable_by(self, user: User | None) -> SiteQuerySet:
         """Sites a user may change: staff all, a partner those of its municipalities."""

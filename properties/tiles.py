@@ -16,7 +16,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
-from .querysets import PUBLIC_STATUSES
+from .querysets import PUBLIC_STATUSES, hidden_before
 
 WORLD_HALF = 20037508.342789244
 GRID_CELLS_PER_TILE = 16
@@ -32,7 +32,8 @@ features AS (
     SELECT {_SITE_PROPERTIES}, ST_AsMVTGeom({{geometry}}, bounds.env, 4096, 64, true) AS geom
     FROM properties_site s
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
-    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s) {{only}}
+    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s)
+          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s {{only}}
 )
 SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 """
@@ -46,7 +47,8 @@ cells AS (
     SELECT count(*) AS cluster_count, min(s.id) AS first_id,
            ST_Centroid(ST_Collect(s.location_web)) AS centre
     FROM properties_site s, bounds
-    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s) {{only}}
+    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s)
+          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s {{only}}
     GROUP BY floor((ST_X(s.location_web) + {WORLD_HALF}) / %(cell)s),
              floor((ST_Y(s.location_web) + {WORLD_HALF}) / %(cell)s)
 ),
@@ -70,7 +72,14 @@ SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 def sites_tile(z: int, x: int, y: int, *, only: QuerySet | None = None) -> bytes:
     """The tile at z/x/y; with `only`, just the sites of that queryset (a search result:
     the map then shows exactly what the list shows)."""
-    params: dict[str, Any] = {"z": z, "x": x, "y": y, "statuses": list(PUBLIC_STATUSES)}
+    # Site.objects.published() in SQL: a public status, not hidden for staleness.
+    params: dict[str, Any] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "statuses": list(PUBLIC_STATUSES),
+        "hidden_before": hidden_before(),
+    }
     if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM:
         sql = _FOOTPRINTS_SQL
     elif z >= settings.SITE_TILE_POINT_MIN_ZOOM:

@@ -3,6 +3,11 @@
 A tile is keyed on (name, data version, z, x, y): any write to the underlying tables bumps
 the version (statement triggers, see geodata.DataVersion), so a cached tile is never stale
 and nothing has to be purged by hand.
+
+The key also holds today's date: a site is hidden from investors when it has not been
+verified for SITE_HIDE_AFTER_DAYS, i.e. by time passing, with no write to bump a version.
+With the date in the key (and the ETag), no tile outlives the day it was built in; with
+the default TILE_CACHE_SECONDS (an hour) a site drops out of the map within the hour.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 
@@ -48,6 +54,8 @@ def tile_response(
     if error is not None:
         return error
     version = ".".join(str(DataVersion.current(v)) for v in versions)
+    # Staleness changes what is public without a write (see the module doc).
+    version += f"@{timezone.localdate().isoformat()}"
     etag = quote_etag(f"{name}-{version}-{z}-{x}-{y}")
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from geodata.api import urls as geodata_api
 from properties.api import urls as properties_api
+from properties.media_views import SITE_MEDIA_FOLDER, other_media_file, site_media_file
 from search.api import urls as search_api
 
 from .health import healthz
@@ -23,11 +24,21 @@ urlpatterns = [
     path("", include("geodata.urls")),
     path("", include("search.urls")),
     path("accounts/", include("accounts.urls")),
+    path("staff/", include("properties.staff_urls")),
+    path("partner/", include("properties.partner_urls")),
     path("api/v1/", include(api_v1)),
     *properties_api.tile_urlpatterns,
     *geodata_api.tile_urlpatterns,
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin is for agency staff only (is_staff); partners work in their own pages.
     path("admin/", admin.site.urls),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+    # Site photos and documents only for users who may see the site (drafts stay private),
+    # in every environment; before the DEBUG helper below, which would serve any file.
+    path(
+        settings.MEDIA_URL.lstrip("/") + SITE_MEDIA_FOLDER + "<path:name>",
+        site_media_file,
+        name="site_media_file",
+    ),
+    *static(settings.MEDIA_URL, view=other_media_file, document_root=settings.MEDIA_ROOT),
 ]

@@ -527,7 +527,9 @@ SELECT
     '',
     now(),
     now(),
-    now() - make_interval(secs => 365 * 86400 * pg_temp.demo_u(%(seed)s, x.n, 54))
+    -- Verified within the last 240 days: some sites stale (flagged to their partners after
+    -- SITE_STALE_AFTER_DAYS), none yet hidden from investors by a fresh install.
+    now() - make_interval(secs => 240 * 86400 * pg_temp.demo_u(%(seed)s, x.n, 54))
 FROM numbered x
 ORDER BY x.ref_number
 RETURNING id

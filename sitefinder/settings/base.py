@@ -174,6 +174,13 @@ LEAFLET_CONFIG = {
 # Folder for bundled reference data shipped with the project (see data/README.md).
 REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
 
+# Freshness (properties/querysets.py): a site not verified ("still current") for this many
+# days is stale (flagged to its editors, weekly digest); after the second number it is
+# hidden from investors until an editor verifies it again. Sites never verified count
+# from when they were added.
+SITE_STALE_AFTER_DAYS = int(os.environ.get("SITEFINDER_SITE_STALE_AFTER_DAYS", "180"))
+SITE_HIDE_AFTER_DAYS = int(os.environ.get("SITEFINDER_SITE_HIDE_AFTER_DAYS", "270"))
+
 # Vector tiles of sites (properties/tiles.py): below the point zoom, grid clusters; from
 # it, one point per site (its point on surface); from the polygon zoom, real footprints.
 SITE_TILE_POINT_MIN_ZOOM = 12
