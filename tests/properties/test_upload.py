@@ -264,7 +264,22 @@ def test_changed_row_is_an_update(tmp_path, centre, organisation, partner):
     report = sites_upload_commit(path=path, organisation=organisation, acting_user=partner)
     assert [r.action for r in report.rows] == ["unchanged", "update", "unchanged"]
     assert report.rows[1].messages == ["changes: title"]
-    assert Site.objects.get(partner_ref="E-2").title == "Büro am Stadtpark"
+    site = Site.objects.get(partner_ref="E-2")
+    assert site.title == "Büro am Stadtpark"
+    # The upload is in the site's history like any edit: who, what before and after.
+    assert site.version == 2
+    created, changed = site.changes.order_by("changed_at", "id")
+    assert (created.action, created.before, created.version) == ("uploaded", {}, 1)
+    assert created.after["title"] == ROWS[1][1] and "geom" in created.after
+    assert (changed.action, changed.changed_by, changed.reason) == (
+        "uploaded",
+        partner,
+        "Upload: b.geojson",
+    )
+    assert changed.before == {"title": ROWS[1][1]}
+    assert changed.after == {"title": "Büro am Stadtpark"}
+    assert changed.version == 2
+    assert Site.objects.get(partner_ref="E-1").changes.count() == 1  # unchanged: no new entry
 
 
 def test_one_bad_row_writes_nothing(tmp_path, centre, organisation, partner):
