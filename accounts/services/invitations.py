@@ -13,10 +13,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes, force_str
@@ -26,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import PartnerOrganisation
+from sitefinder.mail import templated_email
 
 from .signup import normalise_email
 
@@ -95,16 +94,12 @@ def invitation_email_send(*, user_id: int) -> None:
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         }
         subject = _("Your invitation to sitefinder")
-        text = render_to_string("accounts/email/invitation.txt", context)
-        html = render_to_string("accounts/email/invitation.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[user.email],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(html, "text/html")
+        message = templated_email(
+            template="accounts/email/invitation",
+            context=context,
+            subject=subject,
+            to=user.email,
+        )
     message.send()
 
 

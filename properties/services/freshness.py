@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
@@ -30,6 +29,7 @@ from django.utils.translation import ngettext
 from accounts.models import DigestLog, User
 from properties.models import PartnerOrganisation, Site
 from properties.querysets import PUBLIC_STATUSES, SiteQuerySet
+from sitefinder.mail import templated_email
 
 logger = logging.getLogger("sitefinder.properties.freshness")
 
@@ -168,14 +168,10 @@ def _digest_message(digest: OrganisationDigest, member: User) -> EmailMultiAlter
             "sitefinder: %(count)d sites of %(organisation)s need confirming",
             count,
         ) % {"count": count, "organisation": digest.organisation.name}
-        text = render_to_string("properties/email/freshness_digest.txt", context)
-        html = render_to_string("properties/email/freshness_digest.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[member.email],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(html, "text/html")
+        message = templated_email(
+            template="properties/email/freshness_digest",
+            context=context,
+            subject=subject,
+            to=member.email,
+        )
     return message

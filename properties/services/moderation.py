@@ -42,15 +42,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from properties.models import PartnerOrganisation, Site, SiteChange
+from sitefinder.mail import templated_email
 
 from .sites import site_history_record
 
@@ -283,16 +282,12 @@ def _decision_message(site: Site, action: str, reason: str, to: str, language: s
             subject = _("sitefinder: “%(title)s” is published") % {"title": site.title}
         else:
             subject = _("sitefinder: “%(title)s” was sent back") % {"title": site.title}
-        text = render_to_string("properties/email/decision.txt", context)
-        html = render_to_string("properties/email/decision.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(html, "text/html")
+        message = templated_email(
+            template="properties/email/decision",
+            context=context,
+            subject=subject,
+            to=to,
+        )
     return message
 
 

@@ -30,7 +30,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import QueryDict
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,6 +38,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from properties.api.filters import SiteFilterSet
 from properties.models import Site
+from sitefinder.mail import templated_email
 
 from ..models import SavedSearch, SearchAlert
 
@@ -272,19 +272,15 @@ def _alert_message(search: SavedSearch, sites: list[Site]) -> EmailMultiAlternat
             "sitefinder: %(count)d new or changed sites for “%(name)s”",
             len(sites),
         ) % {"count": len(sites), "name": search.name}
-        text = render_to_string("search/email/alert.txt", context)
-        html = render_to_string("search/email/alert.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[search.user.email],
-        headers={
-            # One-click unsubscribe (RFC 8058): mail clients POST to the link.
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(html, "text/html")
+        message = templated_email(
+            template="search/email/alert",
+            context=context,
+            subject=subject,
+            to=search.user.email,
+            headers={
+                # One-click unsubscribe (RFC 8058): mail clients POST to the link.
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
     return message
