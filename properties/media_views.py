@@ -21,8 +21,9 @@ from .models import Site, SiteMedia
 
 # SiteMedia.file's upload_to starts with this folder (below MEDIA_ROOT / MEDIA_URL).
 SITE_MEDIA_FOLDER = "sites/"
-# Files the server keeps for itself (partner uploads between dry run and commit): never served.
-PRIVATE_FOLDERS = (SITE_MEDIA_FOLDER, "uploads/")
+# Files the server keeps for itself (partner uploads between dry run and commit, offer PDFs,
+# which proposals/ serves to staff and link holders only): never served here.
+PRIVATE_FOLDERS = (SITE_MEDIA_FOLDER, "uploads/", "offers/")
 # A photo's thumbnail lies beside it as "<stem>.thumb<ext>" (properties.services.media).
 _THUMB = ".thumb"
 

@@ -29,5 +29,11 @@ log "generating demo sites (only into an empty database)"
 manage generate_demo_sites --if-empty
 manage collectstatic --noinput -v0
 
+# The task worker (offer PDFs, e-mails) runs beside the web server and stops with it.
+log "starting the task worker (manage.py db_worker)"
+manage db_worker --no-reload &
+worker=$!
+trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
+
 log "serving on http://127.0.0.1:$port/ (Ctrl-C stops; 'make stop-db' stops the database)"
-exec "$VENV/bin/python" manage.py runserver "127.0.0.1:$port"
+"$VENV/bin/python" manage.py runserver "127.0.0.1:$port"

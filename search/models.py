@@ -130,3 +130,26 @@ class SearchAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.saved_search_id} → {self.site_id} @ {self.site_version:%Y-%m-%d %H:%M}"
+
+
+class EmptySearch(models.Model):
+    """A search that found no published site: unmet demand, recorded anonymously (the day
+    and the filters only; no user, session, address or time of day)."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Search page")
+        API = "api", _("API")
+
+    searched_on = models.DateField(_("searched on"), default=timezone.localdate, db_index=True)
+    channel = models.CharField(_("channel"), max_length=4, choices=Channel.choices)
+    query = models.TextField(
+        _("filters"), help_text=_("The search's filters as a normalised query string.")
+    )
+
+    class Meta:
+        verbose_name = _("search without results")
+        verbose_name_plural = _("searches without results")
+        ordering = ["-searched_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.searched_on} · {self.query}"

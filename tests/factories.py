@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import factory
 from django.contrib.gis.geos import Point, Polygon
+from django.utils import timezone
 
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import PartnerOrganisation, Site
 from properties.services.sites import site_save
+from proposals.models import Inquiry
 
 
 def square(centre: Point, side_m: float) -> Polygon:
@@ -96,3 +98,28 @@ class SiteFactory(factory.django.DjangoModelFactory):
         site_save(site=site, acting_user=None)
         assert site.municipality == municipality, f"{site.geom.centroid} is not in {municipality}"
         return site
+
+
+class InquiryFactory(factory.django.DjangoModelFactory):
+    """A web inquiry for a GE plot of 1–3 ha, with contact details."""
+
+    class Meta:
+        model = Inquiry
+        skip_postgeneration_save = True
+
+    company = factory.Sequence(lambda n: f"Example Logistics {n} GmbH")
+    contact_name = "Erika Mustermann"
+    email = factory.Sequence(lambda n: f"inquiry{n}@example.com")
+    phone = "+49 201 1234567"
+    message = "We need a site for a regional distribution centre."
+    language = "en"
+    privacy_accepted_at = factory.LazyFunction(timezone.now)
+    kinds = factory.LazyFunction(lambda: [Site.Kind.PLOT])
+    area_min_m2 = 10_000
+    area_max_m2 = 30_000
+    planning_categories = factory.LazyFunction(lambda: [Site.PlanningCategory.GE])
+
+    @factory.post_generation
+    def municipalities(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.municipalities.set(extracted)

@@ -32,10 +32,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "django_tasks_db",
     "accounts",
     "geodata",
     "properties",
     "search",
+    "proposals",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +155,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Long work (rendering an offer's exposé, sending e-mails) runs as tasks of Django's task
+# framework: stored in the database and run by `manage.py db_worker` (scripts/run.sh starts
+# one beside the web server); the tests run them immediately.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("SITEFINDER_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Site proposals (proposals/): the response-time target of the inquiry inbox (older
+# inquiries without an offer are highlighted), the default lifetime of an offer link, and
+# the retention of personal data of closed inquiries before they are anonymised.
+INQUIRY_RESPONSE_HOURS = int(os.environ.get("SITEFINDER_INQUIRY_RESPONSE_HOURS", "48"))
+OFFER_LINK_DAYS = int(os.environ.get("SITEFINDER_OFFER_LINK_DAYS", "30"))
+INQUIRY_RETENTION_DAYS = int(os.environ.get("SITEFINDER_INQUIRY_RETENTION_DAYS", "730"))
+# The public inquiry form accepts at most this many inquiries per sender address and hour.
+INQUIRY_RATE_LIMIT_PER_HOUR = int(os.environ.get("SITEFINDER_INQUIRY_RATE_LIMIT", "5"))
+# Where staff notifications of new inquiries go (comma-separated); empty: every staff user.
+INQUIRY_NOTIFY_EMAILS = [
+    a.strip()
+    for a in os.environ.get("SITEFINDER_INQUIRY_NOTIFY_EMAILS", "").split(",")
+    if a.strip()
+]
 
 # Base map: a tile URL template, or empty for no base map at all (the map then shows the
 # region's own boundaries on a plain background and needs no internet).

@@ -18,3 +18,6 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 LANGUAGE_CODE = "en"
 # Separate test databases for parallel runs on one cluster (e.g. two worktrees).
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SITEFINDER_TEST_DB", "test_sitefinder")}  # noqa: F405
+# Tasks run at once, inside the request that enqueues them (one test uses the database
+# backend and its worker).
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -1,0 +1,5 @@
+"""Private offer links for investors (/offers/<token>/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
