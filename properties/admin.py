@@ -231,6 +231,13 @@ class SiteAdmin(LeafletGeoAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).editable_by(request.user)
 
+    def get_readonly_fields(self, request, obj=None):
+        # An existing site's status changes only through the moderation services (the
+        # "publish" action here, the partner and staff pages): they check the transition,
+        # write the history and e-mail the partner, which a plain field edit would skip.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "status", "status_reason") if obj is not None else fields
+
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) and _may_edit(request, obj)
 

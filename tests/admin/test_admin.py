@@ -81,3 +81,30 @@ def test_site_change_form_has_a_map_widget_and_saving_derives_the_municipality(
     )
     site.refresh_from_db()
     assert site.municipality == dortmund
+
+
+def test_the_admin_cannot_change_a_sites_status_past_the_workflow(staff_client, essen):
+    """Status changes go through the moderation services (checks, history, e-mails to the
+    partner); the admin shows the status but only its actions may change it."""
+    site = SiteFactory(municipality=essen, status=Site.Status.SUBMITTED)
+    url = reverse("admin:properties_site_change", args=[site.pk])
+    page = staff_client.get(url)
+    form = page.context["adminform"].form
+    assert "status" not in form.fields
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(
+        {
+            "status": Site.Status.SOLD,
+            "geom": site.geom.transform(4326, clone=True).geojson,
+            "restrictions": "",
+            "media-TOTAL_FORMS": "0",
+            "media-INITIAL_FORMS": "0",
+            "media-MIN_NUM_FORMS": "0",
+            "media-MAX_NUM_FORMS": "1000",
+        }
+    )
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.status == Site.Status.SUBMITTED
