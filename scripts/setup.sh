@@ -11,7 +11,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-APT_PACKAGES=(postgresql-15-postgis-3 chromium gettext poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
+# gdal-bin: the importer tests write Shapefile and GeoPackage fixtures with ogr2ogr.
+APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium gettext poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
 
 # One set-up at a time per checkout (run.sh and test.sh both call this script).
 mkdir -p "$STAMPS"
