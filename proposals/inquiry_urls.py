@@ -1,5 +1,10 @@
 """The public inquiry form (/inquiry/)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views
+
+urlpatterns = [
+    path("", views.inquiry_new, name="inquiry_new"),
+    path("thanks/<str:token>/", views.inquiry_thanks, name="inquiry_thanks"),
+]
