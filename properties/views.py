@@ -21,6 +21,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.models import User
 from geodata.models import Dataset, District, Municipality, Region
 from geodata.querysets import layers_with_datasets
+from search.models import EmptySearch
+from search.services.empty_searches import empty_search_record
 
 from . import search
 from .api.filters import SiteFilterSet
@@ -88,6 +90,13 @@ def map_view(request: HttpRequest) -> HttpResponse:
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
     form = search.search_form(filterset, layers_with_data)
     count, page = search.result_page(filterset, request.GET.get("page"))
+    if (
+        count == 0
+        and filterset.is_valid()
+        and not (user and (user.is_agency_staff or user.is_partner))
+    ):
+        # Unmet demand: an investor's search that found nothing, recorded anonymously.
+        empty_search_record(query_dict=request.GET, channel=EmptySearch.Channel.PAGE)
     sort = request.GET.get("sort") or "newest"
     entries = search.result_entries(page, sort, {k["value"]: k["label"] for k in kinds})
     # The layer a distance sort measures to, named next to each entry's distance.

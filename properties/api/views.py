@@ -9,6 +9,8 @@ from rest_framework import generics
 
 from properties.models import Site
 from properties.tiles import sites_tile
+from search.models import EmptySearch
+from search.services.empty_searches import empty_search_record
 from sitefinder.tiles import tile_response
 
 from .filters import VIEW_PARAMETERS, SiteFilterSet
@@ -34,6 +36,15 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
 
     serializer_class = SiteSerializer
     filterset_class = SiteFilterSet
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        # Unmet demand: an investor's search that found nothing, recorded anonymously.
+        user = request.user
+        is_investor = not (user.is_authenticated and (user.is_agency_staff or user.is_partner))
+        if response.status_code == 200 and response.data.get("count") == 0 and is_investor:
+            empty_search_record(query_dict=request.query_params, channel=EmptySearch.Channel.API)
+        return response
 
 
 class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):

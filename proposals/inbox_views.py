@@ -1,0 +1,540 @@
+"""Staff's inquiry inbox, an inquiry's page (status, assignee, notes, timeline, offers),
+its personal data (export, erasure) and the dashboard. Staff only: everyone else gets a 404,
+so not even the existence of an inquiry shows."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from properties.models import Site
+
+from . import dashboard
+from .charts import bar_chart, outline_path
+from .inbox_forms import (
+    ASSIGNEE_ME,
+    ASSIGNEE_NOBODY,
+    STATUS_ALL,
+    STATUS_OPEN,
+    AssignForm,
+    EraseForm,
+    InboxFilterForm,
+    NoteForm,
+    StatusForm,
+    staff_users,
+)
+from .models import Criterion, Inquiry, InquiryEvent, Offer
+from .permissions import staff_or_404
+from .services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
+from .services.privacy import inquiry_erase, inquiry_export
+
+INBOX_PAGE_SIZE = 25
+M2_PER_HA = 10_000
+
+
+def _url_or_empty(name: str, *args: Any) -> str:
+    """The URL of a page another part of the app may not have yet ("" then)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+# --- presentation -------------------------------------------------------------------------
+
+
+def age_text(delta: datetime.timedelta) -> str:
+    """A duration as staff read it: "2 d 4 h", "5 h 10 min", "12 min"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
+
+
+def _area(m2: float) -> str:
+    if m2 >= M2_PER_HA:
+        hectares = m2 / M2_PER_HA
+        digits = 0 if hectares == int(hectares) else 1
+        return _("%(value)s ha") % {"value": number_format(hectares, digits, force_grouping=True)}
+    return _("%(value)s m²") % {"value": number_format(m2, 0, force_grouping=True)}
+
+
+def area_range_text(low: float | None, high: float | None) -> str:
+    if low and high:
+        return f"{_area(low)} – {_area(high)}"
+    if low:
+        return _("at least %(area)s") % {"area": _area(low)}
+    if high:
+        return _("at most %(area)s") % {"area": _area(high)}
+    return ""
+
+
+def _km(metres: float) -> str:
+    return _("%(value)s km") % {"value": number_format(metres / 1000, 1)}
+
+
+def kinds_text(kinds: list[str]) -> str:
+    labels = dict(Site.Kind.choices)
+    return ", ".join(str(labels.get(kind, kind)) for kind in kinds) or _("any kind")
+
+
+def requirement_summary(inquiry: Inquiry) -> str:
+    """One line of the requirement profile (anonymous): kinds, area, municipalities."""
+    parts = [kinds_text(inquiry.kinds)]
+    area = area_range_text(inquiry.area_min_m2, inquiry.area_max_m2)
+    if area:
+        parts.append(area)
+    names = [m.name for m in inquiry.municipalities.all()]  # prefetched
+    if names:
+        shown = sorted(names)[:3]
+        more = len(names) - len(shown)
+        parts.append(", ".join(shown) + (f" +{more}" if more else ""))
+    elif inquiry.area_of_interest is not None:
+        parts.append(_("drawn area"))
+    return " · ".join(parts)
+
+
+def requirement_rows(inquiry: Inquiry) -> list[tuple[str, str]]:
+    """The whole requirement profile in plain words, as (label, value) rows."""
+    rows: list[tuple[str, str]] = [(_("Kind of site"), kinds_text(inquiry.kinds))]
+    rows.append((_("Area"), area_range_text(inquiry.area_min_m2, inquiry.area_max_m2) or "–"))
+    categories = dict(Site.PlanningCategory.choices)
+    rows.append(
+        (
+            _("Planning category"),
+            ", ".join(str(categories.get(c, c)) for c in inquiry.planning_categories)
+            or _("any category"),
+        )
+    )
+    if inquiry.budget_max_eur_m2 is not None:
+        rows.append(
+            (
+                _("Budget"),
+                _("at most %(price)s €/m²")
+                % {"price": number_format(inquiry.budget_max_eur_m2, 2)},
+            )
+        )
+    rows.append(
+        (
+            _("Needed by"),
+            date_format(inquiry.available_by) if inquiry.available_by else _("no deadline"),
+        )
+    )
+    names = ", ".join(m.name for m in inquiry.municipalities.all())
+    rows.append((_("Preferred municipalities"), names or _("anywhere in the region")))
+    distances = (
+        ("max_distance_junction_m", _("Motorway junction at most")),
+        ("max_distance_station_m", _("Station at most")),
+        ("max_distance_airport_m", _("Airport at most")),
+        ("max_distance_port_m", _("Port at most")),
+        ("max_distance_university_m", _("University at most")),
+    )
+    for name, label in distances:
+        value = getattr(inquiry, name)
+        if value is not None:
+            rows.append((label, _km(value)))
+    if inquiry.needs_rail_siding:
+        rows.append((_("Rail siding"), _("needed")))
+    if inquiry.needs_port_access:
+        rows.append((_("Port access"), _("needed")))
+    if inquiry.jobs_planned is not None:
+        rows.append(
+            (_("Jobs planned"), number_format(inquiry.jobs_planned, 0, force_grouping=True))
+        )
+    if inquiry.industry:
+        rows.append((_("Industry"), inquiry.industry))
+    criteria = dict(Criterion.choices)
+    rows.append(
+        (
+            _("Must-have criteria"),
+            ", ".join(str(criteria.get(c, c)) for c in inquiry.hard_criteria) or "–",
+        )
+    )
+    return rows
+
+
+def is_overdue(inquiry: Inquiry, now: datetime.datetime) -> bool:
+    """Past the response-time target and still without an offer."""
+    return (
+        inquiry.status in (Inquiry.Status.NEW, Inquiry.Status.IN_PROGRESS)
+        and inquiry.first_offer_sent_at is None
+        and now - inquiry.received_at > datetime.timedelta(hours=settings.INQUIRY_RESPONSE_HOURS)
+    )
+
+
+# --- the inbox ----------------------------------------------------------------------------
+
+
+@dataclass
+class InboxRow:
+    inquiry: Inquiry
+    summary: str
+    age: str
+    overdue: bool
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Staff: every inquiry, filtered by status, assignee and overdue, newest first."""
+    user = staff_or_404(request)
+    staff = list(staff_users().order_by("first_name", "last_name", "username"))
+    form = InboxFilterForm(request.GET or None, staff=staff)
+    filters = form.filters()
+    now = timezone.now()
+
+    inquiries = Inquiry.objects.select_related("assignee").prefetch_related("municipalities")
+    if filters["status"] == STATUS_OPEN:
+        inquiries = inquiries.open()
+    elif filters["status"] != STATUS_ALL:
+        inquiries = inquiries.filter(status=filters["status"])
+    if filters["assignee"] == ASSIGNEE_ME:
+        inquiries = inquiries.filter(assignee=user)
+    elif filters["assignee"] == ASSIGNEE_NOBODY:
+        inquiries = inquiries.filter(assignee__isnull=True)
+    elif filters["assignee"]:
+        inquiries = inquiries.filter(assignee_id=int(filters["assignee"]))
+    if filters["overdue"]:
+        inquiries = inquiries.overdue(hours=settings.INQUIRY_RESPONSE_HOURS, now=now).filter(
+            first_offer_sent_at__isnull=True
+        )
+    order = ("received_at", "id") if filters["sort"] == "oldest" else ("-received_at", "-id")
+    page = Paginator(inquiries.order_by(*order), INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        InboxRow(
+            inquiry=inquiry,
+            summary=requirement_summary(inquiry),
+            age=age_text(now - inquiry.received_at),
+            overdue=is_overdue(inquiry, now),
+        )
+        for inquiry in page
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "proposals/inbox.html",
+        {
+            "form": form,
+            "rows": rows,
+            "page": page,
+            "query": query.urlencode(),
+            "response_hours": settings.INQUIRY_RESPONSE_HOURS,
+        },
+    )
+
+
+# --- one inquiry --------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    event: InquiryEvent
+    who: str
+    summary: str
+    details: list[tuple[str, str]]
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return _("Investor or system")
+    return user.get_full_name() or user.get_username()
+
+
+def timeline_entries(inquiry: Inquiry) -> list[TimelineEntry]:
+    statuses = dict(Inquiry.Status.choices)
+    entries = []
+    for event in inquiry.events.select_related("actor").order_by("at", "id"):
+        data = dict(event.data or {})
+        summary = event.text
+        if event.kind == InquiryEvent.Kind.STATUS and "to" in data:
+            change = (
+                f"{statuses.get(data.pop('from', ''), '–')} → {statuses.get(data.pop('to'), '–')}"
+            )
+            summary = f"{change}: {event.text}" if event.text else change
+        elif event.kind == InquiryEvent.Kind.ASSIGNED:
+            summary = f"{data.pop('from', None) or '–'} → {data.pop('to', None) or '–'}"
+        details = [
+            (
+                str(key),
+                value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder),
+            )
+            for key, value in data.items()
+        ]
+        entries.append(TimelineEntry(event, _person(event.actor), summary, details))
+    return entries
+
+
+def _offers(inquiry: Inquiry) -> list[dict[str, Any]]:
+    offers = (
+        Offer.objects.filter(inquiry=inquiry)
+        .select_related("created_by")
+        .prefetch_related("items__site", "links")
+        .order_by("-created_at", "-id")
+    )
+    return [
+        {
+            "offer": offer,
+            "edit_url": _url_or_empty("offer_edit", offer.pk),
+            "items": list(offer.items.all()),
+            "links": list(offer.links.all()),
+        }
+        for offer in offers
+    ]
+
+
+def _detail_context(
+    request: HttpRequest,
+    inquiry: Inquiry,
+    *,
+    status_form: StatusForm | None = None,
+    assign_form: AssignForm | None = None,
+    note_form: NoteForm | None = None,
+) -> dict[str, Any]:
+    now = timezone.now()
+    source_url = ""
+    if inquiry.source_query:
+        source_url = reverse("map") + "?" + inquiry.source_query
+    area = inquiry.area_of_interest
+    return {
+        "inquiry": inquiry,
+        "age": age_text(now - inquiry.received_at),
+        "overdue": is_overdue(inquiry, now),
+        "response_hours": settings.INQUIRY_RESPONSE_HOURS,
+        "requirements": requirement_rows(inquiry),
+        "area_path": outline_path(area) if area is not None else "",
+        "area_text": _area(area.area) if area is not None else "",
+        "source_url": source_url,
+        "status_form": status_form or StatusForm(inquiry=inquiry),
+        "assign_form": assign_form or AssignForm(initial={"assignee": inquiry.assignee_id}),
+        "note_form": note_form or NoteForm(),
+        "timeline": timeline_entries(inquiry),
+        "offers": _offers(inquiry),
+        "matches_url": _url_or_empty("inquiry_matches", inquiry.pk),
+        "offer_create_url": _url_or_empty("offer_create", inquiry.pk),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff: an inquiry with its contact, requirement profile, timeline and offers; POST
+    `action` = status | assign | note changes it (form errors keep what was typed)."""
+    user = staff_or_404(request)
+    inquiry = get_object_or_404(
+        Inquiry.objects.select_related("assignee", "user").prefetch_related("municipalities"),
+        pk=pk,
+    )
+    if request.method == "GET":
+        return render(request, "proposals/inquiry_detail.html", _detail_context(request, inquiry))
+
+    action = request.POST.get("action")
+    forms: dict[str, Any] = {}
+    if action == "status":
+        status_form = StatusForm(request.POST, inquiry=inquiry)
+        forms["status_form"] = status_form
+        if status_form.is_valid():
+            try:
+                inquiry_status_set(
+                    inquiry=inquiry,
+                    status=status_form.cleaned_data["status"],
+                    note=status_form.cleaned_data["note"],
+                    acting_user=user,
+                )
+            except ValidationError as error:
+                status_form.add_error("status", error)
+            else:
+                messages.success(
+                    request, _("Status changed to “%s”.") % inquiry.get_status_display()
+                )
+                return redirect("inquiry_detail", pk=inquiry.pk)
+    elif action == "assign":
+        assign_form = AssignForm(request.POST)
+        forms["assign_form"] = assign_form
+        if assign_form.is_valid():
+            try:
+                inquiry_assign(
+                    inquiry=inquiry, assignee=assign_form.cleaned_data["assignee"], acting_user=user
+                )
+            except ValidationError as error:
+                assign_form.add_error("assignee", error)
+            else:
+                messages.success(request, _("Assignment saved."))
+                return redirect("inquiry_detail", pk=inquiry.pk)
+    elif action == "note":
+        note_form = NoteForm(request.POST)
+        forms["note_form"] = note_form
+        if note_form.is_valid():
+            try:
+                inquiry_note_add(
+                    inquiry=inquiry, text=note_form.cleaned_data["text"], acting_user=user
+                )
+            except ValidationError as error:
+                note_form.add_error("text", error)
+            else:
+                messages.success(request, _("Note added."))
+                return redirect("inquiry_detail", pk=inquiry.pk)
+    else:
+        messages.error(request, _("Unknown action."))
+        return redirect("inquiry_detail", pk=inquiry.pk)
+    return render(
+        request,
+        "proposals/inquiry_detail.html",
+        _detail_context(request, inquiry, **forms),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def inquiry_export_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff: the inquiry's personal data as a JSON download (recorded on the timeline)."""
+    user = staff_or_404(request)
+    inquiry = get_object_or_404(Inquiry.objects.select_related("user"), pk=pk)
+    data = inquiry_export(inquiry=inquiry, acting_user=user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{inquiry.reference}-personal-data.json"'
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inquiry_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff: erase the inquiry's personal data, after a confirmation with a reason."""
+    user = staff_or_404(request)
+    inquiry = get_object_or_404(Inquiry, pk=pk)
+    form = EraseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and inquiry.anonymised_at is None and form.is_valid():
+        try:
+            inquiry_erase(inquiry=inquiry, acting_user=user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error("reason", error)
+        else:
+            messages.success(
+                request, _("The personal data of %s have been erased.") % inquiry.reference
+            )
+            return redirect("inquiry_detail", pk=inquiry.pk)
+    return render(
+        request,
+        "proposals/inquiry_erase.html",
+        {"inquiry": inquiry, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+
+def _count(value: int) -> str:
+    return number_format(value, 0, force_grouping=True)
+
+
+@login_required
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables."""
+    staff_or_404(request)
+    by_municipality = dashboard.supply_by_municipality()
+    by_size = dashboard.supply_by_size_class()
+    by_category = dashboard.supply_by_planning_category()
+    per_month = dashboard.inquiries_per_month()
+    by_status = dashboard.inquiries_by_status()
+    median = dashboard.median_time_to_first_offer()
+    unmet_count, unmet = dashboard.unmet_inquiries()
+    empty_searches = dashboard.empty_searches_top()
+
+    def supply_chart(slug: str, title: str, label_heading: str, rows: list) -> Any:
+        return bar_chart(
+            slug=slug,
+            title=title,
+            description=_("Published sites: %(list)s.")
+            % {"list": "; ".join(f"{row.label}: {row.count}" for row in rows) or "–"},
+            label_heading=label_heading,
+            value_heading=_("Sites"),
+            rows=[(row.label, row.count, _count(row.count)) for row in rows],
+            extra=[_area(row.area_m2) if row.area_m2 else "–" for row in rows],
+            extra_heading=_("Gross area"),
+            empty_text=_("No published sites."),
+        )
+
+    charts = [
+        supply_chart(
+            "supply-municipality",
+            _("Supply by municipality"),
+            _("Municipality"),
+            by_municipality,
+        ),
+        supply_chart("supply-size", _("Supply by size class"), _("Size class"), by_size),
+        supply_chart(
+            "supply-planning", _("Supply by planning category"), _("Planning category"), by_category
+        ),
+    ]
+    inquiry_charts = [
+        bar_chart(
+            slug="inquiries-month",
+            title=_("Inquiries per month"),
+            description=_("Inquiries received in the last 12 months: %(list)s.")
+            % {
+                "list": "; ".join(
+                    f"{date_format(month, 'YEAR_MONTH_FORMAT')}: {count}"
+                    for month, count in per_month
+                )
+            },
+            label_heading=_("Month"),
+            value_heading=_("Inquiries"),
+            rows=[
+                (date_format(month, "YEAR_MONTH_FORMAT"), count, _count(count))
+                for month, count in per_month
+            ],
+            empty_text=_("No inquiries in the last 12 months."),
+        ),
+        bar_chart(
+            slug="inquiries-status",
+            title=_("Inquiries by outcome"),
+            description=_("All inquiries by status: %(list)s.")
+            % {"list": "; ".join(f"{label}: {count}" for _value, label, count in by_status)},
+            label_heading=_("Status"),
+            value_heading=_("Inquiries"),
+            rows=[(label, count, _count(count)) for _value, label, count in by_status],
+            empty_text=_("No inquiries yet."),
+        ),
+    ]
+    return render(
+        request,
+        "proposals/dashboard.html",
+        {
+            "supply_charts": charts,
+            "inquiry_charts": inquiry_charts,
+            "median": age_text(median) if median is not None else "",
+            "unmet_count": unmet_count,
+            "unmet": [
+                {"inquiry": inquiry, "summary": requirement_summary(inquiry)} for inquiry in unmet
+            ],
+            "empty_searches": empty_searches,
+            "empty_search_days": dashboard.EMPTY_SEARCH_DAYS,
+        },
+    )
