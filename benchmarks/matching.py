@@ -1,0 +1,160 @@
+"""Benchmark of the matching engine: `inquiry_matches()` for representative inquiries
+against every published site of the database the settings point at.
+
+The inquiries are created inside a transaction that is rolled back at the end, so the
+database is left as it was. Prints p50 / p95 per case and writes
+benchmarks/results/matching.{md,json}.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import os
+import platform
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.db import connection, transaction
+from django.utils import timezone
+
+from geodata.models import Municipality
+from properties.models import Site
+from proposals.matching import _Profile, _scored_sql, inquiry_matches
+from proposals.models import Inquiry
+
+from .runner import Case, measure
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BUDGET_MS = 1000.0
+
+
+def _inquiries() -> list[tuple[str, Inquiry]]:
+    essen = Municipality.objects.get(ags="05113000")
+    centre = essen.centre or essen.geom.point_on_surface
+    drawn = Polygon.from_bbox(
+        (centre.x - 6_000, centre.y - 6_000, centre.x + 6_000, centre.y + 6_000)
+    )
+    drawn.srid = 25832
+    common: dict[str, Any] = {"company": "Benchmark (rolled back)", "language": "en"}
+    few = Inquiry.objects.create(
+        **common, kinds=[Site.Kind.PLOT], area_min_m2=10_000, area_max_m2=50_000
+    )
+    many = Inquiry.objects.create(
+        **common,
+        kinds=[Site.Kind.PLOT, Site.Kind.LOGISTICS],
+        area_min_m2=20_000,
+        area_max_m2=100_000,
+        planning_categories=[Site.PlanningCategory.GE, Site.PlanningCategory.GI],
+        budget_max_eur_m2=Decimal("120"),
+        available_by=timezone.localdate() + datetime.timedelta(days=180),
+        area_of_interest=MultiPolygon(drawn, srid=25832),
+        max_distance_junction_m=5_000,
+        max_distance_station_m=5_000,
+        max_distance_airport_m=30_000,
+        max_distance_port_m=20_000,
+        max_distance_university_m=15_000,
+        needs_rail_siding=True,
+    )
+    by_municipality = Inquiry.objects.create(
+        **common,
+        kinds=[Site.Kind.PLOT],
+        area_min_m2=10_000,
+        area_max_m2=30_000,
+        planning_categories=[Site.PlanningCategory.GE],
+    )
+    by_municipality.municipalities.set(
+        Municipality.objects.filter(name__in=["Essen", "Bochum", "Gelsenkirchen"])
+    )
+    large_towns = Inquiry.objects.create(
+        **common,
+        kinds=[Site.Kind.HALL, Site.Kind.LOGISTICS],
+        area_min_m2=5_000,
+        budget_max_eur_m2=Decimal("90"),
+        max_distance_station_m=3_000,
+        hard_criteria=["kind", "area"],
+    )
+    large_towns.municipalities.set(
+        Municipality.objects.filter(name__in=["Dortmund", "Hamm", "Unna", "Werne"])
+    )
+    return [
+        ("few criteria: kind, area", few),
+        ("many criteria incl. drawn area, 5 distances, rail", many),
+        ("3 municipalities, kind, area, planning", by_municipality),
+        ("4 large municipalities (soft location), budget, station", large_towns),
+    ]
+
+
+def _explain(inquiry: Inquiry) -> str:
+    sql, params = _scored_sql(_Profile.of(inquiry), Site.objects.published(), 50)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def run(*, repeat: int = 20, limit: int = 50, explain: bool = False) -> dict:
+    results: dict[str, Any] = {
+        "measured_at": timezone.now().isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "repeat": repeat,
+        "limit": limit,
+        "published_sites": Site.objects.published().count(),
+        "cases": [],
+        "explain": {},
+    }
+    with transaction.atomic():
+        for name, inquiry in _inquiries():
+            last = inquiry_matches(inquiry, limit=limit)
+            case = measure(
+                name,
+                functools.partial(inquiry_matches, inquiry, limit=limit),
+                repeat=repeat,
+                note=f"{last.ranked_total:,} ranked, {last.excluded_total:,} excluded",
+            )
+            results["cases"].append(asdict(case))
+            if explain:
+                results["explain"][name] = _explain(inquiry)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            results["postgis"] = cursor.fetchone()[0]
+        transaction.set_rollback(True)
+    return results
+
+
+def as_markdown(results: dict) -> str:
+    lines = [
+        "# Matching benchmark\n",
+        f"Measured {results['measured_at']} on {results['cpu_count']} cores, PostGIS "
+        f"{results['postgis']}: `inquiry_matches(inquiry, limit={results['limit']})` against "
+        f"{results['published_sites']:,} published sites, {results['repeat']} runs per case "
+        f"after a warm-up (SQL ranking plus the Python explanations of the rows returned). "
+        f"Budget: {BUDGET_MS:.0f} ms.",
+        "",
+        "| case | p50 ms | p95 ms | max ms | result |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for case in results["cases"]:
+        lines.append(
+            f"| {case['name']} | {case['p50_ms']} | {case['p95_ms']} | {case['max_ms']} "
+            f"| {case['note']} |"
+        )
+    for name, plan in results.get("explain", {}).items():
+        lines += ["", f"## EXPLAIN ANALYZE: {name}", "", "```", plan, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / "matching.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    path = RESULTS_DIR / "matching.md"
+    path.write_text(as_markdown(results), encoding="utf-8")
+    return path
+
+
+def slowest(results: dict) -> Case:
+    return max((Case(**c) for c in results["cases"]), key=lambda c: c.p95_ms)

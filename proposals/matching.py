@@ -1,0 +1,747 @@
+"""The explainable matching engine: ranks every published site against an inquiry's
+requirement profile and says, for each site and each criterion the inquiry states, whether
+it is met (pass), narrowly missed (near), missed (fail) or cannot be judged (unknown).
+
+Rules (criteria the inquiry leaves empty are not judged at all):
+
+- kind: the site's kind is one of the kinds wanted → pass, else fail.
+- area: judged on the net area where given, else the gross area — the net area is what can
+  be built on, so it is the honest figure for an investor's "at least 10 ha". Within the
+  range → pass; a divisible site whose parts (smallest part … largest part, each at most the
+  site) can meet the range → pass, and the explanation says so; up to AREA_TOLERANCE
+  outside the range → near ("9.2 ha of at least 10 ha wanted (8 % less)"); else fail.
+- planning: one of the categories wanted → pass; a compatible category (PLANNING_COMPATIBLE:
+  GI offered for GE wanted, GE offered for MI wanted) → near, with the reason; else fail.
+- budget: price ≤ budget → pass; up to BUDGET_TOLERANCE above → near; above → fail; no
+  price (on request or not stated) → unknown.
+- availability: available now or by the date wanted → pass; up to AVAILABILITY_NEAR_DAYS
+  later → near ("about 3 months later"); later → fail.
+- location (municipalities and/or an area drawn on the map): in a wanted municipality or
+  intersecting the drawn area → pass; within LOCATION_NEAR_M of either → near, with the
+  distance; else fail.
+- distances to junction, station, airport, port, university: ≤ the maximum → pass; up to
+  DISTANCE_NEAR_FACTOR × the maximum → near ("6.5 km of at most 5 km wanted"); more → fail;
+  no stored distance (the layer is empty, e.g. motorways) → unknown, never a fail.
+- rail siding / port access (when needed): the site has it → pass, else fail.
+
+A site failing a must-have criterion (`Inquiry.hard_criteria`) is excluded from the ranking
+and listed separately with the reason; near misses and unknowns never exclude.
+
+Score 0–100: the weighted share of met criteria (WEIGHTS): pass 1, unknown 0.5, fail 0, a
+near miss between NEAR_CREDIT_MAX and NEAR_CREDIT_MIN, falling with the size of the miss.
+Ranked sites: best score first, then the closest area, then the site id; excluded sites:
+fewest failed must-haves first, then score, then id. Same data, same order.
+
+Performance: every verdict and the score are computed in one SQL query over the published
+sites (each criterion as a "miss" column r: NULL unknown, 0 pass, (0, 1] near, > 1 fail,
+measured in tolerances), ranked and counted with window functions, so only `limit` rows per
+list leave the database; explanations are built in Python for those rows only.
+`site_match` runs the very same SQL for one site, so both always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from geodata.layers import DISTANCE_FIELDS
+from geodata.models import Municipality
+from properties.models import Site
+from properties.presentation import km
+
+from .models import Criterion, Inquiry
+
+# --- tolerances and weights -------------------------------------------------------------
+
+AREA_TOLERANCE = 0.10  # up to 10 % outside the area range is a near miss
+BUDGET_TOLERANCE = 0.10  # up to 10 % above the budget is a near miss
+AVAILABILITY_NEAR_DAYS = 92  # available up to three months after the date wanted
+LOCATION_NEAR_M = 5_000.0  # within 5 km of a wanted municipality or the drawn area
+DISTANCE_NEAR_FACTOR = 1.5  # up to 1.5 × the maximum distance wanted
+
+# Credits of the score: a near miss earns between these, less the bigger the miss.
+NEAR_CREDIT_MAX = 0.75
+NEAR_CREDIT_MIN = 0.25
+UNKNOWN_CREDIT = 0.5
+
+# The core of a site's fit counts more than its extras.
+WEIGHTS: dict[str, float] = {
+    Criterion.KIND: 3,
+    Criterion.AREA: 3,
+    Criterion.PLANNING: 3,
+    Criterion.LOCATION: 3,
+    Criterion.BUDGET: 2,
+    Criterion.AVAILABILITY: 2,
+    Criterion.RAIL_SIDING: 2,
+    Criterion.PORT_ACCESS: 2,
+    Criterion.JUNCTION: 1,
+    Criterion.STATION: 1,
+    Criterion.AIRPORT: 1,
+    Criterion.PORT: 1,
+    Criterion.UNIVERSITY: 1,
+}
+
+# (wanted, offered): categories that admit what the investor plans, with the reason.
+PLANNING_COMPATIBLE: dict[tuple[str, str], Promise] = {
+    (Site.PlanningCategory.GE, Site.PlanningCategory.GI): gettext_lazy(
+        "an industrial area also admits the businesses of a commercial area"
+    ),
+    (Site.PlanningCategory.MI, Site.PlanningCategory.GE): gettext_lazy(
+        "a commercial area admits offices, services and crafts, but no housing"
+    ),
+}
+
+# Distance criteria: (site column, inquiry maximum field).
+DISTANCE_CRITERIA: dict[str, tuple[str, str]] = {
+    Criterion.JUNCTION: ("distance_to_junction_m", "max_distance_junction_m"),
+    Criterion.STATION: ("distance_to_station_m", "max_distance_station_m"),
+    Criterion.AIRPORT: ("distance_to_airport_m", "max_distance_airport_m"),
+    Criterion.PORT: ("distance_to_port_m", "max_distance_port_m"),
+    Criterion.UNIVERSITY: ("distance_to_university_m", "max_distance_university_m"),
+}
+
+CRITERIA_ORDER: tuple[str, ...] = tuple(c.value for c in Criterion)
+_T = '"properties_site"'
+
+
+class Verdict(StrEnum):
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    NEAR = "near"
+    FAIL = "fail"
+    UNKNOWN = "unknown"  # the site or layer has no data
+
+    @property
+    def label(self) -> str:
+        return str(VERDICT_LABELS[self])
+
+
+VERDICT_LABELS: dict[Verdict, Promise] = {
+    Verdict.PASS: gettext_lazy("met"),
+    Verdict.NEAR: gettext_lazy("near miss"),
+    Verdict.FAIL: gettext_lazy("not met"),
+    Verdict.UNKNOWN: gettext_lazy("unknown"),
+}
+
+
+def verdict_of(miss: float | None) -> Verdict:
+    """The verdict of a miss measured in tolerances (the SQL's r columns)."""
+    if miss is None:
+        return Verdict.UNKNOWN
+    if miss <= 0:
+        return Verdict.PASS
+    if miss <= 1:
+        return Verdict.NEAR
+    return Verdict.FAIL
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: str  # a proposals.models.Criterion value
+    label: str  # translated criterion name (active language)
+    verdict: Verdict
+    wanted: str  # formatted for people, e.g. "10–20 ha"
+    actual: str  # e.g. "9.2 ha"
+    explanation: str  # one sentence, e.g. "9.2 ha of at least 10 ha wanted (8 % less)"
+    hard: bool  # a must-have criterion of this inquiry
+
+    @property
+    def verdict_label(self) -> str:
+        return self.verdict.label
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion,
+            "label": self.label,
+            "verdict": str(self.verdict),
+            "verdict_label": self.verdict_label,
+            "wanted": self.wanted,
+            "actual": self.actual,
+            "explanation": self.explanation,
+            "hard": self.hard,
+        }
+
+
+@dataclass(frozen=True)
+class SiteMatch:
+    site: Site
+    score: float  # 0–100, higher fits better
+    results: list[CriterionResult]  # one per criterion the inquiry states, fixed order
+
+    @property
+    def failed_hard(self) -> list[CriterionResult]:
+        return [r for r in self.results if r.hard and r.verdict == Verdict.FAIL]
+
+    @property
+    def excluded(self) -> bool:
+        """Fails a must-have criterion."""
+        return bool(self.failed_hard)
+
+    @property
+    def score_display(self) -> str:
+        return number_format(self.score, 0)
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-safe snapshot (stored in OfferSite.match)."""
+        return {
+            "site": self.site.pk,
+            "score": round(self.score, 1),
+            "excluded": self.excluded,
+            "results": [r.as_json() for r in self.results],
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    ranked: list[SiteMatch]  # not excluded, best first
+    ranked_total: int
+    excluded: list[SiteMatch]  # failing a hard criterion, nearest fits first
+    excluded_total: int
+    considered: int  # published sites judged
+    criteria: list[str] = field(default_factory=list)  # the criteria the inquiry states
+
+
+# --- the profile --------------------------------------------------------------------------
+
+
+@dataclass
+class _Profile:
+    """An inquiry's stated requirements, read once (municipalities from the database)."""
+
+    inquiry: Inquiry
+    criteria: list[str]
+    hard: set[str]
+    municipality_ids: list[int]
+    municipality_names: list[str]
+    # Wanted municipalities and drawn area as one geometry, for the near-miss distance.
+    location_target: GEOSGeometry | None
+
+    @classmethod
+    def of(cls, inquiry: Inquiry) -> _Profile:
+        municipalities: list[Municipality] = []
+        if inquiry.pk:
+            municipalities = list(inquiry.municipalities.order_by("name"))
+        target: GEOSGeometry | None = None
+        for geom in [m.geom for m in municipalities] + [inquiry.area_of_interest]:
+            if geom is None:
+                continue
+            target = geom if target is None else target.union(geom)
+        stated = {
+            Criterion.KIND: bool(inquiry.kinds),
+            Criterion.AREA: inquiry.area_min_m2 is not None or inquiry.area_max_m2 is not None,
+            Criterion.PLANNING: bool(inquiry.planning_categories),
+            Criterion.BUDGET: inquiry.budget_max_eur_m2 is not None,
+            Criterion.AVAILABILITY: inquiry.available_by is not None,
+            Criterion.LOCATION: target is not None,
+            Criterion.RAIL_SIDING: inquiry.needs_rail_siding,
+            Criterion.PORT_ACCESS: inquiry.needs_port_access,
+        } | {
+            criterion: getattr(inquiry, max_field) is not None
+            for criterion, (_column, max_field) in DISTANCE_CRITERIA.items()
+        }
+        return cls(
+            inquiry=inquiry,
+            criteria=[c for c in CRITERIA_ORDER if stated.get(Criterion(c))],
+            hard=set(inquiry.hard_criteria or ()),
+            municipality_ids=[m.pk for m in municipalities],
+            municipality_names=[m.name for m in municipalities],
+            location_target=target,
+        )
+
+
+# --- SQL ----------------------------------------------------------------------------------
+
+
+def _area_bounds(inquiry: Inquiry) -> tuple[float | None, float | None]:
+    lo = max(inquiry.area_min_m2, 1.0) if inquiry.area_min_m2 is not None else None
+    hi = max(inquiry.area_max_m2, 1.0) if inquiry.area_max_m2 is not None else None
+    return lo, hi
+
+
+def _compatible_offered(wanted: list[str]) -> list[str]:
+    return [o for (w, o) in PLANNING_COMPATIBLE if w in wanted and o not in wanted]
+
+
+def _miss_sql(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
+    """SQL for one criterion's miss r: NULL unknown, 0 pass, (0, 1] near, > 1 fail."""
+    inquiry = profile.inquiry
+    if criterion == Criterion.KIND:
+        return f"CASE WHEN {_T}.kind = ANY(%s) THEN 0.0 ELSE 2.0 END", [list(inquiry.kinds)]
+    if criterion == Criterion.AREA:
+        lo, hi = _area_bounds(inquiry)
+        whole = f"COALESCE({_T}.net_area_m2, {_T}.gross_area_m2)"
+        smallest = f"LEAST(COALESCE({_T}.min_divisible_m2, {whole}), {whole})"
+        largest = f"LEAST(COALESCE({_T}.max_divisible_m2, {whole}), {whole})"
+        # GREATEST and LEAST skip NULLs: an open end of the range drops out.
+        sql = (
+            f"LEAST(GREATEST(0.0, (%s::float8 - {whole}) / %s::float8,"
+            f" ({whole} - %s::float8) / %s::float8),"
+            f" CASE WHEN {_T}.is_divisible THEN GREATEST(0.0, (%s::float8 - {largest}) / %s::float8,"
+            f" ({smallest} - %s::float8) / %s::float8) END) / {AREA_TOLERANCE}"
+        )
+        return sql, [lo, lo, hi, hi, lo, lo, hi, hi]
+    if criterion == Criterion.PLANNING:
+        wanted = list(inquiry.planning_categories)
+        return (
+            f"CASE WHEN {_T}.planning_category = ANY(%s) THEN 0.0"
+            f" WHEN {_T}.planning_category = ANY(%s) THEN 0.5 ELSE 2.0 END",
+            [wanted, _compatible_offered(wanted) or [""]],
+        )
+    if criterion == Criterion.BUDGET:
+        budget = float(inquiry.budget_max_eur_m2 or 0)
+        price = f"{_T}.price_eur_m2::float8"
+        if budget <= 0:
+            return f"CASE WHEN {price} IS NULL THEN NULL WHEN {price} > 0 THEN 2.0 ELSE 0.0 END", []
+        return (
+            f"CASE WHEN {price} IS NULL THEN NULL"
+            f" ELSE GREATEST(0.0, ({price} - %s) / %s) / {BUDGET_TOLERANCE} END",
+            [budget, budget],
+        )
+    if criterion == Criterion.AVAILABILITY:
+        return (
+            f"CASE WHEN {_T}.available_from IS NULL OR {_T}.available_from <= %s::date THEN 0.0"
+            f" ELSE ({_T}.available_from - %s::date)::float8 / {AVAILABILITY_NEAR_DAYS} END",
+            [inquiry.available_by, inquiry.available_by],
+        )
+    if criterion == Criterion.LOCATION:
+        assert profile.location_target is not None  # noqa: S101 - stated only with a target
+        parts = ["CASE"]
+        params: list[Any] = []
+        if profile.municipality_ids:
+            parts.append(f"WHEN {_T}.municipality_id = ANY(%s) THEN 0.0")
+            params.append(profile.municipality_ids)
+        if inquiry.area_of_interest is not None:
+            parts.append(f"WHEN ST_Intersects({_T}.geom, ST_GeomFromEWKB(%s)) THEN 0.0")
+            params.append(bytes(inquiry.area_of_interest.ewkb))
+        # A bounding-box test first: the exact distance only for sites in the band. A site
+        # touching a wanted area from outside is a near miss at distance ~0, not a pass.
+        parts.append(
+            f"WHEN {_T}.geom && ST_Expand(ST_GeomFromEWKB(%s), {LOCATION_NEAR_M})"
+            f" THEN GREATEST(ST_Distance({_T}.geom, ST_GeomFromEWKB(%s)) / {LOCATION_NEAR_M},"
+            " 1e-9) ELSE 2.0 END"
+        )
+        target = bytes(profile.location_target.ewkb)
+        params += [target, target]
+        return " ".join(parts), params
+    if criterion in DISTANCE_CRITERIA:
+        column, max_field = DISTANCE_CRITERIA[criterion]
+        maximum = max(float(getattr(inquiry, max_field)), 1.0)
+        return (
+            f"CASE WHEN {_T}.{column} IS NULL THEN NULL"
+            f" ELSE GREATEST(0.0, ({_T}.{column} - %s) / %s) / {DISTANCE_NEAR_FACTOR - 1} END",
+            [maximum, maximum],
+        )
+    if criterion == Criterion.RAIL_SIDING:
+        return f"CASE WHEN {_T}.has_rail_siding THEN 0.0 ELSE 2.0 END", []
+    if criterion == Criterion.PORT_ACCESS:
+        return f"CASE WHEN {_T}.has_port_access THEN 0.0 ELSE 2.0 END", []
+    raise ValueError(f"unknown criterion {criterion!r}")
+
+
+def _credit_sql(column: str) -> str:
+    slope = NEAR_CREDIT_MAX - NEAR_CREDIT_MIN
+    return (
+        f"(CASE WHEN {column} IS NULL THEN {UNKNOWN_CREDIT} WHEN {column} <= 0 THEN 1.0"
+        f" WHEN {column} <= 1 THEN {NEAR_CREDIT_MAX} - {slope} * {column} ELSE 0.0 END)"
+    )
+
+
+def _scored_sql(profile: _Profile, sites: Any, limit: int | None) -> tuple[str, list[Any]]:
+    """The ranking query: per site its misses, score, exclusion, rank within its list and
+    the list's total; only rows ranked within `limit` (all when None)."""
+    # Fixed SQL per criterion; every value of the inquiry is a bound parameter.
+    annotations = {f"r_{c}": RawSQL(*_miss_sql(c, profile)) for c in profile.criteria}  # noqa: S611
+    inner = sites.order_by().values("id").annotate(**annotations)
+    inner_sql, inner_params = inner.query.sql_with_params()
+    columns = [f"r_{c}" for c in profile.criteria]
+    total_weight = sum(WEIGHTS[c] for c in profile.criteria)
+    if columns:
+        score = (
+            "100.0 * ("
+            + " + ".join(f"{WEIGHTS[c]} * {_credit_sql(f'r_{c}')}" for c in profile.criteria)
+            + f") / {total_weight}"
+        )
+    else:
+        score = "100.0"
+    hard = [f"r_{c}" for c in profile.criteria if c in profile.hard]
+    failed_hard = " + ".join(f"(COALESCE({c}, 0) > 1)::int" for c in hard) if hard else "0"
+    area_tiebreak = "COALESCE(r_area, 0)" if Criterion.AREA in profile.criteria else "0"
+    # OFFSET 0 keeps the inner query a subquery: flattened, PostgreSQL would evaluate each
+    # miss expression (ST_Distance among them) again for every outer use.
+    sql = f"""
+        SELECT * FROM (
+            SELECT s.*,
+                row_number() OVER (
+                    PARTITION BY excluded
+                    ORDER BY failed_hard, score DESC, {area_tiebreak}, id
+                ) AS rank,
+                count(*) OVER (PARTITION BY excluded) AS total
+            FROM (
+                SELECT m.*, {score} AS score, ({failed_hard}) AS failed_hard,
+                    ({failed_hard}) > 0 AS excluded
+                FROM ({inner_sql} OFFSET 0) m
+            ) s
+        ) ranked
+        {"WHERE rank <= %s" if limit is not None else ""}
+        ORDER BY excluded, rank
+    """
+    params = list(inner_params) + ([limit] if limit is not None else [])
+    return sql, params
+
+
+def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _counts(profile: _Profile, sites: Any) -> tuple[int, int]:
+    sql, params = _scored_sql(profile, sites, None)
+    sql = f"SELECT count(*) FILTER (WHERE NOT excluded), count(*) FILTER (WHERE excluded) FROM ({sql}) c"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ranked, excluded = cursor.fetchone()
+    return int(ranked), int(excluded)
+
+
+def _sites_by_id(ids: list[int]) -> dict[int, Site]:
+    sites = (
+        Site.objects.filter(pk__in=ids)
+        .select_related("municipality")
+        .defer("municipality__geom", "municipality__centre")
+    )
+    return {site.pk: site for site in sites}
+
+
+# --- formatting and explanations ----------------------------------------------------------
+
+
+def _number(value: float, decimals: int = 1) -> str:
+    """Rounded to `decimals`, without a trailing zero: "10", "9.2" ("9,2" in German)."""
+    rounded = round(value, decimals)
+    if rounded == int(rounded):
+        return number_format(int(rounded), 0, force_grouping=True)
+    return number_format(rounded, decimals, force_grouping=True)
+
+
+def area_text(m2: float) -> str:
+    """An area for people: hectares from one hectare on ("9.2 ha"), else m² ("5,000 m²")."""
+    if m2 >= 10_000:
+        return f"{_number(m2 / 10_000)}\u00a0ha"
+    return f"{_number(m2, 0)}\u00a0m²"
+
+
+def area_range_text(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        if lo >= 10_000 and hi >= 10_000:
+            return f"{_number(lo / 10_000)}–{_number(hi / 10_000)}\u00a0ha"
+        if lo < 10_000 and hi < 10_000:
+            return f"{_number(lo, 0)}–{_number(hi, 0)}\u00a0m²"
+        return f"{area_text(lo)} – {area_text(hi)}"
+    if lo is not None:
+        return _("at least %(area)s") % {"area": area_text(lo)}
+    return _("at most %(area)s") % {"area": area_text(hi or 0)}
+
+
+def _price_text(value: Decimal | float) -> str:
+    return f"{number_format(value, 2, force_grouping=True)}\u00a0€/m²"
+
+
+def _percent(fraction: float) -> str:
+    return f"{_number(fraction * 100, 0)}\u00a0%"
+
+
+def _kind_labels(kinds: list[str]) -> str:
+    labels = dict(Site.Kind.choices)
+    return ", ".join(str(labels.get(k, k)) for k in kinds)
+
+
+def _later_text(days: int) -> str:
+    if days < 31:
+        return ngettext("%(n)s day later", "%(n)s days later", days) % {"n": days}
+    months = round(days / 30.44)
+    return ngettext("about %(n)s month later", "about %(n)s months later", months) % {"n": months}
+
+
+def _location_wanted(profile: _Profile) -> str:
+    names = list(profile.municipality_names)
+    if profile.inquiry.area_of_interest is not None:
+        names.append(_("the area drawn on the map"))
+    return ", ".join(names)
+
+
+def _wanted(criterion: str, profile: _Profile) -> str:
+    inquiry = profile.inquiry
+    if criterion == Criterion.KIND:
+        return _kind_labels(list(inquiry.kinds))
+    if criterion == Criterion.AREA:
+        return area_range_text(*_area_bounds(inquiry))
+    if criterion == Criterion.PLANNING:
+        return ", ".join(inquiry.planning_categories)
+    if criterion == Criterion.BUDGET:
+        return _("at most %(price)s") % {"price": _price_text(inquiry.budget_max_eur_m2 or 0)}
+    if criterion == Criterion.AVAILABILITY:
+        assert inquiry.available_by is not None  # noqa: S101 - stated only with a date
+        return _("by %(date)s") % {"date": date_format(inquiry.available_by, "DATE_FORMAT")}
+    if criterion == Criterion.LOCATION:
+        return _location_wanted(profile)
+    if criterion in DISTANCE_CRITERIA:
+        maximum = getattr(inquiry, DISTANCE_CRITERIA[criterion][1])
+        return _("at most %(distance)s") % {"distance": km(maximum)}
+    return _("needed")
+
+
+def inquiry_wanted(inquiry: Inquiry) -> list[tuple[str, str, str, bool]]:
+    """The stated requirement profile: (criterion, label, wanted, must-have) in fixed order."""
+    profile = _Profile.of(inquiry)
+    return [
+        (c, str(Criterion(c).label), _wanted(c, profile), c in profile.hard)
+        for c in profile.criteria
+    ]
+
+
+def _explain(
+    criterion: str, verdict: Verdict, miss: float | None, site: Site, profile: _Profile
+) -> tuple[str, str]:
+    """(actual, explanation) for one site and criterion, in the active language."""
+    inquiry = profile.inquiry
+    if criterion == Criterion.KIND:
+        actual = site.get_kind_display()
+        if verdict == Verdict.PASS:
+            return actual, _("%(actual)s is one of the kinds wanted.") % {"actual": actual}
+        return actual, _("%(actual)s is not one of the kinds wanted (%(wanted)s).") % {
+            "actual": actual,
+            "wanted": _kind_labels(list(inquiry.kinds)),
+        }
+    if criterion == Criterion.AREA:
+        return _explain_area(verdict, site, inquiry)
+    if criterion == Criterion.PLANNING:
+        actual = site.planning_category
+        wanted = ", ".join(inquiry.planning_categories)
+        if verdict == Verdict.PASS:
+            return actual, _("%(actual)s is one of the categories wanted.") % {"actual": actual}
+        if verdict == Verdict.NEAR:
+            reason = next(
+                (
+                    str(text)
+                    for (w, o), text in PLANNING_COMPATIBLE.items()
+                    if o == actual and w in inquiry.planning_categories
+                ),
+                "",
+            )
+            return actual, _("%(actual)s offered, %(wanted)s wanted: %(reason)s.") % {
+                "actual": actual,
+                "wanted": wanted,
+                "reason": reason,
+            }
+        return actual, _("%(actual)s is not one of the categories wanted (%(wanted)s).") % {
+            "actual": actual,
+            "wanted": wanted,
+        }
+    if criterion == Criterion.BUDGET:
+        budget = inquiry.budget_max_eur_m2 or Decimal(0)
+        if site.price_eur_m2 is None:
+            if site.price_on_request:
+                return _("on request"), _("The price is on request: ask the owner.")
+            return _("not stated"), _("No price is stated for this site.")
+        actual = _price_text(site.price_eur_m2)
+        if verdict == Verdict.PASS:
+            return actual, _("%(actual)s, within the budget of %(budget)s.") % {
+                "actual": actual,
+                "budget": _price_text(budget),
+            }
+        more = _("%(actual)s of at most %(budget)s wanted (%(percent)s more).")
+        fraction = float(site.price_eur_m2 - budget) / float(budget) if budget else 1.0
+        return actual, more % {
+            "actual": actual,
+            "budget": _price_text(budget),
+            "percent": _percent(fraction),
+        }
+    if criterion == Criterion.AVAILABILITY:
+        assert inquiry.available_by is not None  # noqa: S101 - stated only with a date
+        wanted_date = date_format(inquiry.available_by, "DATE_FORMAT")
+        if site.available_from is None:
+            return _("now"), _("Available now.")
+        actual = date_format(site.available_from, "DATE_FORMAT")
+        if verdict == Verdict.PASS:
+            return actual, _("Available from %(actual)s, by the %(wanted)s wanted.") % {
+                "actual": actual,
+                "wanted": wanted_date,
+            }
+        assert inquiry.available_by is not None  # noqa: S101 - stated only with a date
+        days = (site.available_from - inquiry.available_by).days
+        return actual, _("Available from %(actual)s: %(later)s than the %(wanted)s wanted.") % {
+            "actual": actual,
+            "later": _later_text(days),
+            "wanted": wanted_date,
+        }
+    if criterion == Criterion.LOCATION:
+        actual = site.municipality.name
+        wanted = _location_wanted(profile)
+        if verdict == Verdict.PASS:
+            if site.municipality_id in profile.municipality_ids:
+                return actual, _("In %(actual)s, one of the municipalities wanted.") % {
+                    "actual": actual
+                }
+            return actual, _("In the area drawn on the map.")
+        if verdict == Verdict.NEAR and miss is not None:
+            distance = miss * LOCATION_NEAR_M
+            return f"{actual}, {km(distance)}", _(
+                "In %(actual)s, %(distance)s outside the location wanted (%(wanted)s)."
+            ) % {"actual": actual, "distance": km(distance), "wanted": wanted}
+        return actual, _(
+            "In %(actual)s, more than %(distance)s from the location wanted (%(wanted)s)."
+        ) % {"actual": actual, "distance": km(LOCATION_NEAR_M), "wanted": wanted}
+    if criterion in DISTANCE_CRITERIA:
+        column, max_field = DISTANCE_CRITERIA[criterion]
+        distance = getattr(site, column)
+        maximum = getattr(inquiry, max_field)
+        layer = DISTANCE_FIELDS[column][0].name
+        if distance is None:
+            return _("no data"), _(
+                "No distance known: the layer “%(layer)s” has no data for this site yet."
+            ) % {"layer": layer}
+        if verdict == Verdict.PASS:
+            return km(distance), _("%(distance)s, within the %(maximum)s wanted.") % {
+                "distance": km(distance),
+                "maximum": km(maximum),
+            }
+        return km(distance), _("%(distance)s of at most %(maximum)s wanted (%(percent)s more).") % {
+            "distance": km(distance),
+            "maximum": km(maximum),
+            "percent": _percent((distance - maximum) / maximum if maximum else 1.0),
+        }
+    if criterion == Criterion.RAIL_SIDING:
+        if verdict == Verdict.PASS:
+            return _("yes"), _("The site has a rail siding.")
+        return _("no"), _("The site has no rail siding.")
+    if criterion == Criterion.PORT_ACCESS:
+        if verdict == Verdict.PASS:
+            return _("yes"), _("The site has port access.")
+        return _("no"), _("The site has no port access.")
+    raise ValueError(f"unknown criterion {criterion!r}")
+
+
+def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, str]:
+    lo, hi = _area_bounds(inquiry)
+    whole = site.net_area_m2 if site.net_area_m2 is not None else site.gross_area_m2
+    actual = area_text(whole)
+    if site.net_area_m2 is not None:
+        actual = _("%(area)s net") % {"area": actual}
+    wanted = area_range_text(lo, hi)
+    whole_fits = (lo is None or whole >= lo) and (hi is None or whole <= hi)
+    if verdict == Verdict.PASS and whole_fits:
+        return actual, _("%(actual)s, within the %(wanted)s wanted.") % {
+            "actual": actual,
+            "wanted": wanted,
+        }
+    smallest = min(site.min_divisible_m2 or whole, whole)
+    largest = min(site.max_divisible_m2 or whole, whole)
+    if verdict == Verdict.PASS:  # only a part fits: the site is divisible
+        return actual, _(
+            "%(actual)s, divisible into parts of %(smallest)s to %(largest)s: "
+            "a part of the %(wanted)s wanted can be had."
+        ) % {
+            "actual": actual,
+            "smallest": area_text(smallest),
+            "largest": area_text(largest),
+            "wanted": wanted,
+        }
+    if lo is not None and whole < lo:
+        return actual, _("%(actual)s of at least %(minimum)s wanted (%(percent)s less).") % {
+            "actual": actual,
+            "minimum": area_text(lo),
+            "percent": _percent((lo - whole) / lo),
+        }
+    assert hi is not None  # noqa: S101 - not below the minimum, so above the maximum
+    if site.is_divisible and smallest < whole:
+        return actual, _(
+            "%(actual)s; its smallest part of %(smallest)s is more than the %(maximum)s "
+            "wanted at most (%(percent)s more)."
+        ) % {
+            "actual": actual,
+            "smallest": area_text(smallest),
+            "maximum": area_text(hi),
+            "percent": _percent((smallest - hi) / hi),
+        }
+    return actual, _("%(actual)s of at most %(maximum)s wanted (%(percent)s more).") % {
+        "actual": actual,
+        "maximum": area_text(hi),
+        "percent": _percent((whole - hi) / hi),
+    }
+
+
+def _site_match(row: dict[str, Any], site: Site, profile: _Profile) -> SiteMatch:
+    results = []
+    for criterion in profile.criteria:
+        miss = row[f"r_{criterion}"]
+        verdict = verdict_of(miss)
+        actual, explanation = _explain(criterion, verdict, miss, site, profile)
+        results.append(
+            CriterionResult(
+                criterion=criterion,
+                label=str(Criterion(criterion).label),
+                verdict=verdict,
+                wanted=_wanted(criterion, profile),
+                actual=str(actual),
+                explanation=str(explanation),
+                hard=criterion in profile.hard,
+            )
+        )
+    return SiteMatch(site=site, score=float(row["score"]), results=results)
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
+    """Every published site judged against the inquiry: the best `limit` ranked sites and
+    the `limit` nearest fits among the excluded ones, with the totals of both lists."""
+    profile = _Profile.of(inquiry)
+    sites = Site.objects.published()
+    if limit <= 0:
+        ranked_total, excluded_total = _counts(profile, sites)
+        return MatchResult([], ranked_total, [], excluded_total, ranked_total + excluded_total)
+    rows = _rows(*_scored_sql(profile, sites, limit))
+    by_id = _sites_by_id([row["id"] for row in rows])
+    ranked: list[SiteMatch] = []
+    excluded: list[SiteMatch] = []
+    totals = {False: 0, True: 0}
+    for row in rows:
+        totals[row["excluded"]] = int(row["total"])
+        (excluded if row["excluded"] else ranked).append(
+            _site_match(row, by_id[row["id"]], profile)
+        )
+    return MatchResult(
+        ranked=ranked,
+        ranked_total=totals[False],
+        excluded=excluded,
+        excluded_total=totals[True],
+        considered=totals[False] + totals[True],
+        criteria=profile.criteria,
+    )
+
+
+def site_match(inquiry: Inquiry, site: Site) -> SiteMatch:
+    """One site judged against the inquiry (any site, published or not) by the same SQL."""
+    profile = _Profile.of(inquiry)
+    rows = _rows(*_scored_sql(profile, Site.objects.filter(pk=site.pk), None))
+    if not rows:
+        raise Site.DoesNotExist(f"site {site.pk} does not exist")
+    fresh = _sites_by_id([site.pk])[site.pk]
+    return _site_match(rows[0], fresh, profile)
+
+
+def inquiry_match_counts(inquiry: Inquiry) -> tuple[int, int]:
+    """(ranked, excluded): how many published sites meet every must-have, how many fail one."""
+    return _counts(_Profile.of(inquiry), Site.objects.published())
