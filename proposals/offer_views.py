@@ -1,0 +1,235 @@
+"""The investor's private offer page (/offers/<token>/): no login, the token is the key.
+It shows the offer with a map and lets the investor answer per site while the link is
+usable; a revoked or expired link says so plainly (410)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from properties.models import Site
+from properties.nearest import site_nearest
+from properties.presentation import SITE_KIND_COLOURS, distance_rows
+from properties.views import _basemap, _boundary_entries, _tile_urls
+
+from .models import Offer, OfferLink, OfferSite
+from .offer_forms import OfferResponseForm
+from .offer_staff_views import offer_pdf_response
+from .services.offer_documents import comparison_row, offer_contact, offer_pdf_request
+from .services.offers import OfferLinkUnusable, offer_link_open, offer_site_respond
+
+PRIVATE_HEADERS = {
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, no-store",
+}
+
+
+def _private(response: HttpResponseBase, language: str) -> HttpResponseBase:
+    for name, value in PRIVATE_HEADERS.items():
+        response[name] = value
+    response["Content-Language"] = language
+    return response
+
+
+def _link_or_404(token: str) -> OfferLink:
+    link = (
+        OfferLink.objects.select_related("offer__inquiry", "offer__created_by", "revoked_by")
+        .filter(token=token)
+        .first()
+    )
+    if link is None:
+        raise Http404
+    return link
+
+
+def _language(request: HttpRequest, offer: Offer) -> str:
+    """The offer's language, unless the visitor chose one with the language switcher."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in dict(settings.LANGUAGES) else offer.language
+
+
+def _gone(request: HttpRequest, link: OfferLink, language: str) -> HttpResponseBase:
+    with translation.override(language):
+        response = render(
+            request,
+            "proposals/offer_link_gone.html",
+            {
+                "link": link,
+                "revoked": link.is_revoked,
+                "expired_on": date_format(link.expires_at, "DATE_FORMAT"),
+                "contact": offer_contact(link.offer),
+                "reference": link.offer.inquiry.reference,
+            },
+            status=410,
+        )
+    return _private(response, language)
+
+
+def _site_geojson(items: list[OfferSite]) -> dict:
+    """The offered sites as a GeoJSON FeatureCollection in EPSG:4326 (PostGIS transforms)."""
+    geometries = dict(
+        Site.objects.filter(pk__in=[item.site_id for item in items])
+        .annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=6))
+        .values_list("pk", "geojson")
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": json.loads(geometries[item.site_id]),
+                "properties": {
+                    "number": item.position,
+                    "title": item.site.title,
+                    "anchor": f"site-{item.pk}",
+                    "colour": SITE_KIND_COLOURS.get(item.site.kind, "#546e7a"),
+                },
+            }
+            for item in items
+            if geometries.get(item.site_id)
+        ],
+    }
+
+
+def _page(
+    request: HttpRequest,
+    link: OfferLink,
+    language: str,
+    *,
+    invalid: tuple[int, OfferResponseForm] | None = None,
+) -> HttpResponseBase:
+    offer = link.offer
+    items = list(offer.items.select_related("site__municipality__district").order_by("position"))
+    with translation.override(language):
+        cards = []
+        for item in items:
+            if invalid and invalid[0] == item.pk:
+                form = invalid[1]
+            else:
+                form = OfferResponseForm(
+                    prefix=f"item{item.pk}",
+                    initial={"response": item.response or None, "comment": item.response_comment},
+                )
+            cards.append(
+                {
+                    "item": item,
+                    "row": comparison_row(item),
+                    "distances": [
+                        row
+                        for row in distance_rows(site_nearest(item.site))
+                        if row["loaded"] and row["distance"]
+                    ],
+                    "form": form,
+                }
+            )
+        map_config = {
+            "basemap": _basemap(),
+            "tiles": _tile_urls(),
+            "attributionPrefix": format_html(
+                '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
+            ),
+            "boundaries": [
+                entry
+                for entry in _boundary_entries()
+                if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
+            ],
+        }
+        response = render(
+            request,
+            "proposals/offer_link.html",
+            {
+                "link": link,
+                "offer": offer,
+                "inquiry": offer.inquiry,
+                "cards": cards,
+                "sites_geojson": _site_geojson(items),
+                "map_config": map_config,
+                "contact": offer_contact(offer),
+                "expires_on": date_format(link.expires_at, "DATE_FORMAT"),
+                "pdf_ready": offer.pdf_is_current,
+            },
+            status=400 if invalid else 200,
+        )
+    return _private(response, language)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
+    link = _link_or_404(token)
+    language = _language(request, link.offer)
+    if not link.is_usable:
+        return _gone(request, link, language)
+    if request.method != "POST":
+        offer_link_open(link=link)
+        return _page(request, link, language)
+
+    item_id = request.POST.get("item", "")
+    item = link.offer.items.filter(pk=item_id).first() if item_id.isdigit() else None
+    if item is None:
+        raise Http404
+    with translation.override(language):
+        form = OfferResponseForm(request.POST, prefix=f"item{item.pk}")
+        if form.is_valid():
+            try:
+                offer_site_respond(
+                    link=link,
+                    offer_site=item,
+                    response=form.cleaned_data["response"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except OfferLinkUnusable:
+                return _gone(request, link, language)
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Thank you: your response on “%(title)s” was saved.")
+                    % {"title": item.site.title},
+                )
+                return _private(
+                    redirect(reverse("offer_link", args=[token]) + f"#site-{item.pk}"), language
+                )
+    return _page(request, link, language, invalid=(item.pk, form))
+
+
+@require_safe
+def offer_link_pdf(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The offer's PDF while the link is usable and the PDF is current; otherwise it is
+    requested and the page says it is being prepared."""
+    link = _link_or_404(token)
+    offer = link.offer
+    language = _language(request, offer)
+    if not link.is_usable:
+        return _gone(request, link, language)
+    if not offer.pdf_is_current:
+        if offer.pdf_status != Offer.PdfStatus.PENDING:
+            offer_pdf_request(offer=offer, acting_user=None)
+            offer.refresh_from_db()
+        if not offer.pdf_is_current:
+            with translation.override(language):
+                response = render(
+                    request,
+                    "proposals/offer_link_pdf_pending.html",
+                    {"link": link, "offer": offer},
+                    # Accepted: the work is under way (not a server error; the page reloads).
+                    status=202,
+                )
+            response["Retry-After"] = "10"
+            return _private(response, language)
+    return _private(offer_pdf_response(offer), language)
