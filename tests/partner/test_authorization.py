@@ -33,9 +33,16 @@ from geodata.models import Municipality
 from properties.api.permissions import CanEditSite
 from properties.media_views import other_media_file, site_media_file
 from properties.models import Site, SiteMedia
+from proposals.models import Inquiry, Offer, OfferLink
+from proposals.services.offers import offer_create, offer_link_create
 from search.models import SavedSearch, ShortlistEntry
 from search.services.alerts import saved_search_create, saved_search_unsubscribe_token
-from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
+from tests.factories import (
+    InquiryFactory,
+    PartnerOrganisationFactory,
+    SiteFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +54,9 @@ SUBMITTED_A = "SECRET-SUBMITTED-A-7732"
 DRAFT_B = "SECRET-DRAFT-B-7733"
 PUBLISHED_A = "PUBLIC-SITE-A-7734"
 DRAFT_A_FILE = b"%PDF-1.4 SECRET-DRAFT-A-7731 document"
+# An inquiry's personal data: for staff only (and for whoever holds the offer link's token).
+INQUIRY_COMPANY = "SECRET-INQUIRY-CO-7735"
+INQUIRY_EMAIL = "secret-investor-7736@example.com"
 
 # --- expected answers ----------------------------------------------------------------------
 # Each cell is a status code, a tuple of acceptable codes, or:
@@ -64,6 +74,7 @@ PARTNER_PAGE = (LOGIN, NO, 200, 200, 200)
 PARTNER_PAGE_A = (LOGIN, NO, 200, 404, 200)  # a page about one of A's sites
 PARTNER_PAGE_B = (LOGIN, NO, 404, 200, 200)
 STAFF_PAGE = (LOGIN, NO, NO, NO, 200)
+STAFF_POST = (LOGIN, NO, NO, NO, (302, 303))
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,52 @@ RULES: list[Rule] = [
     Rule("tile-layer", (TILE,) * 5, {"slug": "stations", "z": "z", "x": "x", "y": "y"}),
     Rule("tile-boundaries", (TILE,) * 5, {"z": "z", "x": "x", "y": "y"}),
     Rule("healthz", EVERYONE),
+    # Site proposals: the public inquiry form, the investor's private offer link (the
+    # token is the key), and staff's inbox, matching, offer builder and dashboard.
+    Rule("inquiry_new", EVERYONE),
+    Rule("inquiry_thanks", (404,) * 5, {"token": "forged"}),
+    Rule("offer_link", EVERYONE, {"token": "offer_token"}),
+    Rule("offer_link", (404,) * 5, {"token": "forged"}),
+    # Ready, or being rendered (202, the page reloads itself).
+    Rule("offer_link_pdf", ((200, 202),) * 5, {"token": "offer_token"}),
+    Rule("offer_link_pdf", (404,) * 5, {"token": "forged"}),
+    Rule("inbox", STAFF_PAGE),
+    Rule("inquiry_detail", STAFF_PAGE, {"pk": "inquiry"}),
+    Rule("inquiry_matches", STAFF_PAGE, {"pk": "inquiry"}),
+    Rule("inquiry_erase", STAFF_PAGE, {"pk": "inquiry"}),
+    Rule("inquiry_export", (LOGIN, NO, NO, NO, 200), {"pk": "inquiry"}, method="post"),
+    Rule("staff_dashboard", STAFF_PAGE),
+    Rule("offer_edit", STAFF_PAGE, {"pk": "offer"}),
+    Rule("offer_pdf_status", STAFF_PAGE, {"pk": "offer"}),
+    Rule("offer_pdf", (LOGIN, NO, NO, NO, (200, 404)), {"pk": "offer"}),
+    Rule("offer_pdf_request", STAFF_POST, {"pk": "offer"}, method="post"),
+    Rule(
+        "offer_create",
+        STAFF_POST,
+        {"pk": "inquiry"},
+        method="post",
+        data={"site": "published_a"},
+    ),
+    Rule(
+        "offer_site_add",
+        STAFF_POST,
+        {"pk": "offer"},
+        method="post",
+        data={"site": "draft_a"},
+    ),
+    Rule(
+        "offer_link_create",
+        STAFF_POST,
+        {"pk": "offer"},
+        method="post",
+        data={"recipient_email": INQUIRY_EMAIL, "days": 30},
+    ),
+    Rule(
+        "offer_link_revoke",
+        STAFF_POST,
+        {"pk": "offer", "link_pk": "spare_link"},
+        method="post",
+    ),
     # Planned by the partner workspace contract: checked once they exist.
     Rule("partner_dashboard", PARTNER_PAGE),
     Rule("partner_site_new", PARTNER_PAGE),
@@ -292,6 +349,10 @@ class World:
     saved_search: SavedSearch
     api_saved_search: SavedSearch
     media: dict[str, SiteMedia]
+    inquiry: Inquiry
+    offer: Offer
+    offer_link: OfferLink
+    spare_link: OfferLink
 
     def value(self, name: str) -> Any:
         """A Rule's parameter: a site, search or file by name, else the literal."""
@@ -301,6 +362,10 @@ class World:
             return getattr(self, name).pk
         if name == "token":
             return saved_search_unsubscribe_token(self.saved_search)
+        if name in ("inquiry", "offer", "spare_link"):
+            return getattr(self, name).pk
+        if name == "offer_token":
+            return self.offer_link.token
         if name in self.media:
             return (self.media[name].file.name or "").removeprefix("sites/")
         centre = self.draft_a.geom.centroid
@@ -381,6 +446,14 @@ def world(reference_data, settings, tmp_path) -> World:
         ShortlistEntry.objects.create(user=holder, site=draft_a)
         ShortlistEntry.objects.create(user=holder, site=published_a)
     ShortlistEntry.objects.create(user=partner_a, site=draft_b)
+    inquiry: Inquiry = InquiryFactory.create(company=INQUIRY_COMPANY, email=INQUIRY_EMAIL)
+    staff = users["staff"]
+    assert staff is not None
+    offer = offer_create(inquiry=inquiry, site_ids=[published_a.pk], acting_user=staff)
+    offer_link, spare_link = (
+        offer_link_create(offer=offer, acting_user=staff, recipient_email=INQUIRY_EMAIL, send=False)
+        for _ in range(2)
+    )
     return World(
         published_a=published_a,
         draft_a=draft_a,
@@ -390,6 +463,10 @@ def world(reference_data, settings, tmp_path) -> World:
         saved_search=saved_search_create(user=investor, name="Essen", query="kind=plot"),
         api_saved_search=saved_search_create(user=investor, name="Ruhr", query=""),
         media=media,
+        inquiry=inquiry,
+        offer=offer,
+        offer_link=offer_link,
+        spare_link=spare_link,
     )
 
 
@@ -560,6 +637,11 @@ def test_every_url_answers_every_role_as_the_table_says(world):
                     failures.append(f"{where}: LEAK of site ids {sorted(leaked)}")
             if DRAFT_A_FILE in body_bytes(response) and world.draft_a in forbidden[role]:
                 failures.append(f"{where}: LEAK of the draft's file")
+            # Nobody but staff sees inquiries; the offer link shows its holder their own.
+            if role != "staff" and label not in ("offer_link", "offer_link_pdf"):
+                for secret in (INQUIRY_COMPANY, INQUIRY_EMAIL):
+                    if secret in text:
+                        failures.append(f"{where}: LEAK of the inquiry's {secret}")
     assert failures == [], "\n".join(failures)
 
 
@@ -573,6 +655,10 @@ def test_the_markers_are_found_where_they_may_be_seen(world):
         partner_a.get(reverse("api-site-export-xlsx") + f"?ids={ids}").content
     )
     assert DRAFT_B in staff.get(reverse("map")).content.decode()
+    inbox = staff.get(reverse("inbox")).content.decode()
+    assert INQUIRY_COMPANY in inbox
+    detail = staff.get(reverse("inquiry_detail", args=[world.inquiry.pk])).content.decode()
+    assert INQUIRY_EMAIL in detail
     document = world.media["draft_a_document"].file.name.removeprefix("sites/")
     response = partner_a.get(reverse("site_media_file", kwargs={"name": document}))
     assert response.status_code == 200
