@@ -40,6 +40,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from geodata.models import Municipality
 
+from .map_config import small_map_config
 from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
 from .partner_forms import SiteForm, UploadForm
 from .presentation import site_last_verified
@@ -62,7 +63,6 @@ from .services.upload import (
     sites_upload_commit,
     sites_upload_plan,
 )
-from .views import _basemap, _boundary_entries, _region_bounds, _tile_urls
 
 SITES_PER_PAGE = 25
 UPLOAD_SESSION_KEY = "partner_upload"
@@ -276,18 +276,10 @@ def _geometry_geojson(site: Site) -> dict | None:
 
 
 def _editor_config(form: SiteForm) -> dict[str, Any]:
-    return {
-        "basemap": _basemap(),
-        "tiles": _tile_urls(),
-        "bounds": _region_bounds(),
-        "boundaries": [
-            entry
-            for entry in _boundary_entries()
-            if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
-        ],
-        "inputId": form["geometry"].id_for_label,
-        "kindId": form["kind"].id_for_label,
-        "messages": {
+    return small_map_config(
+        inputId=form["geometry"].id_for_label,
+        kindId=form["kind"].id_for_label,
+        messages={
             "drawPolygonHint": _(
                 "Click on the map to set the corners; click the first corner to finish."
             ),
@@ -299,7 +291,7 @@ def _editor_config(form: SiteForm) -> dict[str, Any]:
             "polygon": _("Drawn: a polygon of %(area)s m²."),
             "point": _("Drawn: a marker."),
         },
-    }
+    )
 
 
 def _history_value_text(value: Any) -> str:

@@ -6,7 +6,6 @@ import io
 import json
 
 from django.conf import settings
-from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,12 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
-from geodata.models import Dataset, District, Municipality, Region
-from geodata.querysets import layers_with_datasets
 from search.models import EmptySearch
 from search.services.empty_searches import empty_search_record
 
-from . import search
+from . import map_config, search
 from .api.filters import SiteFilterSet
 from .models import Site, SiteMedia
 from .nearest import NearestFeature, site_nearest
@@ -38,30 +35,6 @@ from .presentation import (
 from .services.export import EXPORT_MAX_ROWS
 from .services.expose import site_expose_pdf
 
-
-def _url_template(name: str, **placeholders: str | int) -> str:
-    """A route as a Leaflet URL template: reversed with sentinel values that are then
-    replaced by "{z}", "{x}", ... (the routes live in the apps' api/urls.py)."""
-    url = reverse(name, kwargs=placeholders)
-    for key, sentinel in placeholders.items():
-        url = url.replace(str(sentinel), "{" + key + "}", 1)
-    return url
-
-
-def _tile_urls() -> dict[str, str]:
-    xyz = {"z": 7770001, "x": 7770002, "y": 7770003}
-    return {
-        "sites": _url_template("tile-sites", **xyz),
-        "boundaries": _url_template("tile-boundaries", **xyz),
-        "layers": _url_template("tile-layer", slug="layerslugsentinel", **xyz),
-    }
-
-
-# Boundary levels in the one boundaries tile set, drawn below every other layer.
-BOUNDARY_COLOURS = {"region": "#263238", "districts": "#455a64", "municipalities": "#78909c"}
-
-# Layers switched on when the map opens: enough to find one's way without a base map.
-DEFAULT_VISIBLE = {"region", "municipalities", "rail_lines"}
 # Reference layers drawn around a site on its detail page.
 SITE_MAP_LAYERS = ("rail_lines", "stations")
 
@@ -76,8 +49,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         query = canonical.urlencode()
         return redirect(reverse("map") + (f"?{query}" if query else ""))
 
-    boundaries = _boundary_entries()
-    layers = _layer_entries()
+    boundaries = map_config.boundary_entries()
+    layers = map_config.layer_entries()
     layers_with_data = {entry["slug"] for entry in layers if entry["featureCount"]}
     kinds = [
         {"value": kind.value, "label": str(kind.label), "colour": SITE_KIND_COLOURS[kind]}
@@ -106,23 +79,23 @@ def map_view(request: HttpRequest) -> HttpResponse:
         if choice.value.startswith("distance_")
     }
     config = {
-        "tiles": _tile_urls(),
-        "siteUrl": _url_template("site_detail", pk=7770004),
+        "tiles": map_config.tile_urls(),
+        "siteUrl": map_config.url_template("site_detail", pk=7770004),
         "apiUrl": reverse("api-site-list"),
         "shortlistUrl": _shortlist_api_url(),
         "pageSize": search.RESULTS_PER_PAGE,
         # Invalid filters (shown as form errors) must not reach the tiles: they would 400.
         "filtersValid": filterset.is_valid(),
         "proximityParameters": list(search.PROXIMITY_ORDER),
-        "bounds": _region_bounds(),
-        "basemap": _basemap(),
+        "bounds": map_config.region_bounds(),
+        "basemap": map_config.basemap(),
         "attributionPrefix": format_html(
             '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
         ),
         "boundaries": boundaries,
         "layers": layers,
-        "sitesAttribution": _sites_attribution(),
-        "municipalityLabels": _municipality_labels(),
+        "sitesAttribution": map_config.sites_attribution(),
+        "municipalityLabels": map_config.municipality_labels(),
         "kinds": kinds,
         "sortDistanceLabels": sort_distance_labels,
         "exportMaxRows": EXPORT_MAX_ROWS,
@@ -245,26 +218,16 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             _document_entry(item) for item in media if item.kind == SiteMedia.Kind.DOCUMENT
         ],
         "site_geometry": _geometry_feature(site),
-        "map_config": {
-            "basemap": _basemap(),
-            "tiles": _tile_urls(),
-            "attributionPrefix": format_html(
-                '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
-            ),
-            "boundaries": [
-                entry
-                for entry in _boundary_entries()
-                if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
-            ],
+        "map_config": map_config.small_map_config(
             # Context around the site: the railway, with its stations.
-            "layers": [
+            layers=[
                 entry
-                for entry in _layer_entries()
+                for entry in map_config.layer_entries()
                 if entry["slug"] in SITE_MAP_LAYERS and entry["featureCount"]
             ],
-            "siteColour": SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
-            "nearest": _nearest_map_entries(nearest),
-        },
+            siteColour=SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
+            nearest=_nearest_map_entries(nearest),
+        ),
     }
     return render(request, "properties/site_detail.html", context)
 
@@ -291,117 +254,6 @@ def _visible_site_or_404(request: HttpRequest, pk: int) -> Site:
     return get_object_or_404(
         Site.objects.visible_to(user).select_related("municipality__district"), pk=pk
     )
-
-
-# --- map page configuration -----------------------------------------------------------
-
-
-def _region_bounds() -> list[list[float]] | None:
-    """The region's extent as Leaflet bounds [[south, west], [north, east]] in EPSG:4326."""
-    extent = Region.objects.aggregate(extent=Extent(Transform("geom", 4326)))["extent"]
-    if extent is None:
-        return None
-    west, south, east, north = extent
-    return [[south, west], [north, east]]
-
-
-def _basemap() -> dict[str, str] | None:
-    """The configured raster base map, or None: the map then needs no internet at all."""
-    if not settings.BASEMAP_URL:
-        return None
-    return {"url": settings.BASEMAP_URL, "attribution": settings.BASEMAP_ATTRIBUTION}
-
-
-def _boundary_datasets() -> list[Dataset]:
-    ids: set[int] = set()
-    for model in (Region, District, Municipality):
-        ids.update(model.objects.exclude(dataset=None).values_list("dataset_id", flat=True))
-    return list(Dataset.objects.filter(pk__in=ids))
-
-
-def _attribution_html(datasets: list[Dataset]) -> str:
-    """Leaflet's attribution control takes HTML: escape every text from the database."""
-    parts, seen = [], set()
-    for dataset in datasets:
-        text = dataset.attribution or dataset.title
-        if text in seen:
-            continue
-        seen.add(text)
-        if dataset.attribution_url:
-            parts.append(format_html('<a href="{}">{}</a>', dataset.attribution_url, text))
-        else:
-            parts.append(format_html("{}", text))
-    return " | ".join(parts)
-
-
-def _boundary_entries() -> list[dict]:
-    attribution = _attribution_html(_boundary_datasets())
-    counts = {
-        "region": Region.objects.count(),
-        "districts": District.objects.count(),
-        "municipalities": Municipality.objects.count(),
-    }
-    names = {
-        "region": _("Region outline"),
-        "districts": _("Districts and independent cities"),
-        "municipalities": _("Municipalities"),
-    }
-    return [
-        {
-            "slug": slug,
-            "name": names[slug],
-            "colour": colour,
-            "geometry": "boundary",
-            "featureCount": counts[slug],
-            "visible": slug in DEFAULT_VISIBLE and counts[slug] > 0,
-            "attribution": attribution,
-        }
-        for slug, colour in BOUNDARY_COLOURS.items()
-    ]
-
-
-def _layer_entries() -> list[dict]:
-    return [
-        {
-            "slug": layer.slug,
-            "name": layer.name,
-            "colour": layer.colour,
-            "geometry": layer.geometry,
-            "featureCount": layer.feature_count,
-            "visible": layer.slug in DEFAULT_VISIBLE and layer.feature_count > 0,
-            "attribution": _attribution_html(layer.datasets),
-        }
-        for layer in layers_with_datasets()
-    ]
-
-
-def _sites_attribution() -> str:
-    if not Site.objects.published().demo().exists():
-        return ""
-    return format_html(
-        '<a href="{}#demo-data">{}</a>',
-        reverse("attributions"),
-        _("Sites marked as demo data are generated, not real"),
-    )
-
-
-def _municipality_labels() -> list[dict]:
-    """Names at the municipalities' centres: orientation when there is no base map.
-    "major" marks the independent cities, labelled from a lower zoom on."""
-    labels = []
-    municipalities = (
-        Municipality.objects.exclude(centre=None)
-        .select_related("district")
-        .only("name", "ags", "population", "district__ags", "district__kind")
-        .annotate(centre_4326=Transform("centre", 4326))
-    )
-    for municipality in municipalities:
-        centre = municipality.centre_4326
-        major = municipality.district.ags == municipality.ags[:5] and (
-            municipality.district.kind.lower().startswith("kreisfreie")
-        )
-        labels.append({"name": municipality.name, "lat": centre.y, "lon": centre.x, "major": major})
-    return labels
 
 
 # --- site detail ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -47,14 +47,6 @@ from .services.privacy import inquiry_erase, inquiry_export
 
 INBOX_PAGE_SIZE = 25
 M2_PER_HA = 10_000
-
-
-def _url_or_empty(name: str, *args: Any) -> str:
-    """The URL of a page another part of the app may not have yet ("" then)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 # --- presentation -------------------------------------------------------------------------
@@ -295,7 +287,7 @@ def _offers(inquiry: Inquiry) -> list[dict[str, Any]]:
     return [
         {
             "offer": offer,
-            "edit_url": _url_or_empty("offer_edit", offer.pk),
+            "edit_url": reverse("offer_edit", args=[offer.pk]),
             "items": list(offer.items.all()),
             "links": list(offer.links.all()),
         }
@@ -330,8 +322,8 @@ def _detail_context(
         "note_form": note_form or NoteForm(),
         "timeline": timeline_entries(inquiry),
         "offers": _offers(inquiry),
-        "matches_url": _url_or_empty("inquiry_matches", inquiry.pk),
-        "offer_create_url": _url_or_empty("offer_create", inquiry.pk),
+        "matches_url": reverse("inquiry_matches", args=[inquiry.pk]),
+        "offer_create_url": reverse("offer_create", args=[inquiry.pk]),
     }
 
 

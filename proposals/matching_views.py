@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .matching import inquiry_matches, inquiry_wanted
@@ -37,14 +37,6 @@ def _limit(request: HttpRequest) -> int:
         return min(max(int(request.GET.get("limit", DEFAULT_LIMIT)), 1), MAX_LIMIT)
     except ValueError:
         return DEFAULT_LIMIT
-
-
-def _offer_create_url(inquiry: Inquiry) -> str:
-    # The offers part owns this URL; the selection form only shows once it exists.
-    try:
-        return reverse("offer_create", args=[inquiry.pk])
-    except NoReverseMatch:
-        return ""
 
 
 @login_required
@@ -103,7 +95,7 @@ def inquiry_matches_page(request: HttpRequest, pk: int) -> HttpResponse:
             "elapsed_ms": elapsed_ms,
             "limit": limit,
             "more_limit": min(limit * 2, MAX_LIMIT) if limit < MAX_LIMIT else None,
-            "offer_create_url": _offer_create_url(inquiry),
+            "offer_create_url": reverse("offer_create", args=[inquiry.pk]),
         },
         status=status,
     )

@@ -16,14 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from properties.map_config import small_map_config
 from properties.models import Site
 from properties.nearest import site_nearest
 from properties.presentation import SITE_KIND_COLOURS, distance_rows
-from properties.views import _basemap, _boundary_entries, _tile_urls
 
 from .models import Offer, OfferLink, OfferSite
 from .offer_forms import OfferResponseForm
@@ -136,18 +135,7 @@ def _page(
                     "form": form,
                 }
             )
-        map_config = {
-            "basemap": _basemap(),
-            "tiles": _tile_urls(),
-            "attributionPrefix": format_html(
-                '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
-            ),
-            "boundaries": [
-                entry
-                for entry in _boundary_entries()
-                if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
-            ],
-        }
+        map_config = small_map_config()
         response = render(
             request,
             "proposals/offer_link.html",

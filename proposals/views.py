@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from geodata.models import STORAGE_SRID, Layer, LayerFeature, Municipality
 from properties.api.filters import RADIUS_MAX_M, SearchAreaField
+from properties.map_config import small_map_config
 from properties.models import Site
-from properties.views import _basemap, _boundary_entries, _region_bounds, _tile_urls
 
 from .forms import DISTANCE_FIELDS, DISTANCE_LAYERS, HONEYPOT_FIELD, InquiryForm, rendered_token
 from .models import Inquiry
@@ -150,17 +150,9 @@ def _render_form(
         "form": form,
         # A fresh render time with every page: after an error the clock starts anew.
         "rendered_token": rendered_token(),
-        "map_config": {
-            "basemap": _basemap(),
-            "tiles": _tile_urls(),
-            "bounds": _region_bounds(),
-            "boundaries": [
-                entry
-                for entry in _boundary_entries()
-                if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
-            ],
-            "inputId": form["area_of_interest"].auto_id,
-            "messages": {
+        "map_config": small_map_config(
+            inputId=form["area_of_interest"].auto_id,
+            messages={
                 "drawHint": _(
                     "Click on the map to set the corners; click the first corner to finish."
                 ),
@@ -173,7 +165,7 @@ def _render_form(
                     "The area below is not GeoJSON, so it cannot be shown on the map; it is sent as it is."
                 ),
             },
-        },
+        ),
         **extra,
     }
     return render(request, "proposals/inquiry_form.html", context, status=status)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.tasks import task
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -115,11 +115,7 @@ def staff_recipients() -> list[tuple[str, str]]:
 
 
 def _staff_url(inquiry: Inquiry) -> str:
-    try:
-        path = reverse("inquiry_detail", kwargs={"pk": inquiry.pk})
-    except NoReverseMatch:  # the inbox is built beside this; its address is agreed
-        path = f"/staff/inquiries/{inquiry.pk}/"
-    return settings.SITE_URL + path
+    return settings.SITE_URL + reverse("inquiry_detail", kwargs={"pk": inquiry.pk})
 
 
 def _decimals(value: float) -> int:
