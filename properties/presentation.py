@@ -116,6 +116,16 @@ def m2(value: float | None) -> str:
     return text
 
 
+def area_short(value: float) -> str:
+    """An area in few characters: hectares from one hectare on, without a trailing zero
+    ("9.2 ha", "10 ha"), else square metres ("5,000 m²")."""
+    if value >= 10_000:
+        hectares = round(value / 10_000, 1)
+        digits = 0 if hectares == int(hectares) else 1
+        return f"{number_format(hectares, digits, force_grouping=True)}\u00a0ha"
+    return f"{number_format(round(value), 0, force_grouping=True)}\u00a0m²"
+
+
 def km_number(metres: float | None) -> str:
     """Kilometres with one decimal, without the unit: "3.7" ("3,7" in German); below 50 m
     "< 0.1", so a site 15 m from a railway does not read as lying on it."""

@@ -19,12 +19,12 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geodata.models import District, Municipality
 from properties.models import Site
+from properties.presentation import area_short, km
 from search.models import EmptySearch
 
 from .models import Inquiry
@@ -192,25 +192,16 @@ def _place_names(queries: list[str]) -> dict[str, str]:
     return names
 
 
-def _number(value: float, digits: int = 0) -> str:
-    return number_format(value, digits, use_l10n=True, force_grouping=True)
-
-
 def _area(value: str, unit_m2: float) -> str:
     try:
-        m2 = float(value) * unit_m2
+        return area_short(float(value) * unit_m2)
     except ValueError:
         return value
-    if m2 >= M2_PER_HA:
-        return _("%(value)s ha") % {
-            "value": _number(m2 / M2_PER_HA, 0 if m2 % M2_PER_HA == 0 else 1)
-        }
-    return _("%(value)s m²") % {"value": _number(m2)}
 
 
 def _km(value: str) -> str:
     try:
-        return _("%(value)s km") % {"value": _number(float(value) / 1000, 1)}
+        return km(float(value))
     except ValueError:
         return value
 

@@ -19,15 +19,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from properties.models import Site
+from properties.presentation import area_short
 
-from . import dashboard
-from .charts import bar_chart, outline_path
+from .charts import outline_path
 from .inbox_forms import (
     ASSIGNEE_ME,
     ASSIGNEE_NOBODY,
@@ -40,130 +38,13 @@ from .inbox_forms import (
     StatusForm,
     staff_users,
 )
-from .models import Criterion, Inquiry, InquiryEvent, Offer
+from .models import Inquiry, InquiryEvent, Offer
 from .permissions import staff_or_404
+from .presentation import age_text, requirement_rows, requirement_summary
 from .services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
 from .services.privacy import inquiry_erase, inquiry_export
 
 INBOX_PAGE_SIZE = 25
-M2_PER_HA = 10_000
-
-
-# --- presentation -------------------------------------------------------------------------
-
-
-def age_text(delta: datetime.timedelta) -> str:
-    """A duration as staff read it: "2 d 4 h", "5 h 10 min", "12 min"."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s min") % {"minutes": minutes}
-
-
-def _area(m2: float) -> str:
-    if m2 >= M2_PER_HA:
-        hectares = m2 / M2_PER_HA
-        digits = 0 if hectares == int(hectares) else 1
-        return _("%(value)s ha") % {"value": number_format(hectares, digits, force_grouping=True)}
-    return _("%(value)s m²") % {"value": number_format(m2, 0, force_grouping=True)}
-
-
-def area_range_text(low: float | None, high: float | None) -> str:
-    if low and high:
-        return f"{_area(low)} – {_area(high)}"
-    if low:
-        return _("at least %(area)s") % {"area": _area(low)}
-    if high:
-        return _("at most %(area)s") % {"area": _area(high)}
-    return ""
-
-
-def _km(metres: float) -> str:
-    return _("%(value)s km") % {"value": number_format(metres / 1000, 1)}
-
-
-def kinds_text(kinds: list[str]) -> str:
-    labels = dict(Site.Kind.choices)
-    return ", ".join(str(labels.get(kind, kind)) for kind in kinds) or _("any kind")
-
-
-def requirement_summary(inquiry: Inquiry) -> str:
-    """One line of the requirement profile (anonymous): kinds, area, municipalities."""
-    parts = [kinds_text(inquiry.kinds)]
-    area = area_range_text(inquiry.area_min_m2, inquiry.area_max_m2)
-    if area:
-        parts.append(area)
-    names = [m.name for m in inquiry.municipalities.all()]  # prefetched
-    if names:
-        shown = sorted(names)[:3]
-        more = len(names) - len(shown)
-        parts.append(", ".join(shown) + (f" +{more}" if more else ""))
-    elif inquiry.area_of_interest is not None:
-        parts.append(_("drawn area"))
-    return " · ".join(parts)
-
-
-def requirement_rows(inquiry: Inquiry) -> list[tuple[str, str]]:
-    """The whole requirement profile in plain words, as (label, value) rows."""
-    rows: list[tuple[str, str]] = [(_("Kind of site"), kinds_text(inquiry.kinds))]
-    rows.append((_("Area"), area_range_text(inquiry.area_min_m2, inquiry.area_max_m2) or "–"))
-    categories = dict(Site.PlanningCategory.choices)
-    rows.append(
-        (
-            _("Planning category"),
-            ", ".join(str(categories.get(c, c)) for c in inquiry.planning_categories)
-            or _("any category"),
-        )
-    )
-    if inquiry.budget_max_eur_m2 is not None:
-        rows.append(
-            (
-                _("Budget"),
-                _("at most %(price)s €/m²")
-                % {"price": number_format(inquiry.budget_max_eur_m2, 2)},
-            )
-        )
-    rows.append(
-        (
-            _("Needed by"),
-            date_format(inquiry.available_by) if inquiry.available_by else _("no deadline"),
-        )
-    )
-    names = ", ".join(m.name for m in inquiry.municipalities.all())
-    rows.append((_("Preferred municipalities"), names or _("anywhere in the region")))
-    distances = (
-        ("max_distance_junction_m", _("Motorway junction at most")),
-        ("max_distance_station_m", _("Station at most")),
-        ("max_distance_airport_m", _("Airport at most")),
-        ("max_distance_port_m", _("Port at most")),
-        ("max_distance_university_m", _("University at most")),
-    )
-    for name, label in distances:
-        value = getattr(inquiry, name)
-        if value is not None:
-            rows.append((label, _km(value)))
-    if inquiry.needs_rail_siding:
-        rows.append((_("Rail siding"), _("needed")))
-    if inquiry.needs_port_access:
-        rows.append((_("Port access"), _("needed")))
-    if inquiry.jobs_planned is not None:
-        rows.append(
-            (_("Jobs planned"), number_format(inquiry.jobs_planned, 0, force_grouping=True))
-        )
-    if inquiry.industry:
-        rows.append((_("Industry"), inquiry.industry))
-    criteria = dict(Criterion.choices)
-    rows.append(
-        (
-            _("Must-have criteria"),
-            ", ".join(str(criteria.get(c, c)) for c in inquiry.hard_criteria) or "–",
-        )
-    )
-    return rows
 
 
 def is_overdue(inquiry: Inquiry, now: datetime.datetime) -> bool:
@@ -313,9 +194,9 @@ def _detail_context(
         "age": age_text(now - inquiry.received_at),
         "overdue": is_overdue(inquiry, now),
         "response_hours": settings.INQUIRY_RESPONSE_HOURS,
-        "requirements": requirement_rows(inquiry),
+        "requirements": requirement_rows(inquiry, complete=True),
         "area_path": outline_path(area) if area is not None else "",
-        "area_text": _area(area.area) if area is not None else "",
+        "area_text": area_short(area.area) if area is not None else "",
         "source_url": source_url,
         "status_form": status_form or StatusForm(inquiry=inquiry),
         "assign_form": assign_form or AssignForm(initial={"assignee": inquiry.assignee_id}),
@@ -436,97 +317,4 @@ def inquiry_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
         "proposals/inquiry_erase.html",
         {"inquiry": inquiry, "form": form},
         status=400 if form.errors else 200,
-    )
-
-
-# --- the dashboard ------------------------------------------------------------------------
-
-
-def _count(value: int) -> str:
-    return number_format(value, 0, force_grouping=True)
-
-
-@login_required
-def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables."""
-    staff_or_404(request)
-    by_municipality = dashboard.supply_by_municipality()
-    by_size = dashboard.supply_by_size_class()
-    by_category = dashboard.supply_by_planning_category()
-    per_month = dashboard.inquiries_per_month()
-    by_status = dashboard.inquiries_by_status()
-    median = dashboard.median_time_to_first_offer()
-    unmet_count, unmet = dashboard.unmet_inquiries()
-    empty_searches = dashboard.empty_searches_top()
-
-    def supply_chart(slug: str, title: str, label_heading: str, rows: list) -> Any:
-        return bar_chart(
-            slug=slug,
-            title=title,
-            description=_("Published sites: %(list)s.")
-            % {"list": "; ".join(f"{row.label}: {row.count}" for row in rows) or "–"},
-            label_heading=label_heading,
-            value_heading=_("Sites"),
-            rows=[(row.label, row.count, _count(row.count)) for row in rows],
-            extra=[_area(row.area_m2) if row.area_m2 else "–" for row in rows],
-            extra_heading=_("Gross area"),
-            empty_text=_("No published sites."),
-        )
-
-    charts = [
-        supply_chart(
-            "supply-municipality",
-            _("Supply by municipality"),
-            _("Municipality"),
-            by_municipality,
-        ),
-        supply_chart("supply-size", _("Supply by size class"), _("Size class"), by_size),
-        supply_chart(
-            "supply-planning", _("Supply by planning category"), _("Planning category"), by_category
-        ),
-    ]
-    inquiry_charts = [
-        bar_chart(
-            slug="inquiries-month",
-            title=_("Inquiries per month"),
-            description=_("Inquiries received in the last 12 months: %(list)s.")
-            % {
-                "list": "; ".join(
-                    f"{date_format(month, 'YEAR_MONTH_FORMAT')}: {count}"
-                    for month, count in per_month
-                )
-            },
-            label_heading=_("Month"),
-            value_heading=_("Inquiries"),
-            rows=[
-                (date_format(month, "YEAR_MONTH_FORMAT"), count, _count(count))
-                for month, count in per_month
-            ],
-            empty_text=_("No inquiries in the last 12 months."),
-        ),
-        bar_chart(
-            slug="inquiries-status",
-            title=_("Inquiries by outcome"),
-            description=_("All inquiries by status: %(list)s.")
-            % {"list": "; ".join(f"{label}: {count}" for _value, label, count in by_status)},
-            label_heading=_("Status"),
-            value_heading=_("Inquiries"),
-            rows=[(label, count, _count(count)) for _value, label, count in by_status],
-            empty_text=_("No inquiries yet."),
-        ),
-    ]
-    return render(
-        request,
-        "proposals/dashboard.html",
-        {
-            "supply_charts": charts,
-            "inquiry_charts": inquiry_charts,
-            "median": age_text(median) if median is not None else "",
-            "unmet_count": unmet_count,
-            "unmet": [
-                {"inquiry": inquiry, "summary": requirement_summary(inquiry)} for inquiry in unmet
-            ],
-            "empty_searches": empty_searches,
-            "empty_search_days": dashboard.EMPTY_SEARCH_DAYS,
-        },
     )

@@ -4,7 +4,7 @@ the dashboard. Every view answers 404 to anyone but agency staff."""
 
 from django.urls import path
 
-from . import inbox_views, matching_views, offer_staff_views
+from . import dashboard_views, inbox_views, matching_views, offer_staff_views
 
 urlpatterns = [
     # Inbox and one inquiry
@@ -55,5 +55,5 @@ urlpatterns = [
         name="offer_link_revoke",
     ),
     # Statistics
-    path("dashboard/", inbox_views.staff_dashboard, name="staff_dashboard"),
+    path("dashboard/", dashboard_views.staff_dashboard, name="staff_dashboard"),
 ]

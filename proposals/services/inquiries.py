@@ -19,14 +19,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from properties.models import Site
 from sitefinder.mail import templated_email
 
 from ..models import Inquiry, InquiryEvent
+from ..presentation import requirement_rows
 from .timeline import inquiry_event_add
 
 logger = logging.getLogger(__name__)
@@ -118,96 +118,13 @@ def _staff_url(inquiry: Inquiry) -> str:
     return settings.SITE_URL + reverse("inquiry_detail", kwargs={"pk": inquiry.pk})
 
 
-def _decimals(value: float) -> int:
-    """As few decimal places as the value needs, at most two (1 ha, 1.5 ha, 1.25 ha)."""
-    for places in (0, 1):
-        if round(value, places) == round(value, 2):
-            return places
-    return 2
-
-
-def _format_area(m2: float) -> str:
-    if m2 >= 10_000:
-        hectares = m2 / 10_000
-        return f"{formats.number_format(hectares, _decimals(hectares), force_grouping=True)} ha"
-    return f"{formats.number_format(round(m2), 0, force_grouping=True)} m²"
-
-
-def _format_km(metres: float) -> str:
-    km = metres / 1000
-    return f"{formats.number_format(km, _decimals(km), force_grouping=True)} km"
-
-
-def inquiry_profile_summary(inquiry: Inquiry) -> list[tuple[str, str]]:
-    """The requirement profile as (label, value) lines in the active language; only what
-    the inquiry states."""
-    lines: list[tuple[str, str]] = []
-    if inquiry.kinds:
-        labels = dict(Site.Kind.choices)
-        lines.append((_("Kind of site"), ", ".join(str(labels.get(k, k)) for k in inquiry.kinds)))
-    low, high = inquiry.area_min_m2, inquiry.area_max_m2
-    if low is not None and high is not None:
-        lines.append((_("Area"), f"{_format_area(low)} – {_format_area(high)}"))
-    elif low is not None:
-        lines.append((_("Area"), _("at least %(area)s") % {"area": _format_area(low)}))
-    elif high is not None:
-        lines.append((_("Area"), _("at most %(area)s") % {"area": _format_area(high)}))
-    if inquiry.planning_categories:
-        labels = dict(Site.PlanningCategory.choices)
-        lines.append(
-            (
-                _("Planning category"),
-                ", ".join(str(labels.get(c, c)) for c in inquiry.planning_categories),
-            )
-        )
-    if inquiry.budget_max_eur_m2 is not None:
-        budget = formats.number_format(inquiry.budget_max_eur_m2, 2, force_grouping=True)
-        lines.append((_("Budget"), _("at most %(price)s €/m²") % {"price": budget}))
-    if inquiry.available_by is not None:
-        lines.append((_("Needed by"), formats.date_format(inquiry.available_by)))
-    if inquiry.pk:
-        names = [m.name for m in inquiry.municipalities.order_by("name")]
-        if names:
-            lines.append((_("Preferred municipalities"), ", ".join(names)))
-    if inquiry.area_of_interest is not None:
-        km2 = inquiry.area_of_interest.area / 1_000_000
-        lines.append(
-            (
-                _("Area drawn on the map"),
-                _("about %(km2)s km²")
-                % {"km2": formats.number_format(km2, 1, force_grouping=True)},
-            )
-        )
-    distances = (
-        (_("Motorway junction"), inquiry.max_distance_junction_m),
-        (_("Railway station"), inquiry.max_distance_station_m),
-        (_("Airport"), inquiry.max_distance_airport_m),
-        (_("Port"), inquiry.max_distance_port_m),
-        (_("University"), inquiry.max_distance_university_m),
-    )
-    for label, metres in distances:
-        if metres is not None:
-            lines.append((str(label), _("at most %(km)s") % {"km": _format_km(metres)}))
-    if inquiry.needs_rail_siding:
-        lines.append((_("Rail siding"), _("needed")))
-    if inquiry.needs_port_access:
-        lines.append((_("Port access"), _("needed")))
-    if inquiry.jobs_planned is not None:
-        lines.append(
-            (_("Jobs planned"), formats.number_format(inquiry.jobs_planned, 0, force_grouping=True))
-        )
-    if inquiry.industry:
-        lines.append((_("Industry"), inquiry.industry))
-    return [(str(label), str(value)) for label, value in lines]
-
-
 def _confirmation(inquiry: Inquiry) -> Any:
     with translation.override(inquiry.language):
         return templated_email(
             template="proposals/email/inquiry_confirmation",
             context={
                 "inquiry": inquiry,
-                "summary": inquiry_profile_summary(inquiry),
+                "summary": requirement_rows(inquiry),
                 "response_hours": settings.INQUIRY_RESPONSE_HOURS,
             },
             subject=_("sitefinder: your inquiry %(reference)s") % {"reference": inquiry.reference},
@@ -221,7 +138,7 @@ def _staff_notification(inquiry: Inquiry, address: str, language: str) -> Any:
             template="proposals/email/inquiry_staff",
             context={
                 "inquiry": inquiry,
-                "summary": inquiry_profile_summary(inquiry),
+                "summary": requirement_rows(inquiry),
                 "staff_url": _staff_url(inquiry),
             },
             subject=_("sitefinder: new inquiry %(reference)s from %(company)s")

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.inbox_views import age_text
 from proposals.models import Inquiry, InquiryEvent
+from proposals.presentation import age_text
 from proposals.services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
 from tests.factories import InquiryFactory, PartnerOrganisationFactory, UserFactory
 
@@ -70,7 +70,7 @@ def test_inbox_lists_open_inquiries_newest_first_and_marks_overdue_ones(staff_cl
     assert not listed[fresh.reference].overdue
     assert not listed[offered.reference].overdue  # an offer was sent
     assert listed[overdue.reference].age == "3 d 0 h"
-    assert listed[fresh.reference].summary == "Plot · 1 ha – 3 ha"
+    assert listed[fresh.reference].summary == "Plot · 1\xa0ha – 3\xa0ha"
 
     html = response.content.decode()
     # Highlighted not by colour alone: a class for the bar and a word.
@@ -296,12 +296,12 @@ def test_the_inquiry_page_shows_contact_profile_and_source_search(staff_client, 
         inquiry.email,
         inquiry.phone,
         "Essen",
-        "5.0 km",
+        "5.0\xa0km",
         "Rail siding",
-        "1 ha – 3 ha",
+        "1\xa0ha – 3\xa0ha",
         "GE – commercial area",
         "/?kind=plot&amp;area_min=10000",
-        "400 ha",  # the drawn area's size
+        "400\xa0ha",  # the drawn area's size
         'role="img"',
     ):
         assert text in page, text

@@ -92,16 +92,17 @@ def test_the_confirmation_tells_the_investor_what_was_asked(
     body = confirmation.body
     assert inquiry.reference in body
     assert "Dear Erika Mustermann" in body
-    assert "Area: 1 ha – 3 ha" in body
+    # Numbers and units are held together by no-break spaces.
+    assert "Area: 1\xa0ha – 3\xa0ha" in body
     assert "Kind of site: Plot" in body
     assert "Planning category: GE – commercial area" in body
-    assert "Motorway junction: at most 5 km" in body
+    assert "Motorway junction: at most 5.0\xa0km" in body
     assert "Rail siding: needed" in body
     assert "What happens next" in body
     # Nothing staff-only: no link to the inbox.
     assert "/staff/" not in body
     assert "/staff/" not in confirmation.alternatives[0].content
-    assert "1 ha – 3 ha" in confirmation.alternatives[0].content
+    assert "1\xa0ha – 3\xa0ha" in confirmation.alternatives[0].content
 
 
 def test_staff_are_told_with_a_link_to_the_inquiry(staff, django_capture_on_commit_callbacks):
