@@ -21,6 +21,7 @@ from geodata.models import STORAGE_SRID, Layer, LayerFeature, Municipality
 from properties.api.filters import RADIUS_MAX_M, SearchAreaField
 from properties.map_config import small_map_config
 from properties.models import Site
+from sitefinder.net import client_address
 
 from .forms import DISTANCE_FIELDS, DISTANCE_LAYERS, HONEYPOT_FIELD, InquiryForm, rendered_token
 from .models import Inquiry
@@ -188,7 +189,7 @@ def inquiry_new(request: HttpRequest) -> HttpResponse:
         return render(request, "proposals/inquiry_thanks.html", {"reference": None})
 
     form = InquiryForm(request.POST, layers_with_data=layers)
-    fingerprint = client_fingerprint(request.META.get("REMOTE_ADDR", ""))
+    fingerprint = client_fingerprint(client_address(request))
     if inquiry_rate_limit_reached(client_fingerprint=fingerprint):
         logger.info("inquiry form: rate limit reached for %s", fingerprint[:12])
         return _render_form(request, form, status=429, rate_limited=True)

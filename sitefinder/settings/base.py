@@ -129,6 +129,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "map"
 LOGOUT_REDIRECT_URL = "map"
 SITE_URL = os.environ.get("SITEFINDER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How many reverse proxies stand in front of the app (sitefinder.net.client_address): the
+# client's address for rate limits is that many entries from the right of X-Forwarded-For.
+TRUSTED_PROXIES = int(os.environ.get("SITEFINDER_TRUSTED_PROXIES", "0"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

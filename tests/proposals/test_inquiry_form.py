@@ -365,6 +365,24 @@ def test_the_rate_limit_per_address(client, reference_data, settings):
     assert post(client, form_data(), address="198.51.100.7").status_code == 302
 
 
+def test_behind_a_proxy_the_limit_counts_the_forwarded_client(client, reference_data, settings):
+    """Behind one proxy every request has the proxy's REMOTE_ADDR: the client is the last
+    entry of X-Forwarded-For (a forged first entry counts for nothing)."""
+    settings.INQUIRY_RATE_LIMIT_PER_HOUR = 1
+    settings.TRUSTED_PROXIES = 1
+
+    def via_proxy(client_ip: str, forged: str = "") -> int:
+        forwarded = f"{forged}, {client_ip}" if forged else client_ip
+        return client.post(
+            URL, form_data(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded
+        ).status_code
+
+    assert via_proxy("198.51.100.20") == 302
+    assert via_proxy("198.51.100.21") == 302  # another client behind the same proxy
+    assert via_proxy("198.51.100.20", forged="203.0.113.99") == 429
+    assert Inquiry.objects.count() == 2
+
+
 def test_a_distance_without_data_is_accepted_and_explained(client, reference_data):
     LayerFeature.objects.of_layer("ports").delete()
     response = client.get(URL)
