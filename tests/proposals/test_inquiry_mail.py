@@ -120,7 +120,7 @@ def test_a_german_inquiry_gets_a_german_confirmation(staff, django_capture_on_co
     create(django_capture_on_commit_callbacks, language="de")
     confirmation = next(m for m in mail.outbox if m.to == ["erika@example.com"])
     assert "Ihre Anfrage" in confirmation.subject
-    assert "Fläche: 1 ha – 3 ha" in confirmation.body
+    assert "Fläche: 1\xa0ha – 3\xa0ha" in confirmation.body
     assert "Guten Tag Erika Mustermann" in confirmation.body
     # The English-speaking staff member still reads English.
     notification = next(m for m in mail.outbox if m.to == ["stefanie@agency.example"])
