@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Layout of a horizontal bar chart, in SVG user units (it scales to the page width).
-WIDTH = 640
-LABEL_WIDTH = 190
-VALUE_WIDTH = 90
+# Layout of a horizontal bar chart, in SVG user units: drawn at this size (1 unit = 1 CSS
+# pixel, so the 12px labels stay readable) and shrunk only where the page is narrower.
+WIDTH = 480
+LABEL_WIDTH = 150
+VALUE_WIDTH = 64
 BAR_HEIGHT = 18
 BAR_GAP = 8
 PADDING = 6
+# Charts with more bars than this take two rows of the dashboard's grid.
+TALL_BARS = 12
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class BarChart:
     @property
     def is_empty(self) -> bool:
         return not any(bar.value for bar in self.bars)
+
+    @property
+    def is_tall(self) -> bool:
+        return len(self.bars) > TALL_BARS
 
 
 def bar_chart(

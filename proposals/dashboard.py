@@ -1,9 +1,21 @@
 """The statistics of the staff dashboard: supply, inquiries, time to offer, unmet demand.
-Each function is one aggregate query (plus, for readable filters, one name lookup)."""
+Each function is one aggregate query (plus, for readable filters, one name lookup); the
+numbers are counted in SQL, never row by row.
+
+Definitions (the page says them too):
+- supply: the sites investors see (`Site.objects.published()`: published or reserved, not
+  hidden for staleness); drafts, submitted, sold, withdrawn and hidden sites do not count;
+- months are calendar months in local time (TIME_ZONE, Europe/Berlin);
+- the median time to the first offer is over every inquiry with an offer sent;
+- an inquiry is unmet when its last matching found no site (`match_count` 0); one never
+  matched (`match_count` NULL) is not counted but shown as "not matched yet". Open
+  inquiries are matched again by `match_counts_refresh_due` when their count is missing
+  or older than MATCH_COUNT_MAX_AGE, a few per page view."""
 
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +40,10 @@ from properties.presentation import area_short, km
 from search.models import EmptySearch
 
 from .models import Inquiry
+from .services.demo import demo_inquiries
+from .services.matching import inquiry_match_count_refresh
+
+logger = logging.getLogger(__name__)
 
 M2_PER_HA = 10_000
 
@@ -40,13 +56,21 @@ SIZE_CLASSES = (
     (gettext_lazy("≥ 20 ha"), 20 * M2_PER_HA, None),
 )
 EMPTY_SEARCH_DAYS = 90
+# An open inquiry's match count older than this is refreshed when the dashboard is shown;
+# at most MATCH_REFRESH_LIMIT per page view keep the page fast (the rest on the next view).
+MATCH_COUNT_MAX_AGE = datetime.timedelta(hours=6)
+MATCH_REFRESH_LIMIT = 10
 
 
 class Median(Aggregate):
-    """PostgreSQL's continuous median (an ordered-set aggregate)."""
+    """PostgreSQL's continuous median (an ordered-set aggregate): of an even number of
+    values, the mean of the middle two."""
 
     function = "PERCENTILE_CONT"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+# --- supply -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -56,8 +80,23 @@ class SupplyRow:
     area_m2: float
 
 
+@dataclass(frozen=True)
+class SupplyTotals:
+    count: int
+    area_m2: float
+    demo: int  # of them generated demo sites (Site.is_demo)
+
+
+def supply_totals() -> SupplyTotals:
+    """All sites investors see: how many, their gross area, how many of them are demo data."""
+    totals = Site.objects.published().aggregate(
+        count=Count("id"), area=Sum("gross_area_m2"), demo=Count("id", filter=Q(is_demo=True))
+    )
+    return SupplyTotals(totals["count"], totals["area"] or 0.0, totals["demo"])
+
+
 def supply_by_municipality() -> list[SupplyRow]:
-    """Published sites per municipality: how many and their gross area; most first."""
+    """Sites investors see, per municipality: how many and their gross area; most first."""
     rows = (
         Site.objects.published()
         .values("municipality__name")
@@ -71,7 +110,7 @@ def supply_by_municipality() -> list[SupplyRow]:
 
 
 def supply_by_size_class() -> list[SupplyRow]:
-    """Published sites per gross-area class (all classes, also empty ones)."""
+    """Sites investors see, per gross-area class (all classes, also empty ones)."""
     counts: dict[str, Any] = {}
     for index, (_label, low, high) in enumerate(SIZE_CLASSES):
         condition = Q(gross_area_m2__gte=low)
@@ -87,7 +126,8 @@ def supply_by_size_class() -> list[SupplyRow]:
 
 
 def supply_by_planning_category() -> list[SupplyRow]:
-    """Published sites per planning category, in the categories' order."""
+    """Sites investors see, per planning category, in the categories' order (all four, also
+    empty ones); a value outside the categories is listed as "not stated"."""
     rows = {
         row["planning_category"]: row
         for row in Site.objects.published()
@@ -96,14 +136,26 @@ def supply_by_planning_category() -> list[SupplyRow]:
         .order_by()
     }
     result = [
-        SupplyRow(str(label), rows[value]["count"], rows[value]["area"] or 0.0)
+        SupplyRow(
+            str(label),
+            rows[value]["count"] if value in rows else 0,
+            (rows[value]["area"] or 0.0) if value in rows else 0.0,
+        )
         for value, label in Site.PlanningCategory.choices
-        if value in rows
     ]
-    if "" in rows or None in rows:
-        row = rows.get("") or rows[None]
-        result.append(SupplyRow(_("not stated"), row["count"], row["area"] or 0.0))
+    other = [row for value, row in rows.items() if value not in Site.PlanningCategory.values]
+    if other:
+        result.append(
+            SupplyRow(
+                _("not stated"),
+                sum(row["count"] for row in other),
+                sum(row["area"] or 0.0 for row in other),
+            )
+        )
     return result
+
+
+# --- inquiries ----------------------------------------------------------------------------
 
 
 def _month_start(day: datetime.date, months_back: int) -> datetime.date:
@@ -114,14 +166,16 @@ def _month_start(day: datetime.date, months_back: int) -> datetime.date:
 def inquiries_per_month(
     *, months: int = 12, now: datetime.datetime | None = None
 ) -> list[tuple[datetime.date, int]]:
-    """Inquiries received per calendar month (local time), the last `months` months
+    """Inquiries received per calendar month in local time, the last `months` months
     including the current one, oldest first; months without inquiries count 0."""
     today = timezone.localdate(now or timezone.now())
     first = _month_start(today, months - 1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(_month_start(today, -1), datetime.time.min))
     counts = {
         row["month"]: row["count"]
-        for row in Inquiry.objects.filter(received_at__gte=start)
+        # TruncMonth truncates in the current time zone: 23:30 UTC on 31 March is April.
+        for row in Inquiry.objects.filter(received_at__gte=start, received_at__lt=end)
         .annotate(month=TruncMonth("received_at", output_field=DateField()))
         .values("month")
         .annotate(count=Count("id"))
@@ -134,26 +188,90 @@ def inquiries_per_month(
 
 
 def inquiries_by_status() -> list[tuple[str, str, int]]:
-    """(status, label, count) for every status, in the workflow's order."""
+    """(status, label, count) for every status, in the workflow's order, over all inquiries."""
     counts = dict(Inquiry.objects.values_list("status").annotate(count=Count("id")).order_by())
     return [(value, str(label), counts.get(value, 0)) for value, label in Inquiry.Status.choices]
 
 
-def median_time_to_first_offer() -> datetime.timedelta | None:
-    """The median of (first offer sent − received) over inquiries with an offer; None
-    when no offer was sent yet."""
+@dataclass(frozen=True)
+class FirstOfferTimes:
+    median: datetime.timedelta | None  # None: no offer sent yet
+    count: int  # the inquiries it is the median of
+
+
+def time_to_first_offer() -> FirstOfferTimes:
+    """The median of (first offer sent − received) over the inquiries with an offer."""
     result = Inquiry.objects.filter(first_offer_sent_at__isnull=False).aggregate(
-        median=Median(F("first_offer_sent_at") - F("received_at"), output_field=DurationField())
+        median=Median(F("first_offer_sent_at") - F("received_at"), output_field=DurationField()),
+        count=Count("id"),
     )
-    return result["median"]
+    return FirstOfferTimes(result["median"], result["count"])
 
 
-def unmet_inquiries(*, limit: int = 20) -> tuple[int, list[Inquiry]]:
-    """Inquiries for which the last matching found no site, newest first (count, some)."""
-    unmet = Inquiry.objects.filter(match_count=0)
-    return unmet.count(), list(
-        unmet.prefetch_related("municipalities").order_by("-received_at", "-id")[:limit]
+def median_time_to_first_offer() -> datetime.timedelta | None:
+    return time_to_first_offer().median
+
+
+def demo_inquiry_count() -> int:
+    """Generated demo inquiries among all (proposals.services.demo)."""
+    return demo_inquiries().count()
+
+
+# --- unmet demand -------------------------------------------------------------------------
+
+
+def match_counts_refresh_due(
+    *,
+    limit: int = MATCH_REFRESH_LIMIT,
+    max_age: datetime.timedelta = MATCH_COUNT_MAX_AGE,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Matches again the open inquiries never matched or matched longer than `max_age` ago
+    (at most `limit`, the longest unmatched first), so the unmet demand reflects today's
+    supply; closed inquiries keep the count they were closed with. Returns how many.
+
+    The dashboard's one write, each through `inquiry_match_count_refresh`; the inquiry's
+    creation and the publication of sites are better places (see the module docstring)."""
+    cutoff = (now or timezone.now()) - max_age
+    due = list(
+        Inquiry.objects.open()
+        .filter(Q(matched_at__isnull=True) | Q(matched_at__lt=cutoff))
+        .order_by(F("matched_at").asc(nulls_first=True), "received_at", "id")[:limit]
     )
+    refreshed = 0
+    for inquiry in due:
+        try:
+            inquiry_match_count_refresh(inquiry=inquiry)
+        except Exception:  # the statistics page must not fail for a side job; logged
+            logger.exception("inquiry %s: the match count could not be refreshed", inquiry.pk)
+            break
+        refreshed += 1
+    return refreshed
+
+
+@dataclass(frozen=True)
+class UnmetInquiries:
+    count: int  # inquiries whose last matching found no site
+    not_matched: int  # inquiries never matched (open ones are matched a few at a time)
+    latest: list[Inquiry]  # the newest unmet ones, for the table
+
+
+def unmet_inquiries(*, limit: int = 20) -> UnmetInquiries:
+    """Inquiries for which the last matching found no site (count and the newest), and how
+    many were never matched."""
+    counts = Inquiry.objects.aggregate(
+        unmet=Count("id", filter=Q(match_count=0)),
+        not_matched=Count("id", filter=Q(match_count__isnull=True)),
+    )
+    latest = list(
+        Inquiry.objects.filter(match_count=0)
+        .prefetch_related("municipalities")
+        .order_by("-received_at", "-id")[:limit]
+    )
+    return UnmetInquiries(counts["unmet"], counts["not_matched"], latest)
+
+
+# --- searches that found nothing ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -166,7 +284,8 @@ class EmptySearchRow:
 def empty_searches_top(
     *, days: int = EMPTY_SEARCH_DAYS, limit: int = 15, now: datetime.datetime | None = None
 ) -> list[EmptySearchRow]:
-    """The most frequent filter combinations that found nothing in the last `days` days."""
+    """The most frequent filter combinations that found nothing in the last `days` days
+    (today included), most frequent first."""
     since = timezone.localdate(now or timezone.now()) - datetime.timedelta(days=days)
     rows = list(
         EmptySearch.objects.filter(searched_on__gt=since)
@@ -206,10 +325,57 @@ def _km(value: str) -> str:
         return value
 
 
+def _choices(values: list[str], choices: list[tuple[str, Any]]) -> str:
+    labels = dict(choices)
+    return _(" or ").join(str(labels.get(value, value)) for value in values)
+
+
+# The order the parts of a search are told in: what, how large, how dear, which plan, the
+# other qualities, how far, and where; any other parameter last.
+TEXT_ORDER = (
+    "kind",
+    "area_min",
+    "area_min_ha",
+    "area_max",
+    "area_max_ha",
+    "part_min_m2",
+    "part_max_m2",
+    "price_min",
+    "price_max",
+    "price_on_request",
+    "planning_category",
+    "bplan_status",
+    "status",
+    "ownership",
+    "available_now",
+    "available_by",
+    "divisible",
+    "rail_siding",
+    "port_access",
+    "broadband_min",
+    "restriction_class",
+    "restriction_max",
+    "max_distance_junction_m",
+    "max_distance_motorway_m",
+    "max_distance_station_m",
+    "station_max_category",
+    "max_distance_rail_line_m",
+    "max_distance_airport_m",
+    "max_distance_port_m",
+    "max_distance_waterway_m",
+    "max_distance_university_m",
+    "municipality",
+    "district",
+    "area",
+    "radius_m",
+    "near",
+)
+FLAG_VALUES_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
 def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
     """A normalised search query in plain words, e.g. "Plot, area ≥ 50 ha, Bottrop"."""
     names = names or {}
-    kinds = dict(Site.Kind.choices)
     distance_labels = {
         "junction": _("motorway junction"),
         "station": _("station"),
@@ -220,18 +386,47 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
         "waterway": _("waterway"),
         "rail_line": _("railway line"),
     }
+    flag_labels = {
+        "rail_siding": _("rail siding"),
+        "port_access": _("port access"),
+        "divisible": _("divisible"),
+        "available_now": _("available now"),
+    }
     grouped: dict[str, list[str]] = {}
     for key, value in parse_qsl(query):
         grouped.setdefault(key, []).append(value)
+    order = {key: index for index, key in enumerate(TEXT_ORDER)}
     parts: list[str] = []
-    for key, values in grouped.items():
+    for key in sorted(grouped, key=lambda k: (order.get(k, len(order)), k)):
+        values = grouped[key]
         value = values[0]
         if key == "kind":
-            parts.append(_(" or ").join(str(kinds.get(v, v)) for v in values))
-        elif key in ("municipality", "district"):
+            parts.append(_choices(values, Site.Kind.choices))
+        elif key == "municipality":
             parts.append(_(" or ").join(names.get(v, v) for v in values))
+        elif key == "district":
+            parts.append(
+                _(" or ").join(_("district %(name)s") % {"name": names.get(v, v)} for v in values)
+            )
         elif key == "planning_category":
             parts.append(_(" or ").join(values))
+        elif key == "bplan_status":
+            parts.append(_choices(values, Site.BPlanStatus.choices))
+        elif key == "status":
+            parts.append(_choices(values, Site.Status.choices))
+        elif key == "ownership":
+            parts.append(
+                _("ownership: %(owners)s") % {"owners": _choices(values, Site.Ownership.choices)}
+            )
+        elif key == "restriction_class":
+            parts.append(_choices(values, Site.RestrictionClass.choices))
+        elif key == "restriction_max":
+            parts.append(_("restrictions at most %(level)s") % {"level": value})
+        elif key == "broadband_min":
+            parts.append(
+                _("broadband at least %(level)s")
+                % {"level": dict(Site.Broadband.choices).get(value, value)}
+            )
         elif key in ("area_min", "area_min_ha"):
             parts.append(
                 _("area ≥ %(area)s") % {"area": _area(value, 1 if key == "area_min" else M2_PER_HA)}
@@ -240,26 +435,26 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
             parts.append(
                 _("area ≤ %(area)s") % {"area": _area(value, 1 if key == "area_max" else M2_PER_HA)}
             )
+        elif key == "part_min_m2":
+            parts.append(_("a part of ≥ %(area)s") % {"area": _area(value, 1)})
+        elif key == "part_max_m2":
+            parts.append(_("a part of ≤ %(area)s") % {"area": _area(value, 1)})
         elif key == "price_min":
             parts.append(_("price ≥ %(price)s €/m²") % {"price": value})
         elif key == "price_max":
             parts.append(_("price ≤ %(price)s €/m²") % {"price": value})
+        elif key == "price_on_request":
+            parts.append(_("price on request: %(mode)s") % {"mode": value})
         elif key.startswith("max_distance_") and key.endswith("_m"):
             layer = key.removeprefix("max_distance_").removesuffix("_m")
             label = distance_labels.get(layer, layer)
             parts.append(_("%(layer)s ≤ %(distance)s") % {"layer": label, "distance": _km(value)})
-        elif key in ("rail_siding", "port_access", "divisible", "available_now"):
-            label = {
-                "rail_siding": _("rail siding"),
-                "port_access": _("port access"),
-                "divisible": _("divisible"),
-                "available_now": _("available now"),
-            }[key]
-            parts.append(
-                label
-                if value.lower() in ("true", "1", "yes", "on")
-                else _("not %(what)s") % {"what": label}
-            )
+        elif key == "station_max_category":
+            parts.append(_("station category ≤ %(category)s") % {"category": value})
+        elif key in flag_labels:
+            # A flag only narrows the search when true; "false" is no filter at all.
+            if value.lower() in FLAG_VALUES_TRUE:
+                parts.append(str(flag_labels[key]))
         elif key == "available_by":
             parts.append(_("available by %(date)s") % {"date": value})
         elif key == "area":

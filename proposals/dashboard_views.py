@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
@@ -27,22 +28,27 @@ def _count(value: int) -> str:
 
 @login_required
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables."""
+    """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables.
+    A constant number of queries: aggregates only, whatever the number of sites or
+    inquiries (plus at most MATCH_REFRESH_LIMIT open inquiries matched again)."""
     staff_or_404(request)
+    dashboard.match_counts_refresh_due()
+    totals = dashboard.supply_totals()
     by_municipality = dashboard.supply_by_municipality()
     by_size = dashboard.supply_by_size_class()
     by_category = dashboard.supply_by_planning_category()
     per_month = dashboard.inquiries_per_month()
     by_status = dashboard.inquiries_by_status()
-    median = dashboard.median_time_to_first_offer()
-    unmet_count, unmet = dashboard.unmet_inquiries()
+    first_offer = dashboard.time_to_first_offer()
+    unmet = dashboard.unmet_inquiries()
     empty_searches = dashboard.empty_searches_top()
+    inquiry_total = sum(count for _value, _label, count in by_status)
 
     def supply_chart(slug: str, title: str, label_heading: str, rows: list) -> Any:
         return bar_chart(
             slug=slug,
             title=title,
-            description=_("Published sites: %(list)s.")
+            description=_("Sites investors see: %(list)s.")
             % {"list": "; ".join(f"{row.label}: {row.count}" for row in rows) or "–"},
             label_heading=label_heading,
             value_heading=_("Sites"),
@@ -52,35 +58,29 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
             empty_text=_("No published sites."),
         )
 
+    # The short charts first, side by side; the long one (every municipality) below them.
     charts = [
+        supply_chart("supply-size", _("Supply by size class"), _("Size class"), by_size),
+        supply_chart(
+            "supply-planning", _("Supply by planning category"), _("Planning category"), by_category
+        ),
         supply_chart(
             "supply-municipality",
             _("Supply by municipality"),
             _("Municipality"),
             by_municipality,
         ),
-        supply_chart("supply-size", _("Supply by size class"), _("Size class"), by_size),
-        supply_chart(
-            "supply-planning", _("Supply by planning category"), _("Planning category"), by_category
-        ),
     ]
+    months = [(date_format(month, "YEAR_MONTH_FORMAT"), count) for month, count in per_month]
     inquiry_charts = [
         bar_chart(
             slug="inquiries-month",
             title=_("Inquiries per month"),
             description=_("Inquiries received in the last 12 months: %(list)s.")
-            % {
-                "list": "; ".join(
-                    f"{date_format(month, 'YEAR_MONTH_FORMAT')}: {count}"
-                    for month, count in per_month
-                )
-            },
+            % {"list": "; ".join(f"{month}: {count}" for month, count in months)},
             label_heading=_("Month"),
             value_heading=_("Inquiries"),
-            rows=[
-                (date_format(month, "YEAR_MONTH_FORMAT"), count, _count(count))
-                for month, count in per_month
-            ],
+            rows=[(month, count, _count(count)) for month, count in months],
             empty_text=_("No inquiries in the last 12 months."),
         ),
         bar_chart(
@@ -100,12 +100,21 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
         {
             "supply_charts": charts,
             "inquiry_charts": inquiry_charts,
-            "median": age_text(median) if median is not None else "",
-            "unmet_count": unmet_count,
+            "supply_count": totals.count,
+            "supply_area": area_short(totals.area_m2) if totals.area_m2 else "",
+            "demo_sites": totals.demo,
+            "inquiry_total": inquiry_total,
+            "demo_inquiries": dashboard.demo_inquiry_count() if inquiry_total else 0,
+            "median": age_text(first_offer.median) if first_offer.median is not None else "",
+            "median_count": first_offer.count,
+            "unmet_count": unmet.count,
+            "not_matched_count": unmet.not_matched,
             "unmet": [
-                {"inquiry": inquiry, "summary": requirement_summary(inquiry)} for inquiry in unmet
+                {"inquiry": inquiry, "summary": requirement_summary(inquiry)}
+                for inquiry in unmet.latest
             ],
             "empty_searches": empty_searches,
             "empty_search_days": dashboard.EMPTY_SEARCH_DAYS,
+            "time_zone": timezone.get_current_timezone_name(),
         },
     )

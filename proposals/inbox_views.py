@@ -238,7 +238,8 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 status_form.add_error("status", error)
             else:
                 messages.success(
-                    request, _("Status changed to “%s”.") % inquiry.get_status_display()
+                    request,
+                    _("Status changed to “%(status)s”.") % {"status": inquiry.get_status_display()},
                 )
                 return redirect("inquiry_detail", pk=inquiry.pk)
     elif action == "assign":
@@ -292,29 +293,40 @@ def inquiry_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{inquiry.reference}-personal-data.json"'
     )
+    # Personal data: never kept by a browser or proxy cache.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def inquiry_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Staff: erase the inquiry's personal data, after a confirmation with a reason."""
+    """Staff: erase the inquiry's personal data, after a confirmation with a reason. A form
+    error answers 400; an inquiry erased already says so (409), never a second time."""
     user = staff_or_404(request)
     inquiry = get_object_or_404(Inquiry, pk=pk)
     form = EraseForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and inquiry.anonymised_at is None and form.is_valid():
-        try:
-            inquiry_erase(inquiry=inquiry, acting_user=user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            form.add_error("reason", error)
-        else:
-            messages.success(
-                request, _("The personal data of %s have been erased.") % inquiry.reference
-            )
-            return redirect("inquiry_detail", pk=inquiry.pk)
+    status = 200
+    if request.method == "POST" and inquiry.anonymised_at is not None:
+        status = 409
+    elif request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                inquiry_erase(inquiry=inquiry, acting_user=user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                # Erased by someone else a moment ago: told like any other form error.
+                form.add_error(None, error)
+                inquiry.refresh_from_db(fields=["anonymised_at"])
+                if inquiry.anonymised_at is not None:
+                    status = 409
+            else:
+                messages.success(
+                    request,
+                    _("The personal data of %(reference)s have been erased.")
+                    % {"reference": inquiry.reference},
+                )
+                return redirect("inquiry_detail", pk=inquiry.pk)
     return render(
-        request,
-        "proposals/inquiry_erase.html",
-        {"inquiry": inquiry, "form": form},
-        status=400 if form.errors else 200,
+        request, "proposals/inquiry_erase.html", {"inquiry": inquiry, "form": form}, status=status
     )
