@@ -40,7 +40,6 @@ from properties.presentation import area_short, km
 from search.models import EmptySearch
 
 from .models import Inquiry
-from .services.demo import demo_inquiries
 from .services.matching import inquiry_match_count_refresh
 
 logger = logging.getLogger(__name__)
@@ -214,7 +213,7 @@ def median_time_to_first_offer() -> datetime.timedelta | None:
 
 def demo_inquiry_count() -> int:
     """Generated demo inquiries among all (proposals.services.demo)."""
-    return demo_inquiries().count()
+    return Inquiry.objects.demo().count()
 
 
 # --- unmet demand -------------------------------------------------------------------------

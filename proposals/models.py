@@ -91,6 +91,11 @@ class Inquiry(models.Model):
         related_name="assigned_inquiries",
     )
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    is_demo = models.BooleanField(
+        _("demo data"),
+        default=False,
+        help_text=_("Generated for demonstration; not a real inquiry."),
+    )
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     first_offer_sent_at = models.DateTimeField(_("first offer sent at"), null=True, blank=True)
     closed_at = models.DateTimeField(

@@ -13,6 +13,10 @@ class InquiryQuerySet(models.QuerySet):
     def closed(self) -> InquiryQuerySet:
         return self.filter(status__in=("won", "lost", "closed"))
 
+    def demo(self) -> InquiryQuerySet:
+        """Generated for the demo install (proposals.services.demo), not real."""
+        return self.filter(is_demo=True)
+
     def overdue(self, *, hours: float, now: datetime.datetime | None = None) -> InquiryQuerySet:
         """Still without an offer `hours` after they came in (the response-time target)."""
         cutoff = (now or timezone.now()) - datetime.timedelta(hours=hours)

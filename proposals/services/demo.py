@@ -6,8 +6,7 @@ Every demo inquiry
   Kowalski, Zhang San …) and an address at example.com / example.org (reserved for
   documentation, RFC 2606), no phone number;
 - says in its message and on its timeline that it is demo data, not a real inquiry;
-- carries `{"demo": true}` in the data of its RECEIVED event: the marker `demo_inquiries()`
-  finds them by (the model has no `is_demo` field; the marker survives an erasure).
+- has `Inquiry.is_demo` set (shown as a "demo data" badge in the inbox and on its page).
 
 Requirement profiles follow a few investor types seen in the region (logistics on the
 motorways, production with rail sidings, port-bound business on the Rhine and the canals,
@@ -34,7 +33,7 @@ from typing import Any
 
 from django.contrib.gis.geos import MultiPolygon
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -45,7 +44,6 @@ from properties.models import Site
 
 from ..matching import inquiry_matches
 from ..models import Inquiry, InquiryEvent, Offer, OfferLink, OfferSite
-from ..querysets import InquiryQuerySet
 from .matching import inquiry_match_count_refresh
 
 DEMO_COMPANY_PREFIX = "Demo – "
@@ -283,20 +281,11 @@ COMMENTS = {
 }
 
 
-def demo_inquiries() -> InquiryQuerySet:
-    """The generated demo inquiries (their RECEIVED event carries `"demo": true`)."""
-    marker = InquiryEvent.objects.filter(
-        inquiry=OuterRef("pk"), kind=InquiryEvent.Kind.RECEIVED, data__demo=True
-    )
-    return Inquiry.objects.filter(Exists(marker))
-
-
 @transaction.atomic
 def inquiries_delete_demo() -> int:
     """Deletes every demo inquiry with its timeline, offers and links. Returns how many."""
-    ids = list(demo_inquiries().values_list("pk", flat=True))
-    Inquiry.objects.filter(pk__in=ids).delete()
-    return len(ids)
+    _total, by_model = Inquiry.objects.demo().delete()
+    return by_model.get(Inquiry._meta.label, 0)
 
 
 # --- drawing ----------------------------------------------------------------------------
@@ -507,6 +496,7 @@ def _create_inquiry(ctx: _Context, index: int, count: int) -> tuple[Inquiry, _Ti
     email = f"demo-{number:03d}.{slugify(contact)}@{DEMO_EMAIL_DOMAINS[number % 2]}"
     area = _area_of_interest(ctx, places)
     inquiry = Inquiry.objects.create(
+        is_demo=True,
         status=Status.NEW,
         channel=channel,
         language=language,
@@ -535,7 +525,7 @@ def _create_inquiry(ctx: _Context, index: int, count: int) -> tuple[Inquiry, _Ti
         InquiryEvent.Kind.RECEIVED,
         received,
         text=f"{received_text} {demo_text}",
-        data={"channel": channel, "demo": True},
+        data={"channel": channel},
     )
     if channel == Inquiry.Channel.WEB:
         timeline.add(
@@ -735,7 +725,7 @@ def inquiries_generate_demo(
         raise ValueError("count must be at least 1")
     if replace and if_empty:
         raise ValueError("replace and if_empty exclude each other")
-    if if_empty and demo_inquiries().exists():
+    if if_empty and Inquiry.objects.demo().exists():
         return 0
     if replace:
         inquiries_delete_demo()

@@ -150,7 +150,7 @@ def _staff_notification(inquiry: Inquiry, address: str, language: str) -> Any:
 def _mails_due(inquiry: Inquiry) -> list[tuple[str, str, str]]:
     """(which, address, language) of every e-mail this inquiry should have sent."""
     due = []
-    if inquiry.email and inquiry.anonymised_at is None:
+    if inquiry.email:
         due.append((MAIL_CONFIRMATION, inquiry.email, inquiry.language))
     due.extend((MAIL_STAFF, address, language) for address, language in staff_recipients())
     return due
@@ -163,8 +163,8 @@ def inquiry_emails_send(inquiry_id: int) -> int:
     with transaction.atomic():
         # One run at a time per inquiry, so a retry never sends an e-mail twice.
         inquiry = Inquiry.objects.select_for_update().filter(pk=inquiry_id).first()
-        if inquiry is None:
-            return 0
+        if inquiry is None or inquiry.anonymised_at is not None:
+            return 0  # deleted, or erased before the worker came to it: nobody to write about
         sent_before = {
             (event.data.get("mail"), str(event.data.get("to", "")).lower())
             for event in inquiry.events.filter(kind=InquiryEvent.Kind.MAIL_SENT)

@@ -16,7 +16,6 @@ from properties.services.demo import sites_generate_demo
 from proposals.models import Inquiry, InquiryEvent, Offer, OfferLink, OfferSite
 from proposals.services.demo import (
     DEMO_COMPANY_PREFIX,
-    demo_inquiries,
     inquiries_delete_demo,
     inquiries_generate_demo,
 )
@@ -36,7 +35,7 @@ def demo_world(reference_data):
 
 def snapshot() -> list[tuple]:
     """What a person sees of the demo inquiries, without database ids."""
-    inquiries = demo_inquiries().prefetch_related("municipalities", "offers__items__site")
+    inquiries = Inquiry.objects.demo().prefetch_related("municipalities", "offers__items__site")
     return [
         (
             inquiry.company,
@@ -77,9 +76,9 @@ def test_if_empty_and_replace_and_delete_leave_real_inquiries_alone(demo_world):
     real = InquiryFactory(company="Real Customer GmbH")
     assert inquiries_generate_demo(count=10, seed=1, now=NOW) == 10
     assert inquiries_generate_demo(count=10, seed=1, now=NOW, if_empty=True) == 0
-    assert demo_inquiries().count() == 10
+    assert Inquiry.objects.demo().count() == 10
     assert inquiries_generate_demo(count=12, seed=1, now=NOW, replace=True) == 12
-    assert demo_inquiries().count() == 12
+    assert Inquiry.objects.demo().count() == 12
     assert inquiries_delete_demo() == 12
     assert list(Inquiry.objects.all()) == [real]
     assert not Offer.objects.exists() and not OfferLink.objects.exists()
@@ -96,7 +95,7 @@ def test_the_command_is_idempotent_with_if_empty(demo_world, capsys):
     assert "without a matching site" in out
     call_command("generate_demo_inquiries", "--count", "15", "--if-empty")
     assert "15 demo inquiries present already; nothing generated" in capsys.readouterr().out
-    assert demo_inquiries().count() == 15
+    assert Inquiry.objects.demo().count() == 15
     call_command("generate_demo_inquiries", "--count", "5", "--replace")
     assert "replaced 15 demo inquiries with 5" in capsys.readouterr().out
     call_command("generate_demo_inquiries", "--delete")
@@ -108,15 +107,15 @@ def test_the_command_is_idempotent_with_if_empty(demo_world, capsys):
 
 def test_every_demo_inquiry_is_marked_as_demo_data(demo_world):
     inquiries_generate_demo(count=COUNT, seed=5, now=NOW)
-    inquiries = list(demo_inquiries())
+    inquiries = list(Inquiry.objects.demo())
     assert len(inquiries) == COUNT
     for inquiry in inquiries:
         assert inquiry.company.startswith(DEMO_COMPANY_PREFIX), inquiry.company
         assert inquiry.email.rsplit("@", 1)[1] in ("example.com", "example.org"), inquiry.email
         assert inquiry.phone == ""
         assert inquiry.message.startswith(("Demo data – ", "Demodaten – ")), inquiry.message
+        assert inquiry.is_demo
         received = inquiry.events.get(kind=InquiryEvent.Kind.RECEIVED)
-        assert received.data["demo"] is True
         assert "Demo data" in received.text
     for offer in Offer.objects.all():
         assert DEMO_COMPANY_PREFIX in offer.title
@@ -136,7 +135,9 @@ def test_every_demo_inquiry_is_marked_as_demo_data(demo_world):
 
 def test_demo_inquiries_are_valid_consistent_and_varied(demo_world):
     inquiries_generate_demo(count=COUNT, seed=11, now=NOW)
-    inquiries = list(demo_inquiries().prefetch_related("events", "offers__links", "offers__items"))
+    inquiries = list(
+        Inquiry.objects.demo().prefetch_related("events", "offers__links", "offers__items")
+    )
     closed = {Inquiry.Status.WON, Inquiry.Status.LOST, Inquiry.Status.CLOSED}
     for inquiry in inquiries:
         inquiry.full_clean()
@@ -204,5 +205,5 @@ def test_the_inbox_and_the_dashboard_show_demo_inquiries(client, demo_world):
     assert page.status_code == 200
     assert "20 inquiries are generated demo data" in page.content.decode()
     assert "sites counted here are generated demo data" in page.content.decode()
-    inquiry = demo_inquiries().filter(offers__isnull=False).first()
+    inquiry = Inquiry.objects.demo().filter(offers__isnull=False).first()
     assert client.get(reverse("inquiry_detail", args=[inquiry.pk])).status_code == 200

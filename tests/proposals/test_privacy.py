@@ -410,11 +410,6 @@ def test_the_mail_task_sends_nothing_again_after_erasure(story, staff, mailoutbo
     assert len(mailoutbox) == sent_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proposals/services/inquiries.py `_mails_due` still notifies staff of an inquiry "
-    "erased before its e-mails went out (reported; not this module's file)",
-)
 def test_the_mail_task_sends_nothing_for_an_inquiry_erased_before_it_ran(
     essen, staff, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -7,7 +7,6 @@ from proposals.models import Inquiry
 from proposals.services.demo import (
     DEFAULT_COUNT,
     DEFAULT_SEED,
-    demo_inquiries,
     inquiries_delete_demo,
     inquiries_generate_demo,
 )
@@ -56,7 +55,7 @@ class Command(BaseCommand):
             deleted = inquiries_delete_demo()
             self.stdout.write(f"deleted {deleted} demo inquiries")
             return
-        existing = demo_inquiries().count()
+        existing = Inquiry.objects.demo().count()
         if if_empty and existing:
             self.stdout.write(f"{existing} demo inquiries present already; nothing generated")
             return
@@ -64,11 +63,13 @@ class Command(BaseCommand):
             created = inquiries_generate_demo(count=count, seed=seed, replace=replace)
         except (ValueError, RuntimeError) as error:
             raise CommandError(str(error)) from error
-        by_status = dict(demo_inquiries().values_list("status").annotate(n=Count("pk")).order_by())
+        by_status = dict(
+            Inquiry.objects.demo().values_list("status").annotate(n=Count("pk")).order_by()
+        )
         statuses = ", ".join(
             f"{label} {by_status.get(value, 0)}" for value, label in Inquiry.Status.choices
         )
-        unmet = demo_inquiries().filter(match_count=0).count()
+        unmet = Inquiry.objects.demo().filter(match_count=0).count()
         action = f"replaced {existing} demo inquiries with" if replace and existing else "generated"
         self.stdout.write(
             self.style.SUCCESS(
