@@ -3,6 +3,7 @@ exposé PDF (a background task, with its progress) and share the offer through l
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -95,13 +97,18 @@ def _search_sites(
     return list(queryset.exclude(pk__in=exclude)[:SEARCH_RESULTS_MAX]), []
 
 
+def _local(value: datetime.datetime, format_name: str) -> str:
+    """A moment as staff read it: in our time zone (date_format alone would use UTC)."""
+    return date_format(timezone.localtime(value), format_name)
+
+
 def _link_entry(link: OfferLink) -> dict:
     if link.revoked_at is not None:
-        state = _("revoked on %(date)s") % {"date": date_format(link.revoked_at, "DATE_FORMAT")}
+        state = _("revoked on %(date)s") % {"date": _local(link.revoked_at, "DATE_FORMAT")}
     elif link.is_expired:
-        state = _("expired on %(date)s") % {"date": date_format(link.expires_at, "DATE_FORMAT")}
+        state = _("expired on %(date)s") % {"date": _local(link.expires_at, "DATE_FORMAT")}
     else:
-        state = _("valid until %(date)s") % {"date": date_format(link.expires_at, "DATE_FORMAT")}
+        state = _("valid until %(date)s") % {"date": _local(link.expires_at, "DATE_FORMAT")}
     return {"link": link, "url": offer_link_url(link), "state": state}
 
 
@@ -125,7 +132,7 @@ def pdf_state(offer: Offer) -> dict:
         "outdated": outdated,
         "error": offer.pdf_error if status == Offer.PdfStatus.FAILED else "",
         "url": reverse("offer_pdf", args=[offer.pk]) if status == Offer.PdfStatus.READY else None,
-        "rendered_at": date_format(offer.pdf_rendered_at, "DATETIME_FORMAT")
+        "rendered_at": _local(offer.pdf_rendered_at, "DATETIME_FORMAT")
         if offer.pdf_rendered_at
         else "",
     }
@@ -215,6 +222,8 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("“%(title)s” removed.") % {"title": item.site.title})
             else:
                 offer_site_move(offer_site=item, direction=action, acting_user=user)
+                # Back at the moved site, not at the top of a long page.
+                return redirect(reverse("offer_edit", args=[offer.pk]) + f"#item-{item.pk}")
         else:
             messages.success(request, _("Offer saved."))
     except ValidationError as error:

@@ -1,9 +1,11 @@
 """The investor's private offer page (/offers/<token>/): no login, the token is the key.
 It shows the offer with a map and lets the investor answer per site while the link is
-usable; a revoked or expired link says so plainly (410)."""
+usable; a revoked or expired link says so plainly (410). Openings are counted for staff:
+GETs by anyone but agency staff (staff previewing a link are not the investor)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.conf import settings
@@ -14,11 +16,12 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.models import User
 from properties.map_config import small_map_config
 from properties.models import Site
 from properties.nearest import site_nearest
@@ -30,9 +33,16 @@ from .offer_staff_views import offer_pdf_response
 from .services.offer_documents import comparison_row, offer_contact, offer_pdf_request
 from .services.offers import OfferLinkUnusable, offer_link_open, offer_site_respond
 
+# After a failed rendering, the investor's reloads ask for a new one at most this often
+# (each rendering takes seconds of a small server; staff see the failure in the builder).
+PDF_RETRY_INTERVAL = datetime.timedelta(minutes=10)
+
 PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
-    "Referrer-Policy": "no-referrer",
+    # The address (with its token) never goes to another site. Not "no-referrer": under it
+    # browsers send `Origin: null` with the page's own forms, and Django's CSRF check
+    # refuses every response and the language switcher (403).
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "private, no-store",
 }
 
@@ -61,6 +71,15 @@ def _language(request: HttpRequest, offer: Offer) -> str:
     return chosen if chosen in dict(settings.LANGUAGES) else offer.language
 
 
+def _date(value: datetime.datetime | None) -> str:
+    """A date as the investor reads it: in our time zone, in the active language."""
+    return date_format(timezone.localtime(value), "DATE_FORMAT") if value else ""
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    return isinstance(request.user, User) and request.user.is_agency_staff
+
+
 def _gone(request: HttpRequest, link: OfferLink, language: str) -> HttpResponseBase:
     with translation.override(language):
         response = render(
@@ -69,7 +88,8 @@ def _gone(request: HttpRequest, link: OfferLink, language: str) -> HttpResponseB
             {
                 "link": link,
                 "revoked": link.is_revoked,
-                "expired_on": date_format(link.expires_at, "DATE_FORMAT"),
+                "revoked_on": _date(link.revoked_at),
+                "expired_on": _date(link.expires_at),
                 "contact": offer_contact(link.offer),
                 "reference": link.offer.inquiry.reference,
             },
@@ -147,8 +167,9 @@ def _page(
                 "sites_geojson": _site_geojson(items),
                 "map_config": map_config,
                 "contact": offer_contact(offer),
-                "expires_on": date_format(link.expires_at, "DATE_FORMAT"),
+                "expires_on": _date(link.expires_at),
                 "pdf_ready": offer.pdf_is_current,
+                "staff_preview": _is_staff(request),
             },
             status=400 if invalid else 200,
         )
@@ -162,7 +183,9 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
     if not link.is_usable:
         return _gone(request, link, language)
     if request.method != "POST":
-        offer_link_open(link=link)
+        # HEAD comes from link checkers, not from the investor reading the offer.
+        if request.method == "GET" and not _is_staff(request):
+            offer_link_open(link=link)
         return _page(request, link, language)
 
     item_id = request.POST.get("item", "")
@@ -196,19 +219,39 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
     return _page(request, link, language, invalid=(item.pk, form))
 
 
+def _pdf_unavailable(request: HttpRequest, link: OfferLink, language: str) -> HttpResponseBase:
+    with translation.override(language):
+        response = render(
+            request,
+            "proposals/offer_link_pdf_failed.html",
+            {"link": link, "contact": offer_contact(link.offer)},
+            # Unavailable for now, not a server error: the offer page itself works.
+            status=503,
+        )
+    response["Retry-After"] = str(int(PDF_RETRY_INTERVAL.total_seconds()))
+    return _private(response, language)
+
+
 @require_safe
 def offer_link_pdf(request: HttpRequest, token: str) -> HttpResponseBase:
     """The offer's PDF while the link is usable and the PDF is current; otherwise it is
-    requested and the page says it is being prepared."""
+    requested and the page says it is being prepared. After a failure it is requested
+    again only every PDF_RETRY_INTERVAL, so reloads do not keep the server rendering."""
     link = _link_or_404(token)
     offer = link.offer
     language = _language(request, offer)
     if not link.is_usable:
         return _gone(request, link, language)
     if not offer.pdf_is_current:
+        if offer.pdf_status == Offer.PdfStatus.FAILED and (
+            timezone.now() - offer.updated_at < PDF_RETRY_INTERVAL
+        ):
+            return _pdf_unavailable(request, link, language)
         if offer.pdf_status != Offer.PdfStatus.PENDING:
             offer_pdf_request(offer=offer, acting_user=None)
             offer.refresh_from_db()
+        if offer.pdf_status == Offer.PdfStatus.FAILED:
+            return _pdf_unavailable(request, link, language)
         if not offer.pdf_is_current:
             with translation.override(language):
                 response = render(

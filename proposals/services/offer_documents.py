@@ -172,7 +172,8 @@ def offer_pdf_request(*, offer: Offer, acting_user: User | None) -> Offer:
 @task
 def offer_pdf_render(*, offer_id: int, content_version: int) -> None:
     """Renders the offer's current content into `Offer.pdf`; READY or FAILED (with the
-    error) either way, and the timeline says which."""
+    error) either way, and the timeline says which. A failure at any step, storing the
+    file included, leaves the previous PDF as it was and no new file behind."""
     offer = Offer.objects.select_related("inquiry", "created_by").filter(pk=offer_id).first()
     if offer is None:
         return
@@ -181,6 +182,7 @@ def offer_pdf_render(*, offer_id: int, content_version: int) -> None:
     rendered_version = offer.content_version
     try:
         pdf = offer_pdf_bytes(offer=offer)
+        _pdf_store(offer=offer, rendered_version=rendered_version, pdf=pdf)
     except Exception as error:  # any failure is shown to staff, never a half-written file
         logger.exception("offer %s: the PDF failed", offer_id)
         message = f"{type(error).__name__}: {error}"[:PDF_ERROR_MAX_LENGTH]
@@ -194,11 +196,20 @@ def offer_pdf_render(*, offer_id: int, content_version: int) -> None:
                 text=message,
                 data={"offer": offer_id, "content_version": rendered_version},
             )
-        return
-    with transaction.atomic():
-        locked = Offer.objects.select_for_update().get(pk=offer_id)
-        previous = locked.pdf.name if locked.pdf else ""
-        locked.pdf.save(f"offer-{offer_id}-v{rendered_version}.pdf", ContentFile(pdf), save=False)
+
+
+@transaction.atomic
+def _pdf_store(*, offer: Offer, rendered_version: int, pdf: bytes) -> None:
+    """The new file under a new name, then the row; the old file goes after commit. If
+    anything fails on the way, the new file (or what the storage left of it) is removed."""
+    locked = Offer.objects.select_for_update().get(pk=offer.pk)
+    previous = locked.pdf.name if locked.pdf else ""
+    storage = locked.pdf.storage
+    target = storage.get_available_name(
+        locked.pdf.field.generate_filename(locked, f"offer-{offer.pk}-v{rendered_version}.pdf")
+    )
+    try:
+        locked.pdf.name = storage.save(target, ContentFile(pdf))
         locked.pdf_status = Offer.PdfStatus.READY
         locked.pdf_content_version = rendered_version
         locked.pdf_rendered_at = timezone.now()
@@ -216,8 +227,12 @@ def offer_pdf_render(*, offer_id: int, content_version: int) -> None:
         inquiry_event_add(
             inquiry=offer.inquiry,
             kind=InquiryEvent.Kind.PDF_READY,
-            data={"offer": offer_id, "content_version": rendered_version, "bytes": len(pdf)},
+            data={"offer": offer.pk, "content_version": rendered_version, "bytes": len(pdf)},
         )
-        if previous and previous != locked.pdf.name:
-            storage = locked.pdf.storage
-            transaction.on_commit(lambda: storage.delete(previous))
+    except Exception:
+        for leftover in {target, locked.pdf.name or ""} - {previous, ""}:
+            if storage.exists(leftover):
+                storage.delete(leftover)
+        raise
+    if previous and previous != locked.pdf.name:
+        transaction.on_commit(lambda: storage.delete(previous))

@@ -163,26 +163,46 @@ def offer_update(
 ) -> Offer:
     """Title, introduction, language and the sites' order and notes: `items` is the ordered
     list of (offer site id, note); sites it leaves out keep their note and follow in their
-    current order."""
+    current order. A new language has every site judged again, so the stored explanations
+    speak it (the PDF and the investor's page show them). Only a real change raises the
+    content version and reaches the timeline: saving the builder unchanged (or before a
+    move) must not make a rendered PDF out of date."""
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": _("Unknown language.")})
-    current = {item.pk: item for item in offer.items.all()}
+    current = {item.pk: item for item in offer.items.select_related("site")}
     unknown = [item_id for item_id, _note in items if item_id not in current]
     if unknown:
         raise ValidationError({"items": _("These sites are not part of the offer.")})
-    offer.title = title.strip()
-    offer.introduction = introduction.strip()
-    offer.language = language
-    offer.save(update_fields=["title", "introduction", "language", "updated_at"])
-    named = [item_id for item_id, _note in items]
+    changed: list[str] = []
+    if language != offer.language:
+        changed.append("language")
+        for item in current.values():
+            item.match = _match_snapshot(offer.inquiry, item.site, language)
+            item.save(update_fields=["match"])
+    title, introduction = title.strip(), introduction.strip()
+    if title != offer.title:
+        changed.append("title")
+    if introduction != offer.introduction:
+        changed.append("introduction")
+    if changed:
+        offer.title, offer.introduction, offer.language = title, introduction, language
+        offer.save(update_fields=["title", "introduction", "language", "updated_at"])
     for item_id, note in items:
         item = current[item_id]
         if item.note != note.strip():
             item.note = note.strip()
             item.save(update_fields=["note"])
-    rest = [item.pk for item in sorted(current.values(), key=lambda i: (i.position, i.pk))]
-    _renumber(offer, list(dict.fromkeys([*named, *rest])))
-    _content_changed(offer=offer, acting_user=acting_user, text=offer.title, data={})
+            if "notes" not in changed:
+                changed.append("notes")
+    in_order = [item.pk for item in sorted(current.values(), key=lambda i: (i.position, i.pk))]
+    ordered = list(dict.fromkeys([*(item_id for item_id, _note in items), *in_order]))
+    if ordered != in_order:
+        changed.append("order")
+    _renumber(offer, ordered)
+    if changed:
+        _content_changed(
+            offer=offer, acting_user=acting_user, text=offer.title, data={"changed": changed}
+        )
     return offer
 
 

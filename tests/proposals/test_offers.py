@@ -3,6 +3,8 @@ timeline events, every builder action, access per role, "add from search"."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -10,6 +12,7 @@ from django.urls import reverse
 from accounts.models import User
 from properties.models import Site
 from proposals.models import Inquiry, InquiryEvent, Offer, OfferLink, OfferSite
+from proposals.services.offer_documents import offer_pdf_request
 from proposals.services.offers import (
     offer_create,
     offer_link_create,
@@ -372,3 +375,67 @@ def test_builder_creates_and_revokes_links(
     link.refresh_from_db()
     assert link.revoked_by == staff and not link.is_usable
     assert offer.inquiry.events.filter(kind=InquiryEvent.Kind.LINK_REVOKED).count() == 1
+
+
+def test_builder_shows_dates_in_local_time(client, staff, offer):
+    # 23:30 UTC is already the next day in Essen (the dates were shown in UTC).
+    rendered = datetime.datetime(2024, 3, 5, 23, 30, tzinfo=datetime.UTC)
+    Offer.objects.filter(pk=offer.pk).update(
+        pdf_status=Offer.PdfStatus.READY,
+        pdf_rendered_at=rendered,
+        pdf_content_version=offer.content_version,
+    )
+    offer.refresh_from_db()
+    valid = offer_link_create(offer=offer, acting_user=staff, recipient_email="", send=False)
+    revoked = offer_link_create(offer=offer, acting_user=staff, recipient_email="", send=False)
+    OfferLink.objects.filter(pk=valid.pk).update(
+        expires_at=datetime.datetime(2099, 3, 5, 23, 30, tzinfo=datetime.UTC)
+    )
+    OfferLink.objects.filter(pk=revoked.pk).update(revoked_at=rendered)
+    client.force_login(staff)
+    html = client.get(reverse("offer_edit", args=[offer.pk])).content.decode()
+    assert "rendered March 6, 2024, 12:30 a.m." in html
+    assert "valid until March 6, 2099" in html
+    assert "revoked on March 6, 2024" in html
+
+
+def test_saving_the_builder_unchanged_changes_nothing(
+    client, staff, offer, django_capture_on_commit_callbacks
+):
+    # A rendered PDF stays current, and the timeline hears of real changes only.
+    with django_capture_on_commit_callbacks(execute=True):
+        offer_pdf_request(offer=offer, acting_user=staff)
+    offer.refresh_from_db()
+    assert offer.pdf_is_current
+    first, second, _third = offer.items.order_by("position")
+    client.force_login(staff)
+    url = reverse("offer_edit", args=[offer.pk])
+    data = {
+        "title": offer.title,
+        "language": offer.language,
+        "introduction": offer.introduction,
+        **{f"note_{item.pk}": item.note for item in offer.items.all()},
+        "action": "save",
+    }
+    changes_before = offer.inquiry.events.filter(kind=InquiryEvent.Kind.OFFER_CHANGED).count()
+    assert client.post(url, data).status_code == 302
+    offer.refresh_from_db()
+    assert offer.pdf_is_current and offer.content_version == 1
+    assert offer.inquiry.events.filter(kind=InquiryEvent.Kind.OFFER_CHANGED).count() == (
+        changes_before
+    )
+
+    # A move is one change, recorded once, and the page comes back at the moved site.
+    response = client.post(url, {**data, "action": f"down:{first.pk}"})
+    assert response["Location"] == url + f"#item-{first.pk}"
+    offer.refresh_from_db()
+    assert offer.content_version == 2 and not offer.pdf_is_current
+    changes = offer.inquiry.events.filter(kind=InquiryEvent.Kind.OFFER_CHANGED)
+    assert changes.count() == changes_before + 1
+    moved = changes.last()
+    assert moved is not None and moved.data["moved"] == first.site_id
+
+    # A note is a change, named on the timeline.
+    client.post(url, {**data, f"note_{second.pk}": "Rail siding possible"})
+    change = offer.inquiry.events.filter(kind=InquiryEvent.Kind.OFFER_CHANGED).last()
+    assert change is not None and change.data["changed"] == ["notes"]
