@@ -25,8 +25,9 @@ log "applying migrations"
 manage migrate --noinput
 log "loading reference data"
 manage load_reference_data
-log "generating demo sites (only into an empty database)"
+log "generating demo sites and demo inquiries (only where there are none yet)"
 manage generate_demo_sites --if-empty
+manage generate_demo_inquiries --if-empty
 manage collectstatic --noinput -v0
 
 # The task worker (offer PDFs, e-mails) runs beside the web server and stops with it.
@@ -35,5 +36,8 @@ manage db_worker --no-reload &
 worker=$!
 trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
 
+if ! manage shell -c "from accounts.models import User; import sys; sys.exit(0 if User.objects.filter(is_superuser=True).exists() else 1)" 2>/dev/null; then
+  log "no staff account yet: '.venv/bin/python manage.py createsuperuser' makes one (inbox, offers, dashboard)"
+fi
 log "serving on http://127.0.0.1:$port/ (Ctrl-C stops; 'make stop-db' stops the database)"
 "$VENV/bin/python" manage.py runserver "127.0.0.1:$port"

@@ -572,7 +572,25 @@ def partner_organisations_ensure_demo() -> int:
 
 @transaction.atomic
 def sites_delete_demo() -> int:
-    """Deletes all demo sites (is_demo=True), nothing else. Returns how many."""
+    """Deletes all demo sites (is_demo=True) and the demo inquiries whose offers name them;
+    nothing else. Returns how many sites. A real offer naming a demo site stops it with
+    RuntimeError: offered sites are never deleted under an offer."""
+    # Imported here: proposals builds on properties, not the other way round.
+    from proposals.models import OfferSite
+    from proposals.services.demo import inquiries_delete_demo
+
+    inquiries_delete_demo()
+    held = sorted(
+        set(
+            OfferSite.objects.filter(site__is_demo=True).values_list("offer__inquiry_id", flat=True)
+        )
+    )
+    if held:
+        raise RuntimeError(
+            "demo sites are part of offers of real inquiries (ids "
+            + ", ".join(str(pk) for pk in held)
+            + "): remove them from those offers first"
+        )
     _, deleted_per_model = Site.objects.demo().only("pk").delete()
     return deleted_per_model.get(Site._meta.label, 0)
 

@@ -4,7 +4,7 @@ railway, reproducible from a seed, and loaded only once by the set-up script."""
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F, Q
 
@@ -169,3 +169,32 @@ def test_command_if_empty_loads_only_once_and_replace_regenerates(reference_data
     assert Site.objects.demo().count() == 80
     assert not refs & set(Site.objects.values_list("pk", flat=True))
     assert "replaced 120 demo sites with 80" in out.getvalue()
+
+
+def test_replacing_demo_sites_takes_the_demo_inquiries_offering_them_along(reference_data):
+    """Offered sites are protected; demo inquiries' offers name demo sites, so deleting the
+    demo sites first deletes the demo inquiries. A real offer of a demo site stops it."""
+    from accounts.models import User
+    from proposals.models import Inquiry
+    from proposals.services.demo import inquiries_generate_demo
+    from proposals.services.offers import offer_create
+    from tests.factories import InquiryFactory, UserFactory
+
+    UserFactory(role=User.Role.STAFF, username="staff")
+    sites_generate_demo(count=150, seed=3)
+    inquiries_generate_demo(count=12, seed=3)
+    assert Inquiry.objects.demo().filter(offers__items__isnull=False).exists()
+
+    call_command("generate_demo_sites", "--count", "100", "--replace", stdout=StringIO())
+    assert Site.objects.demo().count() == 100
+    assert not Inquiry.objects.demo().exists()
+
+    real = InquiryFactory()
+    offer_create(
+        inquiry=real,
+        site_ids=[Site.objects.demo().published().first().pk],
+        acting_user=User.objects.get(username="staff"),
+    )
+    with pytest.raises(CommandError, match="part of offers of real inquiries"):
+        call_command("generate_demo_sites", "--delete", stdout=StringIO())
+    assert Site.objects.demo().count() == 100

@@ -34,7 +34,10 @@ class Command(BaseCommand):
     def handle(self, *args, count, seed, replace, if_empty, delete, **options):
         started = time.monotonic()
         if delete:
-            deleted = sites_delete_demo()
+            try:
+                deleted = sites_delete_demo()
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(f"deleted {deleted} demo sites in {time.monotonic() - started:.1f} s")
             return
         existing = Site.objects.demo().count()
