@@ -19,7 +19,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
@@ -38,7 +41,7 @@ from .inbox_forms import (
     StatusForm,
     staff_users,
 )
-from .models import Inquiry, InquiryEvent, Offer
+from .models import Inquiry, InquiryEvent, Offer, OfferSite
 from .permissions import staff_or_404
 from .presentation import age_text, requirement_rows, requirement_summary
 from .services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
@@ -124,8 +127,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 class TimelineEntry:
     event: InquiryEvent
     who: str
-    summary: str
-    details: list[tuple[str, str]]
+    summary: str  # what happened, in words
+    comment: str  # free text of a person (a note, the investor's comment, a reason)
+    offer_url: str  # the offer the event concerns, if any
 
 
 def _person(user: User | None) -> str:
@@ -134,27 +138,79 @@ def _person(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def timeline_entries(inquiry: Inquiry) -> list[TimelineEntry]:
+MAIL_LABELS = {
+    "confirmation": gettext_lazy("Confirmation to the investor"),
+    "staff": gettext_lazy("Notification to staff"),
+    "offer_link": gettext_lazy("Offer link to the investor"),
+}
+
+
+def _event_words(event: InquiryEvent, data: dict[str, Any]) -> tuple[str, str]:
+    """(summary, comment) of one event: the stored codes turned into words."""
+    kind, text = event.kind, event.text
     statuses = dict(Inquiry.Status.choices)
+    responses = dict(OfferSite.Response.choices)
+    if kind == InquiryEvent.Kind.STATUS:
+        change = (
+            f"{statuses.get(data.get('from', ''), '–')} → {statuses.get(data.get('to', ''), '–')}"
+        )
+        return change, text
+    if kind == InquiryEvent.Kind.ASSIGNED:
+        return f"{data.get('from') or '–'} → {data.get('to') or '–'}", ""
+    if kind in (InquiryEvent.Kind.MAIL_SENT, InquiryEvent.Kind.MAIL_FAILED):
+        label = MAIL_LABELS.get(str(data.get("mail", "")), _("E-mail"))
+        address = data.get("to") or text
+        summary = f"{label}: {address}" if address else str(label)
+        return summary, text if kind == InquiryEvent.Kind.MAIL_FAILED else ""
+    if kind == InquiryEvent.Kind.OFFER_CREATED:
+        count = len(data.get("sites") or [])
+        return (
+            ngettext("%(title)s, %(count)s site", "%(title)s, %(count)s sites", count)
+            % {"title": text, "count": count}
+        ), ""
+    if kind == InquiryEvent.Kind.LINK_CREATED:
+        expires = data.get("expires_at")
+        parsed = parse_datetime(expires) if isinstance(expires, str) else None
+        until = date_format(timezone.localtime(parsed), "DATE_FORMAT") if parsed else "–"
+        if data.get("sent"):
+            return _("for %(email)s, valid until %(date)s, sent by e-mail") % {
+                "email": text or "–",
+                "date": until,
+            }, ""
+        return _("valid until %(date)s, not sent") % {"date": until}, ""
+    if kind == InquiryEvent.Kind.LINK_OPENED:
+        count = int(data.get("count") or 1)
+        return ngettext("opened %(count)s time", "opened %(count)s times", count) % {
+            "count": count
+        }, ""
+    if kind == InquiryEvent.Kind.RESPONSE:
+        answer = responses.get(str(data.get("response", "")), "–")
+        return f"{data.get('site_title') or '–'}: {answer}", text
+    if kind == InquiryEvent.Kind.PDF_READY:
+        return _("The exposé PDF is ready."), ""
+    if kind in (InquiryEvent.Kind.NOTE, InquiryEvent.Kind.ANONYMISED):
+        return "", text
+    return text, ""
+
+
+def timeline_entries(inquiry: Inquiry) -> list[TimelineEntry]:
+    offer_urls = {
+        pk: reverse("offer_edit", args=[pk])
+        for pk in Offer.objects.filter(inquiry=inquiry).values_list("pk", flat=True)
+    }
     entries = []
     for event in inquiry.events.select_related("actor").order_by("at", "id"):
         data = dict(event.data or {})
-        summary = event.text
-        if event.kind == InquiryEvent.Kind.STATUS and "to" in data:
-            change = (
-                f"{statuses.get(data.pop('from', ''), '–')} → {statuses.get(data.pop('to'), '–')}"
+        summary, comment = _event_words(event, data)
+        entries.append(
+            TimelineEntry(
+                event=event,
+                who=_person(event.actor),
+                summary=summary,
+                comment=comment,
+                offer_url=offer_urls.get(data.get("offer"), ""),  # type: ignore[arg-type]
             )
-            summary = f"{change}: {event.text}" if event.text else change
-        elif event.kind == InquiryEvent.Kind.ASSIGNED:
-            summary = f"{data.pop('from', None) or '–'} → {data.pop('to', None) or '–'}"
-        details = [
-            (
-                str(key),
-                value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder),
-            )
-            for key, value in data.items()
-        ]
-        entries.append(TimelineEntry(event, _person(event.actor), summary, details))
+        )
     return entries
 
 

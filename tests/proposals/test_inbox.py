@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.models import Inquiry, InquiryEvent
+from proposals.models import Inquiry, InquiryEvent, Offer
 from proposals.presentation import age_text
 from proposals.services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
 from tests.factories import InquiryFactory, PartnerOrganisationFactory, UserFactory
@@ -279,6 +279,61 @@ def test_notes_go_on_the_timeline_which_the_page_shows(staff_client, staff):
     assert "New → In progress" in page
     assert "Sabine Staff" in page
     assert page.index("Called back") < page.index("New → In progress")  # oldest first
+
+
+def test_the_timeline_tells_what_happened_in_words_not_codes(staff_client, staff):
+    inquiry = InquiryFactory()
+    offer = Offer.objects.create(inquiry=inquiry, language="en", title="Proposal")
+    add = inquiry.events.create
+    add(
+        kind=InquiryEvent.Kind.MAIL_SENT,
+        text="erika@example.com",
+        data={"mail": "confirmation", "to": "erika@example.com"},
+    )
+    add(
+        kind=InquiryEvent.Kind.MAIL_FAILED,
+        text="SMTPServerDisconnected: gone",
+        data={"mail": "staff", "to": "team@agency.example"},
+    )
+    add(
+        kind=InquiryEvent.Kind.OFFER_CREATED,
+        actor=staff,
+        text="Proposal",
+        data={"offer": offer.pk, "sites": [1, 2], "language": "en"},
+    )
+    add(
+        kind=InquiryEvent.Kind.LINK_CREATED,
+        actor=staff,
+        text="erika@example.com",
+        data={
+            "offer": offer.pk,
+            "link": 1,
+            "sent": True,
+            "expires_at": "2026-12-31T12:00:00+00:00",
+        },
+    )
+    add(kind=InquiryEvent.Kind.LINK_OPENED, data={"offer": offer.pk, "link": 1, "count": 3})
+    add(
+        kind=InquiryEvent.Kind.RESPONSE,
+        text="Too far from the motorway",
+        data={"offer": offer.pk, "site_title": "Hafenfläche Nord", "response": "not_for_us"},
+    )
+    page = staff_client.get(reverse("inquiry_detail", args=[inquiry.pk])).content.decode()
+    timeline = page.split('id="timeline-heading"')[1]
+    for words in (
+        "Confirmation to the investor: erika@example.com",
+        "Notification to staff: team@agency.example",
+        "SMTPServerDisconnected: gone",
+        "Proposal, 2 sites",
+        "for erika@example.com, valid until Dec. 31, 2026, sent by e-mail",
+        "opened 3 times",
+        "Hafenfläche Nord: Not for us",
+        "Too far from the motorway",
+        reverse("offer_edit", args=[offer.pk]),
+    ):
+        assert words in timeline, words
+    for code in ("not_for_us", "confirmation<", "expires_at", '"sites"'):
+        assert code not in timeline, code
 
 
 def test_the_inquiry_page_shows_contact_profile_and_source_search(staff_client, essen):
