@@ -133,6 +133,12 @@ def _page(
 ) -> HttpResponseBase:
     offer = link.offer
     items = list(offer.items.select_related("site__municipality__district").order_by("position"))
+    # A site sold or withdrawn since the offer stays in it, but has no public page any more.
+    public = set(
+        Site.objects.published()
+        .filter(pk__in=[item.site_id for item in items])
+        .values_list("pk", flat=True)
+    )
     with translation.override(language):
         cards = []
         for item in items:
@@ -153,6 +159,7 @@ def _page(
                         if row["loaded"] and row["distance"]
                     ],
                     "form": form,
+                    "public": item.site_id in public,
                 }
             )
         map_config = small_map_config()
@@ -192,6 +199,19 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
     item = link.offer.items.filter(pk=item_id).first() if item_id.isdigit() else None
     if item is None:
         raise Http404
+    if _is_staff(request):
+        # The answer is the investor's to give; staff note what they heard on the timeline.
+        with translation.override(language):
+            messages.error(
+                request,
+                _(
+                    "Staff preview: responses are the investor's. Note what the investor "
+                    "told you on the inquiry's timeline instead."
+                ),
+            )
+        return _private(
+            redirect(reverse("offer_link", args=[token]) + f"#site-{item.pk}"), language
+        )
     with translation.override(language):
         form = OfferResponseForm(request.POST, prefix=f"item{item.pk}")
         if form.is_valid():

@@ -218,6 +218,32 @@ def test_head_requests_and_staff_previews_are_not_openings(client, link, inquiry
     assert not events(inquiry, InquiryEvent.Kind.LINK_OPENED)
 
 
+def test_staff_previewing_cannot_answer_for_the_investor(client, link, offer, inquiry, staff):
+    first = items(offer)[0]
+    respond(client, link, first, "interested", "From the investor")
+    client.force_login(staff)
+    page = client.get(url(link)).content.decode()
+    assert "The investor's response: <strong>Interested</strong>" in page
+    assert 'name="item"' not in page  # no response form in the preview
+    response = respond(client, link, first, "not_for_us", "Typed by staff")
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.response == OfferSite.Response.INTERESTED
+    assert first.response_comment == "From the investor"
+    assert len(events(inquiry, InquiryEvent.Kind.RESPONSE)) == 1
+    assert "Staff preview: responses are the investor" in client.get(response["Location"]).content.decode()
+
+
+def test_a_site_withdrawn_since_the_offer_stays_without_a_dead_link(client, link, offer):
+    first, second, _third = items(offer)
+    Site.objects.filter(pk=first.site_id).update(status=Site.Status.WITHDRAWN)
+    page = client.get(url(link)).content.decode()
+    assert "Hafenfläche Nord" in page
+    assert f'href="/sites/{first.site_id}/"' not in page
+    assert "no longer has a public page" in page
+    assert f'href="/sites/{second.site_id}/"' in page
+
+
 def test_responses_are_saved_changeable_and_on_the_timeline(client, link, offer, inquiry):
     first, second, _third = items(offer)
     response = respond(client, link, first, "interested", "  Please call us next week. ")
