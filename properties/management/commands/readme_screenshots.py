@@ -1,7 +1,9 @@
-"""Screenshots for the README from what scripts/run.sh serves: the real reference data and
-the generated demo sites (marked as demo data on every page), taken in headless Chromium
-with every non-loopback request refused."""
+"""Screenshots for the README from what scripts/run.sh serves: the real reference data, the
+generated demo sites and demo inquiries (marked as demo data on every page), taken in
+headless Chromium with every non-loopback request refused. The staff pages are taken as a
+throwaway staff account that is deleted afterwards."""
 
+import secrets
 import subprocess
 import tempfile
 from pathlib import Path
@@ -10,8 +12,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import User
 from benchmarks.servers import django_server
 from properties.models import Site
+from proposals.models import Inquiry, OfferLink
 from sitefinder.chromium import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
 
 OUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
@@ -19,7 +23,11 @@ SEARCH = "?kind=plot&area_min_ha=2&max_distance_station_m=3000&sort=-area&map=11
 
 
 class Command(BaseCommand):
-    help = "Writes docs/screenshots/{map,search,site-detail,expose}.png from the running data."
+    help = (
+        "Writes docs/screenshots/*.png from the running data: the search, a site, its exposé, "
+        "the inquiry form, and (with demo inquiries) the inbox, matches, offer builder, "
+        "investor's offer page and dashboard."
+    )
 
     def handle(self, *args, **options):
         from playwright.sync_api import sync_playwright
@@ -65,5 +73,62 @@ class Command(BaseCommand):
                 # poppler-utils, installed by scripts/setup.sh; fixed arguments, our own file.
                 pdftoppm = ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile"]
                 subprocess.run([*pdftoppm, str(pdf), str(OUT / "expose")], check=True)  # noqa: S603
+            page.goto(f"{base}/inquiry/")
+            page.wait_for_selector("#inquiry-map[data-ready='true']")
+            page.screenshot(path=str(OUT / "inquiry-form.png"), animations="disabled")
+            self._proposals(browser, base)
             browser.close()
         self.stdout.write(f"screenshots written to {OUT}")
+
+    def _proposals(self, browser, base: str) -> None:
+        """Staff's side on a demo inquiry with an offer, and the investor's offer page."""
+        link = (
+            OfferLink.objects.usable()
+            .filter(offer__inquiry__is_demo=True, offer__language="en", offer__items__isnull=False)
+            .select_related("offer__inquiry")
+            .order_by("-offer__inquiry__received_at")
+            .first()
+        )
+        if link is None:
+            self.stderr.write("no demo offer with a usable link: run generate_demo_inquiries")
+            return
+        inquiry: Inquiry = link.offer.inquiry
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="en-GB")
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if urlsplit(route.request.url).hostname in LOCAL_HOSTS
+                else route.abort()
+            ),
+        )
+        page.goto(f"{base}/offers/{link.token}/")
+        page.wait_for_selector("#offer-map[data-ready='true']")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(OUT / "offer-link.png"), animations="disabled")
+
+        password = secrets.token_urlsafe(16)
+        staff = User.objects.create_user(
+            username=f"screenshots-{secrets.token_hex(4)}",
+            password=password,
+            role=User.Role.STAFF,
+            first_name="Screenshot",
+            language="en",
+        )
+        try:
+            page.goto(f"{base}/accounts/login/")
+            page.fill("#id_username", staff.username)
+            page.fill("#id_password", password)
+            page.locator("form[action*='login'] button[type=submit]").first.click()
+            page.wait_for_load_state()
+            for name, path in (
+                ("inbox", "/staff/inquiries/?status=all"),
+                ("matches", f"/staff/inquiries/{inquiry.pk}/matches/?limit=6"),
+                ("offer-builder", f"/staff/offers/{link.offer_id}/"),
+                ("dashboard", "/staff/dashboard/"),
+            ):
+                page.goto(base + path)
+                page.wait_for_timeout(600)
+                page.screenshot(path=str(OUT / f"{name}.png"), animations="disabled")
+        finally:
+            staff.delete()
