@@ -2,8 +2,11 @@
 against every published site of the database the settings point at.
 
 The inquiries are created inside a transaction that is rolled back at the end, so the
-database is left as it was. Prints p50 / p95 per case and writes
-benchmarks/results/matching.{md,json}.
+database is left as it was. Each case is timed end to end (profile, ranking query, the
+Python explanations of the rows returned) after one warm-up run. Prints p50 / p95 per case
+and writes benchmarks/results/matching.md (committed) and matching.json (git-ignored). The
+machine's load average is recorded with each case: on a shared machine a high load means
+the figures are inflated, so measure again when it is quiet.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import functools
 import json
 import os
 import platform
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,16 +84,31 @@ def _inquiries() -> list[tuple[str, Inquiry]]:
     large_towns.municipalities.set(
         Municipality.objects.filter(name__in=["Dortmund", "Hamm", "Unna", "Werne"])
     )
+    dortmund = Municipality.objects.get(ags="05913000")
+    beyond = dortmund.centre or dortmund.geom.point_on_surface
+    drawn_east = Polygon.from_bbox(
+        (beyond.x - 4_000, beyond.y - 4_000, beyond.x + 4_000, beyond.y + 4_000)
+    )
+    drawn_east.srid = 25832
+    both = Inquiry.objects.create(
+        **common,
+        kinds=[Site.Kind.PLOT, Site.Kind.HALL],
+        area_min_m2=5_000,
+        area_of_interest=MultiPolygon(drawn_east, srid=25832),
+        hard_criteria=["location"],
+    )
+    both.municipalities.set(Municipality.objects.filter(name__in=["Essen", "Bochum"]))
     return [
         ("few criteria: kind, area", few),
         ("many criteria incl. drawn area, 5 distances, rail", many),
         ("3 municipalities, kind, area, planning", by_municipality),
         ("4 large municipalities (soft location), budget, station", large_towns),
+        ("2 municipalities + drawn area (location a must-have), kind, area", both),
     ]
 
 
-def _explain(inquiry: Inquiry) -> str:
-    sql, params = _scored_sql(_Profile.of(inquiry), Site.objects.published(), 50)
+def _explain(inquiry: Inquiry, limit: int) -> str:
+    sql, params = _scored_sql(_Profile.of(inquiry), Site.objects.published(), limit)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -103,22 +121,31 @@ def run(*, repeat: int = 20, limit: int = 50, explain: bool = False) -> dict:
         "python": platform.python_version(),
         "repeat": repeat,
         "limit": limit,
+        "sites": Site.objects.count(),
         "published_sites": Site.objects.published().count(),
+        "budget_ms": BUDGET_MS,
         "cases": [],
         "explain": {},
     }
     with transaction.atomic():
         for name, inquiry in _inquiries():
             last = inquiry_matches(inquiry, limit=limit)
+            load_before = os.getloadavg()[0]
             case = measure(
                 name,
                 functools.partial(inquiry_matches, inquiry, limit=limit),
                 repeat=repeat,
                 note=f"{last.ranked_total:,} ranked, {last.excluded_total:,} excluded",
             )
-            results["cases"].append(asdict(case))
+            results["cases"].append(
+                asdict(case)
+                | {
+                    "within_budget": case.p95_ms <= BUDGET_MS,
+                    "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                }
+            )
             if explain:
-                results["explain"][name] = _explain(inquiry)
+                results["explain"][name] = _explain(inquiry, limit)
         with connection.cursor() as cursor:
             cursor.execute("SELECT postgis_lib_version()")
             results["postgis"] = cursor.fetchone()[0]
@@ -131,17 +158,21 @@ def as_markdown(results: dict) -> str:
         "# Matching benchmark\n",
         f"Measured {results['measured_at']} on {results['cpu_count']} cores, PostGIS "
         f"{results['postgis']}: `inquiry_matches(inquiry, limit={results['limit']})` against "
-        f"{results['published_sites']:,} published sites, {results['repeat']} runs per case "
-        f"after a warm-up (SQL ranking plus the Python explanations of the rows returned). "
-        f"Budget: {BUDGET_MS:.0f} ms.",
+        f"the {results['published_sites']:,} published sites of {results['sites']:,}, "
+        f"{results['repeat']} runs per case after a warm-up (profile, ranking query and the "
+        f"Python explanations of the rows returned). Budget: p95 ≤ {BUDGET_MS:.0f} ms for "
+        f"every case. Load: the machine's 1-minute load average before and after the case, "
+        f"this benchmark's own query included (about 1); on {results['cpu_count']} cores, "
+        f"much more means other work inflated the figures.",
         "",
-        "| case | p50 ms | p95 ms | max ms | result |",
-        "|---|---:|---:|---:|---|",
+        "| case | p50 ms | p95 ms | max ms | within budget | load | result |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
     for case in results["cases"]:
+        load = " → ".join(str(value) for value in case["load"])
         lines.append(
             f"| {case['name']} | {case['p50_ms']} | {case['p95_ms']} | {case['max_ms']} "
-            f"| {case['note']} |"
+            f"| {'yes' if case['within_budget'] else '**no**'} | {load} | {case['note']} |"
         )
     for name, plan in results.get("explain", {}).items():
         lines += ["", f"## EXPLAIN ANALYZE: {name}", "", "```", plan, "```"]
@@ -156,5 +187,8 @@ def write(results: dict) -> Path:
     return path
 
 
-def slowest(results: dict) -> Case:
-    return max((Case(**c) for c in results["cases"]), key=lambda c: c.p95_ms)
+def over_budget(results: dict) -> list[Case]:
+    """The cases whose p95 exceeds the budget."""
+    names = {f.name for f in fields(Case)}
+    cases = [Case(**{k: v for k, v in c.items() if k in names}) for c in results["cases"]]
+    return [c for c in cases if c.p95_ms > BUDGET_MS]

@@ -9,9 +9,14 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point
 from django.utils import translation
 
+from geodata.models import Municipality
 from properties.models import Site
+from properties.presentation import km
 from proposals.matching import (
+    NEAR_CREDIT_MAX,
+    NEAR_CREDIT_MIN,
     Verdict,
+    inquiry_match_counts,
     inquiry_matches,
     inquiry_wanted,
     site_match,
@@ -320,3 +325,192 @@ def test_hard_criteria_set_rejects_unknown_criteria(inquiry):
         inquiry_hard_criteria_set(inquiry=inquiry, criteria=["bogus"], acting_user=None)
     inquiry.refresh_from_db()
     assert "bogus" not in inquiry.hard_criteria
+
+
+# --- location: near misses measured against the wanted municipalities and the drawn area ---
+
+LOCATION_ONLY = {"kinds": [], "area_min_m2": None, "area_max_m2": None, "planning_categories": []}
+DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1), (0.7, 0.7), (-0.7, 0.7), (-0.7, -0.7), (0.7, -0.7))
+
+
+def _site_outside(title: str, wanted, distance_m: float, *, side_m: float = 100, **fields) -> Site:
+    """A square site whose edge lies `distance_m` (up to 25 m more) outside `wanted`, wholly
+    inside one municipality of the region: found by walking out of `wanted` in a few
+    directions (the reference data are real boundaries, so no spot is hard-coded)."""
+    start = wanted.point_on_surface
+    for dx, dy in DIRECTIONS:
+        for step in range(0, 40_000, 25):
+            centre = Point(start.x + dx * step, start.y + dy * step, srid=25832)
+            spot = square(centre, side_m)
+            if wanted.distance(spot) >= distance_m:
+                break
+        else:
+            continue
+        municipality = Municipality.objects.filter(geom__contains=spot).first()
+        if municipality is not None:
+            return SiteFactory(
+                title=title, municipality=municipality, at=centre, area_m2=side_m**2, **fields
+            )
+    raise AssertionError(f"no spot {distance_m} m outside the wanted location")
+
+
+def _near_score(distance_m: float) -> float:
+    """The score of a site judged on its location alone, a near miss at this distance."""
+    return 100 * (NEAR_CREDIT_MAX - (NEAR_CREDIT_MAX - NEAR_CREDIT_MIN) * distance_m / 5_000)
+
+
+def _judged(inquiry: Inquiry) -> dict:
+    """Every published site's match by title; each also judged alone by site_match, which
+    must agree."""
+    result = inquiry_matches(inquiry, limit=1_000)
+    matches = {m.site.title: m for m in result.ranked + result.excluded}
+    assert result.considered == Site.objects.published().count() == len(matches)
+    for match in matches.values():
+        single = site_match(inquiry, match.site)
+        assert single.as_json() == match.as_json()
+        assert single.score == pytest.approx(match.score, abs=1e-9)
+    counts = inquiry_matches(inquiry, limit=0)
+    assert (counts.ranked_total, counts.excluded_total) == (
+        len(result.ranked),
+        len(result.excluded),
+    )
+    assert inquiry_match_counts(inquiry) == (len(result.ranked), len(result.excluded))
+    return matches
+
+
+def test_a_site_just_outside_a_wanted_municipality_is_a_near_miss_at_its_distance(essen):
+    inside = SiteFactory(title="Drinnen", municipality=essen)
+    near = _site_outside("Knapp daneben", essen.geom, 1_200)
+    far = _site_outside("Weit weg", essen.geom, 6_000)
+    inquiry = InquiryFactory(
+        **LOCATION_ONLY, municipalities=[essen], hard_criteria=[Criterion.LOCATION]
+    )
+    with translation.override("en"):
+        matches = _judged(inquiry)
+    distance = essen.geom.distance(near.geom)  # GEOS in Python: an independent measure
+    assert 1_200 <= distance <= 1_225
+    location = _by_criterion(matches["Knapp daneben"])["location"]
+    assert location.verdict == Verdict.NEAR
+    with translation.override("en"):
+        assert location.actual == f"{near.municipality.name}, {km(distance)}"
+        assert location.explanation == (
+            f"In {near.municipality.name}, {km(distance)} outside the location wanted (Essen)."
+        )
+    assert matches["Knapp daneben"].score == pytest.approx(_near_score(distance), abs=1e-6)
+    assert not matches["Knapp daneben"].excluded  # a near miss never excludes
+
+    # More than 5 km outside: the must-have location fails and excludes the site.
+    far_location = _by_criterion(matches["Weit weg"])["location"]
+    assert far_location.verdict == Verdict.FAIL
+    assert "more than 5.0\u00a0km from the location wanted (Essen)" in far_location.explanation
+    assert matches["Weit weg"].excluded and matches["Weit weg"].score == 0
+    assert far.municipality != essen
+
+    assert _by_criterion(matches["Drinnen"])["location"].verdict == Verdict.PASS
+    assert matches["Drinnen"].score == 100
+    assert inside.pk
+
+
+def test_near_misses_measure_to_the_nearest_of_several_municipalities(essen):
+    bochum = Municipality.objects.get(name="Bochum")
+    wanted = essen.geom.union(bochum.geom)
+    SiteFactory(title="In Bochum", municipality=bochum)
+    near = _site_outside("Neben Bochum oder Essen", wanted, 2_000)
+    far = _site_outside("Fern von beiden", wanted, 5_300)
+    inquiry = InquiryFactory(**LOCATION_ONLY, municipalities=[essen, bochum])
+    with translation.override("en"):
+        matches = _judged(inquiry)
+        location = _by_criterion(matches["Neben Bochum oder Essen"])["location"]
+        assert location.wanted == "Bochum, Essen"
+        assert _by_criterion(matches["In Bochum"])["location"].explanation == (
+            "In Bochum, one of the municipalities wanted."
+        )
+    distance = min(essen.geom.distance(near.geom), bochum.geom.distance(near.geom))
+    assert location.verdict == Verdict.NEAR
+    with translation.override("en"):
+        assert location.actual == f"{near.municipality.name}, {km(distance)}"
+    assert matches["Neben Bochum oder Essen"].score == pytest.approx(
+        _near_score(distance), abs=1e-6
+    )
+    assert _by_criterion(matches["Fern von beiden"])["location"].verdict == Verdict.FAIL
+    assert far.municipality not in (essen, bochum)
+
+
+def test_municipality_and_drawn_area_together(essen, dortmund):
+    centre = dortmund.geom.point_on_surface
+    drawn = square(Point(centre.x, centre.y, srid=25832), 1_000)
+    in_drawn = SiteFactory(title="In der Zeichnung", municipality=dortmund, at=centre)
+    # 2.75 km east of the drawn square's centre: its edge is 2,750 − 500 − 50 m away.
+    beside_drawn = SiteFactory(
+        title="Neben der Zeichnung",
+        municipality=dortmund,
+        at=Point(centre.x + 2_750, centre.y, srid=25832),
+        area_m2=10_000,
+    )
+    beside_essen = _site_outside("Neben Essen", essen.geom, 3_000)
+    inquiry = InquiryFactory(
+        **LOCATION_ONLY,
+        municipalities=[essen],
+        area_of_interest=MultiPolygon(drawn, srid=25832),
+    )
+    with translation.override("en"):
+        matches = _judged(inquiry)
+        results = {title: _by_criterion(m)["location"] for title, m in matches.items()}
+    assert results["In der Zeichnung"].verdict == Verdict.PASS
+    assert results["In der Zeichnung"].explanation == "In the area drawn on the map."
+    assert results["In der Zeichnung"].wanted == "Essen, the area drawn on the map"
+
+    assert drawn.distance(beside_drawn.geom) == pytest.approx(2_200)
+    assert results["Neben der Zeichnung"].verdict == Verdict.NEAR
+    assert matches["Neben der Zeichnung"].score == pytest.approx(_near_score(2_200), abs=1e-6)
+    with translation.override("en"):
+        assert results["Neben der Zeichnung"].explanation == (
+            "In Dortmund, 2.2\u00a0km outside the location wanted "
+            "(Essen, the area drawn on the map)."
+        )
+
+    distance = min(essen.geom.distance(beside_essen.geom), drawn.distance(beside_essen.geom))
+    assert results["Neben Essen"].verdict == Verdict.NEAR
+    assert matches["Neben Essen"].score == pytest.approx(_near_score(distance), abs=1e-6)
+    assert in_drawn.pk
+
+
+def test_a_site_touching_a_wanted_municipality_from_outside_is_a_near_miss_at_zero(essen):
+    """Lying mostly in a neighbour, the site belongs to it: overlapping Essen is a near
+    miss at 0 km, not a pass (a pass goes by the site's municipality)."""
+    start = essen.geom.point_on_surface
+    for dx, dy in DIRECTIONS:
+        spots = (
+            Point(start.x + dx * step, start.y + dy * step, srid=25832)
+            for step in range(0, 40_000, 10)
+        )
+        centre = next((p for p in spots if essen.geom.distance(p) >= 40), None)
+        if centre is None:
+            continue
+        spot = square(centre, 200)
+        owner = Municipality.objects.containing(spot).first()
+        if owner is not None and owner != essen and spot.intersects(essen.geom):
+            break
+    else:
+        raise AssertionError("no spot on Essen's boundary")
+    SiteFactory(title="Auf der Grenze", municipality=owner, at=centre, area_m2=40_000)
+    inquiry = InquiryFactory(**LOCATION_ONLY, municipalities=[essen])
+    with translation.override("en"):
+        matches = _judged(inquiry)
+    location = _by_criterion(matches["Auf der Grenze"])["location"]
+    assert location.verdict == Verdict.NEAR
+    with translation.override("en"):
+        assert location.actual == f"{owner.name}, < 0.1\u00a0km"
+    assert matches["Auf der Grenze"].score == pytest.approx(_near_score(0), abs=1e-6)
+
+
+def test_unpublished_sites_near_the_location_are_judged_only_on_their_own(essen):
+    draft = _site_outside("Entwurf daneben", essen.geom, 1_500, status=Site.Status.DRAFT)
+    published = _site_outside("Veröffentlicht daneben", essen.geom, 2_500)
+    inquiry = InquiryFactory(**LOCATION_ONLY, municipalities=[essen])
+    result = inquiry_matches(inquiry)
+    assert [m.site.pk for m in result.ranked] == [published.pk]
+    assert result.considered == 1
+    single = site_match(inquiry, draft)
+    assert single.results[0].verdict == Verdict.NEAR
+    assert single.score == pytest.approx(_near_score(essen.geom.distance(draft.geom)), abs=1e-6)
