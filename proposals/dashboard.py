@@ -8,14 +8,13 @@ Definitions (the page says them too):
 - months are calendar months in local time (TIME_ZONE, Europe/Berlin);
 - the median time to the first offer is over every inquiry with an offer sent;
 - an inquiry is unmet when its last matching found no site (`match_count` 0); one never
-  matched (`match_count` NULL) is not counted but shown as "not matched yet". Open
-  inquiries are matched again by `match_counts_refresh_due` when their count is missing
-  or older than MATCH_COUNT_MAX_AGE, a few per page view."""
+  matched (`match_count` NULL) is not counted but shown as "not matched yet". Counts are
+  stored when an inquiry arrives, when staff open its matches, and for open inquiries by
+  `manage.py refresh_match_counts` (proposals.services.matching); this page only reads."""
 
 from __future__ import annotations
 
 import datetime
-import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,9 +39,6 @@ from properties.presentation import area_short, km
 from search.models import EmptySearch
 
 from .models import Inquiry
-from .services.matching import inquiry_match_count_refresh
-
-logger = logging.getLogger(__name__)
 
 M2_PER_HA = 10_000
 
@@ -55,10 +51,6 @@ SIZE_CLASSES = (
     (gettext_lazy("≥ 20 ha"), 20 * M2_PER_HA, None),
 )
 EMPTY_SEARCH_DAYS = 90
-# An open inquiry's match count older than this is refreshed when the dashboard is shown;
-# at most MATCH_REFRESH_LIMIT per page view keep the page fast (the rest on the next view).
-MATCH_COUNT_MAX_AGE = datetime.timedelta(hours=6)
-MATCH_REFRESH_LIMIT = 10
 
 
 class Median(Aggregate):
@@ -217,35 +209,6 @@ def demo_inquiry_count() -> int:
 
 
 # --- unmet demand -------------------------------------------------------------------------
-
-
-def match_counts_refresh_due(
-    *,
-    limit: int = MATCH_REFRESH_LIMIT,
-    max_age: datetime.timedelta = MATCH_COUNT_MAX_AGE,
-    now: datetime.datetime | None = None,
-) -> int:
-    """Matches again the open inquiries never matched or matched longer than `max_age` ago
-    (at most `limit`, the longest unmatched first), so the unmet demand reflects today's
-    supply; closed inquiries keep the count they were closed with. Returns how many.
-
-    The dashboard's one write, each through `inquiry_match_count_refresh`; the inquiry's
-    creation and the publication of sites are better places (see the module docstring)."""
-    cutoff = (now or timezone.now()) - max_age
-    due = list(
-        Inquiry.objects.open()
-        .filter(Q(matched_at__isnull=True) | Q(matched_at__lt=cutoff))
-        .order_by(F("matched_at").asc(nulls_first=True), "received_at", "id")[:limit]
-    )
-    refreshed = 0
-    for inquiry in due:
-        try:
-            inquiry_match_count_refresh(inquiry=inquiry)
-        except Exception:  # the statistics page must not fail for a side job; logged
-            logger.exception("inquiry %s: the match count could not be refreshed", inquiry.pk)
-            break
-        refreshed += 1
-    return refreshed
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,8 @@ def _count(value: int) -> str:
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
     """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables.
     A constant number of queries: aggregates only, whatever the number of sites or
-    inquiries (plus at most MATCH_REFRESH_LIMIT open inquiries matched again)."""
+    inquiries; it only reads (match counts are kept by proposals.services.matching)."""
     staff_or_404(request)
-    dashboard.match_counts_refresh_due()
     totals = dashboard.supply_totals()
     by_municipality = dashboard.supply_by_municipality()
     by_size = dashboard.supply_by_size_class()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .matching import inquiry_matches, inquiry_wanted
 from .models import Criterion, Inquiry
 from .permissions import staff_or_404
-from .services.matching import inquiry_hard_criteria_set
+from .services.matching import inquiry_hard_criteria_set, inquiry_match_count_store
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -65,6 +65,7 @@ def inquiry_matches_page(request: HttpRequest, pk: int) -> HttpResponse:
     started = time.perf_counter()
     result = inquiry_matches(inquiry, limit=limit)
     elapsed_ms = (time.perf_counter() - started) * 1000
+    inquiry_match_count_store(inquiry=inquiry, count=result.ranked_total)
     wanted = inquiry_wanted(inquiry)
     stated = {criterion for criterion, *_rest in wanted}
     return render(

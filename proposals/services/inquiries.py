@@ -27,6 +27,7 @@ from sitefinder.mail import templated_email
 
 from ..models import Inquiry, InquiryEvent
 from ..presentation import requirement_rows
+from .matching import inquiry_match_count_refresh_task
 from .timeline import inquiry_event_add
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def inquiry_create(
     )
     inquiry_id = inquiry.pk
     transaction.on_commit(lambda: inquiry_emails_send.enqueue(inquiry_id))
+    # How many sites fit, for the inbox and the dashboard's unmet demand.
+    transaction.on_commit(lambda: inquiry_match_count_refresh_task.enqueue(inquiry_id))
     return inquiry
 
 

@@ -329,7 +329,12 @@ def test_hard_criteria_set_rejects_unknown_criteria(inquiry):
 
 # --- location: near misses measured against the wanted municipalities and the drawn area ---
 
-LOCATION_ONLY = {"kinds": [], "area_min_m2": None, "area_max_m2": None, "planning_categories": []}
+LOCATION_ONLY: dict[str, object] = {
+    "kinds": [],
+    "area_min_m2": None,
+    "area_max_m2": None,
+    "planning_categories": [],
+}
 DIRECTIONS = ((1, 0), (0, 1), (-1, 0), (0, -1), (0.7, 0.7), (-0.7, 0.7), (-0.7, -0.7), (0.7, -0.7))
 
 

@@ -231,7 +231,10 @@ def test_staff_previewing_cannot_answer_for_the_investor(client, link, offer, in
     assert first.response == OfferSite.Response.INTERESTED
     assert first.response_comment == "From the investor"
     assert len(events(inquiry, InquiryEvent.Kind.RESPONSE)) == 1
-    assert "Staff preview: responses are the investor" in client.get(response["Location"]).content.decode()
+    assert (
+        "Staff preview: responses are the investor"
+        in client.get(response["Location"]).content.decode()
+    )
 
 
 def test_a_site_withdrawn_since_the_offer_stays_without_a_dead_link(client, link, offer):
