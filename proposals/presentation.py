@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy
 from properties.models import Site
 from properties.presentation import area_short, km
 
-from .models import Criterion, Inquiry
+from .matching import inquiry_wanted
+from .models import Inquiry
 
 # (model field, label) of the maximum distances, in the form's order.
 DISTANCE_LABELS = (
@@ -96,10 +97,10 @@ def requirement_rows(inquiry: Inquiry, *, complete: bool = False) -> list[tuple[
     if inquiry.industry:
         add(_("Industry"), inquiry.industry)
     if complete:
-        criteria = dict(Criterion.choices)
+        # Only those the inquiry states: an unstated must-have ("port access") decides nothing.
         add(
             _("Must-have criteria"),
-            ", ".join(str(criteria.get(c, c)) for c in inquiry.hard_criteria),
+            ", ".join(label for _c, label, _wanted, hard in inquiry_wanted(inquiry) if hard),
         )
     return [(str(label), str(value)) for label, value in rows]
 
