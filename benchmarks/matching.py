@@ -23,12 +23,17 @@ from typing import Any
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from geodata.models import Municipality
 from properties.models import Site
 from proposals.matching import _Profile, _scored_sql, inquiry_matches
 from proposals.models import Inquiry
+from proposals.services.offer_documents import offer_pdf_bytes
+from proposals.services.offers import offer_create
 
 from .runner import Case, measure
 
@@ -128,7 +133,8 @@ def run(*, repeat: int = 20, limit: int = 50, explain: bool = False) -> dict:
         "explain": {},
     }
     with transaction.atomic():
-        for name, inquiry in _inquiries():
+        inquiries = _inquiries()
+        for name, inquiry in inquiries:
             last = inquiry_matches(inquiry, limit=limit)
             load_before = os.getloadavg()[0]
             case = measure(
@@ -146,11 +152,57 @@ def run(*, repeat: int = 20, limit: int = 50, explain: bool = False) -> dict:
             )
             if explain:
                 results["explain"][name] = _explain(inquiry, limit)
+        # The soft-location inquiry: its matches are many, as for most real inquiries.
+        results["workflow"] = [
+            asdict(case) for case in _workflow(inquiries[3][1], repeat=max(3, repeat // 2))
+        ]
         with connection.cursor() as cursor:
             cursor.execute("SELECT postgis_lib_version()")
             results["postgis"] = cursor.fetchone()[0]
         transaction.set_rollback(True)
     return results
+
+
+def _workflow(inquiry: Inquiry, *, repeat: int) -> list[Case]:
+    """Staff's pages and the offer's work around one inquiry, through the test client (no
+    network, the same process): what staff wait for between inquiry and offer."""
+    staff = User.objects.create_user(username="benchmark-staff", role=User.Role.STAFF)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    site_ids = [match.site.pk for match in inquiry_matches(inquiry, limit=3).ranked]
+    offer = offer_create(inquiry=inquiry, site_ids=site_ids, acting_user=staff)
+    pages = {
+        "matches page (HTML, 50 sites per list)": reverse("inquiry_matches", args=[inquiry.pk]),
+        "inquiry page (HTML)": reverse("inquiry_detail", args=[inquiry.pk]),
+        "inbox (HTML, first page)": reverse("inbox"),
+        "dashboard (HTML)": reverse("staff_dashboard"),
+        "offer builder (HTML)": reverse("offer_edit", args=[offer.pk]),
+    }
+    cases = [
+        measure(name, functools.partial(_ok, client, path), repeat=repeat)
+        for name, path in pages.items()
+    ]
+    cases.append(
+        measure(
+            "offer of 3 sites created, with their verdicts",
+            functools.partial(offer_create, inquiry=inquiry, site_ids=site_ids, acting_user=staff),
+            repeat=repeat,
+        )
+    )
+    cases.append(
+        measure(
+            "offer exposé PDF of 3 sites (rendered by the task)",
+            functools.partial(offer_pdf_bytes, offer=offer),
+            repeat=max(3, repeat // 2),
+        )
+    )
+    return cases
+
+
+def _ok(client: Client, path: str) -> None:
+    response = client.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: {response.status_code}")
 
 
 def as_markdown(results: dict) -> str:
@@ -174,6 +226,21 @@ def as_markdown(results: dict) -> str:
             f"| {case['name']} | {case['p50_ms']} | {case['p95_ms']} | {case['max_ms']} "
             f"| {'yes' if case['within_budget'] else '**no**'} | {load} | {case['note']} |"
         )
+    if results.get("workflow"):
+        lines += [
+            "",
+            "## Staff's workflow around the 4-municipality inquiry",
+            "",
+            "Pages through Django's test client in the same process; the offer and its PDF as "
+            "the services and the task run them.",
+            "",
+            "| case | p50 ms | p95 ms | max ms |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {case['name']} | {case['p50_ms']} | {case['p95_ms']} | {case['max_ms']} |"
+            for case in results["workflow"]
+        ]
     for name, plan in results.get("explain", {}).items():
         lines += ["", f"## EXPLAIN ANALYZE: {name}", "", "```", plan, "```"]
     return "\n".join(lines) + "\n"
