@@ -383,7 +383,8 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
         elif key == "restriction_class":
             parts.append(_choices(values, Site.RestrictionClass.choices))
         elif key == "restriction_max":
-            parts.append(_("restrictions at most %(level)s") % {"level": value})
+            level = dict(Site.RestrictionClass.choices).get(value, value)
+            parts.append(_("at most: %(level)s") % {"level": level})
         elif key == "broadband_min":
             parts.append(
                 _("broadband at least %(level)s")
@@ -398,15 +399,20 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
                 _("area ≤ %(area)s") % {"area": _area(value, 1 if key == "area_max" else M2_PER_HA)}
             )
         elif key == "part_min_m2":
-            parts.append(_("a part of ≥ %(area)s") % {"area": _area(value, 1)})
+            parts.append(_("divisible part ≥ %(area)s") % {"area": _area(value, 1)})
         elif key == "part_max_m2":
-            parts.append(_("a part of ≤ %(area)s") % {"area": _area(value, 1)})
+            parts.append(_("divisible part ≤ %(area)s") % {"area": _area(value, 1)})
         elif key == "price_min":
             parts.append(_("price ≥ %(price)s €/m²") % {"price": value})
         elif key == "price_max":
             parts.append(_("price ≤ %(price)s €/m²") % {"price": value})
         elif key == "price_on_request":
-            parts.append(_("price on request: %(mode)s") % {"mode": value})
+            modes = {
+                "include": _("also sites with the price on request"),
+                "only": _("only sites with the price on request"),
+                "exclude": _("no sites with the price on request"),
+            }
+            parts.append(str(modes.get(value, value)))
         elif key.startswith("max_distance_") and key.endswith("_m"):
             layer = key.removeprefix("max_distance_").removesuffix("_m")
             label = distance_labels.get(layer, layer)

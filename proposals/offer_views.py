@@ -205,7 +205,7 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
             messages.error(
                 request,
                 _(
-                    "Staff preview: responses are the investor's. Note what the investor "
+                    "Staff preview: only the investor can respond here. Note what the investor "
                     "told you on the inquiry's timeline instead."
                 ),
             )

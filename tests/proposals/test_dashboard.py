@@ -421,7 +421,7 @@ def test_the_page_of_an_empty_database_says_so_plainly(client, staff, reference_
     assert "No inquiries in the last 12 months." in html
     assert "No inquiries yet." in html
     assert "No offer has been sent yet." in html
-    assert "No inquiry is without a matching site." in html
+    assert "Every matched inquiry has at least one matching site." in html
     assert "No investor search came up empty." in html
     assert 'role="img"' not in html
     assert "demo data" not in html

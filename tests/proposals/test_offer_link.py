@@ -232,7 +232,7 @@ def test_staff_previewing_cannot_answer_for_the_investor(client, link, offer, in
     assert first.response_comment == "From the investor"
     assert len(events(inquiry, InquiryEvent.Kind.RESPONSE)) == 1
     assert (
-        "Staff preview: responses are the investor"
+        "Staff preview: only the investor can respond here"
         in client.get(response["Location"]).content.decode()
     )
 
