@@ -41,6 +41,30 @@ class Command(BaseCommand):
         if site is None:
             raise CommandError("no published plot in Essen: run generate_demo_sites first")
         OUT.mkdir(parents=True, exist_ok=True)
+        # The database work before the browser starts: Playwright's sync API runs an event
+        # loop in this thread, and Django refuses ORM calls beside one.
+        link = (
+            OfferLink.objects.usable()
+            .filter(offer__inquiry__is_demo=True, offer__language="en", offer__items__isnull=False)
+            .select_related("offer__inquiry")
+            .order_by("-offer__inquiry__received_at")
+            .first()
+        )
+        password = secrets.token_urlsafe(16)
+        staff = User.objects.create_user(
+            username=f"screenshots-{secrets.token_hex(4)}",
+            password=password,
+            role=User.Role.STAFF,
+            first_name="Screenshot",
+            language="en",
+        )
+        try:
+            self._take(sync_playwright, site, link, staff.username, password)
+        finally:
+            staff.delete()
+        self.stdout.write(f"screenshots written to {OUT}")
+
+    def _take(self, sync_playwright, site: Site, link: OfferLink | None, username, password):
         with django_server() as port, sync_playwright() as playwright:
             base = f"http://127.0.0.1:{port}"
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -76,22 +100,14 @@ class Command(BaseCommand):
             page.goto(f"{base}/inquiry/")
             page.wait_for_selector("#inquiry-map[data-ready='true']")
             page.screenshot(path=str(OUT / "inquiry-form.png"), animations="disabled")
-            self._proposals(browser, base)
+            if link is None:
+                self.stderr.write("no demo offer with a usable link: run generate_demo_inquiries")
+            else:
+                self._proposals(browser, base, link, username, password)
             browser.close()
-        self.stdout.write(f"screenshots written to {OUT}")
 
-    def _proposals(self, browser, base: str) -> None:
+    def _proposals(self, browser, base: str, link: OfferLink, username: str, password: str):
         """Staff's side on a demo inquiry with an offer, and the investor's offer page."""
-        link = (
-            OfferLink.objects.usable()
-            .filter(offer__inquiry__is_demo=True, offer__language="en", offer__items__isnull=False)
-            .select_related("offer__inquiry")
-            .order_by("-offer__inquiry__received_at")
-            .first()
-        )
-        if link is None:
-            self.stderr.write("no demo offer with a usable link: run generate_demo_inquiries")
-            return
         inquiry: Inquiry = link.offer.inquiry
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="en-GB")
         page.route(
@@ -107,28 +123,17 @@ class Command(BaseCommand):
         page.wait_for_timeout(800)
         page.screenshot(path=str(OUT / "offer-link.png"), animations="disabled")
 
-        password = secrets.token_urlsafe(16)
-        staff = User.objects.create_user(
-            username=f"screenshots-{secrets.token_hex(4)}",
-            password=password,
-            role=User.Role.STAFF,
-            first_name="Screenshot",
-            language="en",
-        )
-        try:
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", staff.username)
-            page.fill("#id_password", password)
-            page.locator("form[action*='login'] button[type=submit]").first.click()
-            page.wait_for_load_state()
-            for name, path in (
-                ("inbox", "/staff/inquiries/?status=all"),
-                ("matches", f"/staff/inquiries/{inquiry.pk}/matches/?limit=6"),
-                ("offer-builder", f"/staff/offers/{link.offer_id}/"),
-                ("dashboard", "/staff/dashboard/"),
-            ):
-                page.goto(base + path)
-                page.wait_for_timeout(600)
-                page.screenshot(path=str(OUT / f"{name}.png"), animations="disabled")
-        finally:
-            staff.delete()
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.locator("form[action*='login'] button[type=submit]").first.click()
+        page.wait_for_load_state()
+        for name, path in (
+            ("inbox", "/staff/inquiries/?status=all"),
+            ("matches", f"/staff/inquiries/{inquiry.pk}/matches/?limit=6"),
+            ("offer-builder", f"/staff/offers/{link.offer_id}/"),
+            ("dashboard", "/staff/dashboard/"),
+        ):
+            page.goto(base + path)
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(OUT / f"{name}.png"), animations="disabled")
