@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -26,43 +25,8 @@ from proposals.services.offers import (
     offer_link_revoke,
     offer_update,
 )
-from tests.factories import InquiryFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def make_site(**fields: Any) -> Site:
-    """A published site (SiteFactory), typed as the model."""
-    return SiteFactory(**fields)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff() -> User:
-    return UserFactory(
-        role=User.Role.STAFF,
-        first_name="Petra",
-        last_name="Planer",
-        email="petra.planer@agency.example",
-    )
-
-
-@pytest.fixture
-def inquiry(essen) -> Inquiry:
-    return InquiryFactory(company="Rhein Logistik GmbH", contact_name="Erika Mustermann")
-
-
-@pytest.fixture
-def sites(essen, dortmund) -> list[Site]:
-    return [
-        make_site(title="Hafenfläche Nord", municipality=essen, area_m2=15_000),
-        make_site(title="Gewerbepark Süd", municipality=dortmund, area_m2=22_000),
-        make_site(title="Logistikfläche Ost", municipality=essen, area_m2=9_000),
-    ]
 
 
 @pytest.fixture

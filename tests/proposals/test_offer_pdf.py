@@ -11,7 +11,6 @@ import socket
 import subprocess
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 import weasyprint
@@ -29,14 +28,10 @@ from proposals.offer_staff_views import pdf_state
 from proposals.services import offer_documents
 from proposals.services.offer_documents import offer_pdf_request
 from proposals.services.offers import offer_create, offer_update
-from tests.factories import InquiryFactory, SiteFactory, UserFactory
+from tests.factories import InquiryFactory
+from tests.proposals.conftest import make_site
 
 pytestmark = pytest.mark.django_db
-
-
-def make_site(**fields: Any) -> Site:
-    """A published site (SiteFactory), typed as the model."""
-    return SiteFactory(**fields)
 
 
 # Cover, comparison table, then exactly one page per site (css/offer-pdf.css).
@@ -46,26 +41,6 @@ NOTES = {
     "en": ["Right at the port, rail siding possible", "Next to the B1", "Quick to build on"],
     "de": ["Direkt am Hafen, Gleisanschluss möglich", "Neben der B1", "Schnell bebaubar"],
 }
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff() -> User:
-    return UserFactory(
-        role=User.Role.STAFF,
-        first_name="Petra",
-        last_name="Planer",
-        email="petra.planer@agency.example",
-    )
-
-
-@pytest.fixture
-def inquiry(essen) -> Inquiry:
-    return InquiryFactory(company="Rhein Logistik GmbH", contact_name="Erika Mustermann")
 
 
 @pytest.fixture

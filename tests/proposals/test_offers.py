@@ -23,41 +23,12 @@ from proposals.services.offers import (
 )
 from search.models import ShortlistEntry
 from tests.factories import (
-    InquiryFactory,
     PartnerOrganisationFactory,
     SiteFactory,
     UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff() -> User:
-    return UserFactory(role=User.Role.STAFF, first_name="Petra", last_name="Planer")
-
-
-@pytest.fixture
-def inquiry(essen) -> Inquiry:
-    return InquiryFactory(company="Rhein Logistik GmbH", contact_name="Erika Mustermann")
-
-
-def _site(**fields) -> Site:
-    return SiteFactory(**fields)
-
-
-@pytest.fixture
-def sites(essen, dortmund) -> list[Site]:
-    return [
-        _site(title="Hafenfläche Nord", municipality=essen, area_m2=15_000),
-        _site(title="Gewerbepark Süd", municipality=dortmund, area_m2=22_000),
-        _site(title="Logistikfläche Ost", municipality=essen, area_m2=9_000),
-    ]
 
 
 def kinds(inquiry: Inquiry) -> list[str]:
