@@ -45,6 +45,7 @@ from properties.models import Site
 from ..matching import inquiry_matches
 from ..models import Inquiry, InquiryEvent, Offer, OfferLink, OfferSite
 from .matching import inquiry_match_count_refresh
+from .offers import offer_default_texts
 
 DEMO_COMPANY_PREFIX = "Demo – "
 DEMO_EMAIL_DOMAINS = ("example.com", "example.org")
@@ -423,27 +424,6 @@ def _area_of_interest(ctx: _Context, places: list[Municipality]) -> MultiPolygon
 # --- one inquiry's story ------------------------------------------------------------------
 
 
-def _offer_texts(inquiry: Inquiry) -> tuple[str, str]:
-    """Title and introduction as the offer builder writes them (the same words, so the
-    same translations), in the inquiry's language."""
-    with translation.override(inquiry.language):
-        title = gettext("Site proposal for %(company)s") % {"company": inquiry.company}
-        introduction = "\n\n".join(
-            [
-                gettext("Dear %(name)s,") % {"name": inquiry.contact_name},
-                gettext(
-                    "thank you for your inquiry %(reference)s. Based on your requirements we "
-                    "have selected the following sites in the Ruhr metropolitan area for you. "
-                    "For each site you find its facts, distances and how it matches your "
-                    "requirements."
-                )
-                % {"reference": inquiry.reference},
-                gettext("We look forward to hearing from you."),
-            ]
-        )
-    return title, introduction
-
-
 class _Timeline:
     def __init__(self, inquiry: Inquiry, now: datetime.datetime) -> None:
         self.inquiry = inquiry
@@ -552,7 +532,7 @@ def _offer(
     with translation.override(inquiry.language):
         ranked = inquiry_matches(inquiry, limit=OFFERED_SITES_MAX).ranked
     ranked = ranked[: rng.randint(1, OFFERED_SITES_MAX)]
-    title, introduction = _offer_texts(inquiry)
+    title, introduction = offer_default_texts(inquiry, inquiry.language)
     created = max(picked_up, sent - _lognormal_hours(rng, 2, 0.6, 0.25, 20))
     offer = Offer.objects.create(
         inquiry=inquiry,

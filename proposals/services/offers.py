@@ -52,7 +52,8 @@ def _match_snapshot(inquiry: Inquiry, site: Site, language: str) -> dict:
         return site_match(inquiry, site).as_json()
 
 
-def _default_texts(inquiry: Inquiry, language: str) -> tuple[str, str]:
+def offer_default_texts(inquiry: Inquiry, language: str) -> tuple[str, str]:
+    """The title and introduction a new offer starts with, in `language`."""
     with translation.override(language):
         title = gettext("Site proposal for %(company)s") % {
             "company": inquiry.company or inquiry.reference
@@ -120,7 +121,7 @@ def offer_create(
                 % {"ids": ", ".join(str(site_id) for site_id in unknown)}
             }
         )
-    title, introduction = _default_texts(inquiry, language)
+    title, introduction = offer_default_texts(inquiry, language)
     offer = Offer.objects.create(
         inquiry=inquiry,
         title=title,
