@@ -116,14 +116,34 @@ def m2(value: float | None) -> str:
     return text
 
 
+NBSP_HA = "\u00a0ha"
+NBSP_M2 = "\u00a0m²"
+
+
 def area_short(value: float) -> str:
     """An area in few characters: hectares from one hectare on, without a trailing zero
     ("9.2 ha", "10 ha"), else square metres ("5,000 m²")."""
     if value >= 10_000:
         hectares = round(value / 10_000, 1)
         digits = 0 if hectares == int(hectares) else 1
-        return f"{number_format(hectares, digits, force_grouping=True)}\u00a0ha"
-    return f"{number_format(round(value), 0, force_grouping=True)}\u00a0m²"
+        return f"{number_format(hectares, digits, force_grouping=True)}{NBSP_HA}"
+    return f"{number_format(round(value), 0, force_grouping=True)}{NBSP_M2}"
+
+
+def area_range(low: float | None, high: float | None) -> str:
+    """A wanted range of area: "5.8–9.8 ha", "700–900 m²", "5,000 m² – 2 ha", "at least
+    10 ha", "at most 2 ha"; "" when neither end is given."""
+    if low is not None and high is not None:
+        if low >= 10_000 and high >= 10_000:
+            return f"{area_short(low).removesuffix(NBSP_HA)}–{area_short(high)}"
+        if low < 10_000 and high < 10_000:
+            return f"{area_short(low).removesuffix(NBSP_M2)}–{area_short(high)}"
+        return f"{area_short(low)} – {area_short(high)}"
+    if low is not None:
+        return _("at least %(area)s") % {"area": area_short(low)}
+    if high is not None:
+        return _("at most %(area)s") % {"area": area_short(high)}
+    return ""
 
 
 def km_number(metres: float | None) -> str:

@@ -62,7 +62,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import Site
-from properties.presentation import km
+from properties.presentation import area_range, area_short, km
 
 from .models import Criterion, Inquiry
 
@@ -535,25 +535,6 @@ def _number(value: float, decimals: int = 1) -> str:
     return number_format(rounded, decimals, force_grouping=True)
 
 
-def area_text(m2: float) -> str:
-    """An area for people: hectares from one hectare on ("9.2 ha"), else m² ("5,000 m²")."""
-    if m2 >= 10_000:
-        return f"{_number(m2 / 10_000)}\u00a0ha"
-    return f"{_number(m2, 0)}\u00a0m²"
-
-
-def area_range_text(lo: float | None, hi: float | None) -> str:
-    if lo is not None and hi is not None:
-        if lo >= 10_000 and hi >= 10_000:
-            return f"{_number(lo / 10_000)}–{_number(hi / 10_000)}\u00a0ha"
-        if lo < 10_000 and hi < 10_000:
-            return f"{_number(lo, 0)}–{_number(hi, 0)}\u00a0m²"
-        return f"{area_text(lo)} – {area_text(hi)}"
-    if lo is not None:
-        return _("at least %(area)s") % {"area": area_text(lo)}
-    return _("at most %(area)s") % {"area": area_text(hi or 0)}
-
-
 def _price_text(value: Decimal | float) -> str:
     return f"{number_format(value, 2, force_grouping=True)}\u00a0€/m²"
 
@@ -586,7 +567,7 @@ def _wanted(criterion: str, profile: _Profile) -> str:
     if criterion == Criterion.KIND:
         return _kind_labels(list(inquiry.kinds))
     if criterion == Criterion.AREA:
-        return area_range_text(*_area_bounds(inquiry))
+        return area_range(*_area_bounds(inquiry))
     if criterion == Criterion.PLANNING:
         return ", ".join(inquiry.planning_categories)
     if criterion == Criterion.BUDGET:
@@ -736,10 +717,10 @@ def _explain(
 def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, str]:
     lo, hi = _area_bounds(inquiry)
     whole = site.net_area_m2 if site.net_area_m2 is not None else site.gross_area_m2
-    actual = area_text(whole)
+    actual = area_short(whole)
     if site.net_area_m2 is not None:
         actual = _("%(area)s net") % {"area": actual}
-    wanted = area_range_text(lo, hi)
+    wanted = area_range(lo, hi)
     whole_fits = (lo is None or whole >= lo) and (hi is None or whole <= hi)
     if verdict == Verdict.PASS and whole_fits:
         return actual, _("%(actual)s, within the %(wanted)s wanted.") % {
@@ -754,14 +735,14 @@ def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, 
             "a part of the %(wanted)s wanted can be had."
         ) % {
             "actual": actual,
-            "smallest": area_text(smallest),
-            "largest": area_text(largest),
+            "smallest": area_short(smallest),
+            "largest": area_short(largest),
             "wanted": wanted,
         }
     if lo is not None and whole < lo:
         return actual, _("%(actual)s of at least %(minimum)s wanted (%(percent)s less).") % {
             "actual": actual,
-            "minimum": area_text(lo),
+            "minimum": area_short(lo),
             "percent": _percent((lo - whole) / lo),
         }
     assert hi is not None  # noqa: S101 - not below the minimum, so above the maximum
@@ -771,13 +752,13 @@ def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, 
             "wanted at most (%(percent)s more)."
         ) % {
             "actual": actual,
-            "smallest": area_text(smallest),
-            "maximum": area_text(hi),
+            "smallest": area_short(smallest),
+            "maximum": area_short(hi),
             "percent": _percent((smallest - hi) / hi),
         }
     return actual, _("%(actual)s of at most %(maximum)s wanted (%(percent)s more).") % {
         "actual": actual,
-        "maximum": area_text(hi),
+        "maximum": area_short(hi),
         "percent": _percent((whole - hi) / hi),
     }
 

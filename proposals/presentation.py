@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from properties.models import Site
-from properties.presentation import area_short, km
+from properties.presentation import area_range, km
 
 from .matching import inquiry_wanted
 from .models import Inquiry
@@ -25,17 +25,6 @@ DISTANCE_LABELS = (
     ("max_distance_port_m", gettext_lazy("Port")),
     ("max_distance_university_m", gettext_lazy("University")),
 )
-
-
-def area_range_text(low: float | None, high: float | None) -> str:
-    """ "10–20 ha", "at least 5,000 m²", "at most 2 ha"; "" when neither is given."""
-    if low is not None and high is not None:
-        return f"{area_short(low)} – {area_short(high)}"
-    if low is not None:
-        return _("at least %(area)s") % {"area": area_short(low)}
-    if high is not None:
-        return _("at most %(area)s") % {"area": area_short(high)}
-    return ""
 
 
 def kinds_text(kinds: list[str]) -> str:
@@ -66,7 +55,7 @@ def requirement_rows(inquiry: Inquiry, *, complete: bool = False) -> list[tuple[
             rows.append((label, open_value or "–"))
 
     add(_("Kind of site"), kinds_text(inquiry.kinds), _("any kind"))
-    add(_("Area"), area_range_text(inquiry.area_min_m2, inquiry.area_max_m2))
+    add(_("Area"), area_range(inquiry.area_min_m2, inquiry.area_max_m2))
     add(_("Planning category"), planning_text(inquiry.planning_categories), _("any category"))
     if inquiry.budget_max_eur_m2 is not None:
         price = number_format(inquiry.budget_max_eur_m2, 2, force_grouping=True)
@@ -108,7 +97,7 @@ def requirement_rows(inquiry: Inquiry, *, complete: bool = False) -> list[tuple[
 def requirement_summary(inquiry: Inquiry) -> str:
     """One line of the requirement profile (no person): kinds, area, places."""
     parts = [kinds_text(inquiry.kinds) or _("any kind")]
-    area = area_range_text(inquiry.area_min_m2, inquiry.area_max_m2)
+    area = area_range(inquiry.area_min_m2, inquiry.area_max_m2)
     if area:
         parts.append(area)
     names = _municipality_names(inquiry)

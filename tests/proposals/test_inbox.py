@@ -70,7 +70,7 @@ def test_inbox_lists_open_inquiries_newest_first_and_marks_overdue_ones(staff_cl
     assert not listed[fresh.reference].overdue
     assert not listed[offered.reference].overdue  # an offer was sent
     assert listed[overdue.reference].age == "3 d 0 h"
-    assert listed[fresh.reference].summary == "Plot · 1\xa0ha – 3\xa0ha"
+    assert listed[fresh.reference].summary == "Plot · 1–3\xa0ha"
 
     html = response.content.decode()
     # Highlighted not by colour alone: a class for the bar and a word.
@@ -353,7 +353,7 @@ def test_the_inquiry_page_shows_contact_profile_and_source_search(staff_client, 
         "Essen",
         "5.0\xa0km",
         "Rail siding",
-        "1\xa0ha – 3\xa0ha",
+        "1–3\xa0ha",
         "GE – commercial area",
         "/?kind=plot&amp;area_min=10000",
         "400\xa0ha",  # the drawn area's size

@@ -96,7 +96,7 @@ def test_the_confirmation_tells_the_investor_what_was_asked(
     assert inquiry.reference in body
     assert "Dear Erika Mustermann" in body
     # Numbers and units are held together by no-break spaces.
-    assert "Area: 1\xa0ha – 3\xa0ha" in body
+    assert "Area: 1–3\xa0ha" in body
     assert "Kind of site: Plot" in body
     assert "Planning category: GE – commercial area" in body
     assert "Motorway junction: at most 5.0\xa0km" in body
@@ -105,7 +105,7 @@ def test_the_confirmation_tells_the_investor_what_was_asked(
     # Nothing staff-only: no link to the inbox.
     assert "/staff/" not in body
     assert "/staff/" not in confirmation.alternatives[0].content
-    assert "1\xa0ha – 3\xa0ha" in confirmation.alternatives[0].content
+    assert "1–3\xa0ha" in confirmation.alternatives[0].content
 
 
 def test_staff_are_told_with_a_link_to_the_inquiry(staff, django_capture_on_commit_callbacks):
@@ -123,7 +123,7 @@ def test_a_german_inquiry_gets_a_german_confirmation(staff, django_capture_on_co
     create(django_capture_on_commit_callbacks, language="de")
     confirmation = next(m for m in mail.outbox if m.to == ["erika@example.com"])
     assert "Ihre Anfrage" in confirmation.subject
-    assert "Fläche: 1\xa0ha – 3\xa0ha" in confirmation.body
+    assert "Fläche: 1–3\xa0ha" in confirmation.body
     assert "Guten Tag Erika Mustermann" in confirmation.body
     # The English-speaking staff member still reads English.
     notification = next(m for m in mail.outbox if m.to == ["stefanie@agency.example"])
