@@ -15,18 +15,23 @@ Definitions (the page says them too):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from django.db.models import (
     Aggregate,
+    Case,
     Count,
     DateField,
     DurationField,
     F,
+    IntegerField,
     Q,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -78,71 +83,106 @@ class SupplyTotals:
     demo: int  # of them generated demo sites (Site.is_demo)
 
 
-def supply_totals() -> SupplyTotals:
-    """All sites investors see: how many, their gross area, how many of them are demo data."""
-    totals = Site.objects.published().aggregate(
-        count=Count("id"), area=Sum("gross_area_m2"), demo=Count("id", filter=Q(is_demo=True))
-    )
-    return SupplyTotals(totals["count"], totals["area"] or 0.0, totals["demo"])
+@dataclass(frozen=True)
+class SupplyGroup:
+    """Sites investors see with one municipality, planning category and size class."""
+
+    municipality: str
+    planning_category: str
+    size_class: int  # index into SIZE_CLASSES
+    count: int
+    area_m2: float
+    demo: int
 
 
-def supply_by_municipality() -> list[SupplyRow]:
-    """Sites investors see, per municipality: how many and their gross area; most first."""
+def _size_class_of() -> Case:
+    whens = [
+        When(gross_area_m2__lt=high, then=Value(index))
+        for index, (_label, _low, high) in enumerate(SIZE_CLASSES)
+        if high is not None
+    ]
+    return Case(*whens, default=Value(len(SIZE_CLASSES) - 1), output_field=IntegerField())
+
+
+def supply_groups() -> list[SupplyGroup]:
+    """The supply in one scan of the sites (at 100,000 sites the four views below took four
+    scans, ~0.6 s): grouped by municipality, category and size class, at most 53 × 5 × 5
+    rows, which the views add up."""
     rows = (
         Site.objects.published()
-        .values("municipality__name")
-        .annotate(count=Count("id"), area=Sum("gross_area_m2"))
-        .order_by("-count", "municipality__name")
+        .annotate(size_class=_size_class_of())
+        .values("municipality__name", "planning_category", "size_class")
+        .annotate(
+            count=Count("id"),
+            area=Sum("gross_area_m2"),
+            demo=Count("id", filter=Q(is_demo=True)),
+        )
+        .order_by()
     )
     return [
-        SupplyRow(row["municipality__name"] or "–", row["count"], row["area"] or 0.0)
+        SupplyGroup(
+            row["municipality__name"] or "–",
+            row["planning_category"] or "",
+            row["size_class"],
+            row["count"],
+            row["area"] or 0.0,
+            row["demo"],
+        )
         for row in rows
     ]
 
 
-def supply_by_size_class() -> list[SupplyRow]:
+def supply_totals(groups: list[SupplyGroup] | None = None) -> SupplyTotals:
+    """All sites investors see: how many, their gross area, how many of them are demo data."""
+    groups = supply_groups() if groups is None else groups
+    return SupplyTotals(
+        sum(g.count for g in groups), sum(g.area_m2 for g in groups), sum(g.demo for g in groups)
+    )
+
+
+def _summed(groups: list[SupplyGroup], key: Callable[[SupplyGroup], Any]) -> dict[Any, SupplyRow]:
+    sums: dict[Any, list[float]] = {}
+    for group in groups:
+        count_area = sums.setdefault(key(group), [0, 0.0])
+        count_area[0] += group.count
+        count_area[1] += group.area_m2
+    return {k: SupplyRow("", int(count), area) for k, (count, area) in sums.items()}
+
+
+def supply_by_municipality(groups: list[SupplyGroup] | None = None) -> list[SupplyRow]:
+    """Sites investors see, per municipality: how many and their gross area; most first."""
+    groups = supply_groups() if groups is None else groups
+    rows = [
+        SupplyRow(name, row.count, row.area_m2)
+        for name, row in _summed(groups, lambda g: g.municipality).items()
+    ]
+    return sorted(rows, key=lambda row: (-row.count, row.label))
+
+
+def supply_by_size_class(groups: list[SupplyGroup] | None = None) -> list[SupplyRow]:
     """Sites investors see, per gross-area class (all classes, also empty ones)."""
-    counts: dict[str, Any] = {}
-    for index, (_label, low, high) in enumerate(SIZE_CLASSES):
-        condition = Q(gross_area_m2__gte=low)
-        if high is not None:
-            condition &= Q(gross_area_m2__lt=high)
-        counts[f"n{index}"] = Count("id", filter=condition)
-        counts[f"a{index}"] = Sum("gross_area_m2", filter=condition)
-    totals = Site.objects.published().aggregate(**counts)
+    groups = supply_groups() if groups is None else groups
+    sums = _summed(groups, lambda g: g.size_class)
+    empty = SupplyRow("", 0, 0.0)
     return [
-        SupplyRow(str(label), totals[f"n{index}"], totals[f"a{index}"] or 0.0)
+        SupplyRow(str(label), sums.get(index, empty).count, sums.get(index, empty).area_m2)
         for index, (label, _low, _high) in enumerate(SIZE_CLASSES)
     ]
 
 
-def supply_by_planning_category() -> list[SupplyRow]:
+def supply_by_planning_category(groups: list[SupplyGroup] | None = None) -> list[SupplyRow]:
     """Sites investors see, per planning category, in the categories' order (all four, also
     empty ones); a value outside the categories is listed as "not stated"."""
-    rows = {
-        row["planning_category"]: row
-        for row in Site.objects.published()
-        .values("planning_category")
-        .annotate(count=Count("id"), area=Sum("gross_area_m2"))
-        .order_by()
-    }
+    groups = supply_groups() if groups is None else groups
+    known = set(Site.PlanningCategory.values)
+    sums = _summed(groups, lambda g: g.planning_category if g.planning_category in known else "")
+    empty = SupplyRow("", 0, 0.0)
     result = [
-        SupplyRow(
-            str(label),
-            rows[value]["count"] if value in rows else 0,
-            (rows[value]["area"] or 0.0) if value in rows else 0.0,
-        )
+        SupplyRow(str(label), sums.get(value, empty).count, sums.get(value, empty).area_m2)
         for value, label in Site.PlanningCategory.choices
     ]
-    other = [row for value, row in rows.items() if value not in Site.PlanningCategory.values]
-    if other:
-        result.append(
-            SupplyRow(
-                _("not stated"),
-                sum(row["count"] for row in other),
-                sum(row["area"] or 0.0 for row in other),
-            )
-        )
+    if "" in sums:
+        result.append(SupplyRow(_("not stated"), sums[""].count, sums[""].area_m2))
     return result
 
 

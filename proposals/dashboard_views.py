@@ -32,10 +32,11 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
     A constant number of queries: aggregates only, whatever the number of sites or
     inquiries; it only reads (match counts are kept by proposals.services.matching)."""
     staff_or_404(request)
-    totals = dashboard.supply_totals()
-    by_municipality = dashboard.supply_by_municipality()
-    by_size = dashboard.supply_by_size_class()
-    by_category = dashboard.supply_by_planning_category()
+    supply = dashboard.supply_groups()
+    totals = dashboard.supply_totals(supply)
+    by_municipality = dashboard.supply_by_municipality(supply)
+    by_size = dashboard.supply_by_size_class(supply)
+    by_category = dashboard.supply_by_planning_category(supply)
     per_month = dashboard.inquiries_per_month()
     by_status = dashboard.inquiries_by_status()
     first_offer = dashboard.time_to_first_offer()
