@@ -202,6 +202,18 @@ export class Search {
 
   // --- the map --------------------------------------------------------------------------
 
+  // True when the map still shows the URL's view, give or take rounding: a resize or a
+  // restored page (back button) moves the centre by a pixel or two, and rewriting the URL
+  // for that would make the same search a different address.
+  showsViewOfUrl() {
+    const view = parseMapView(this.params.get('map'));
+    if (!view || view.zoom !== this.map.getZoom()) {
+      return false;
+    }
+    const wanted = this.map.project([view.lat, view.lon]);
+    return wanted.distanceTo(this.map.project(this.map.getCenter())) < 3;
+  }
+
   bindMap() {
     this.sites.on('siteover', ({ id }) => this.results.entryOf(id)?.classList.add('result--hover'));
     this.sites.on('siteout', ({ id }) => this.results.entryOf(id)?.classList.remove('result--hover'));
@@ -213,7 +225,7 @@ export class Search {
     });
     // The map view is state too, but moving the map adds no history entry.
     this.map.on('moveend', () => {
-      if (this.movingProgrammatically) {
+      if (this.movingProgrammatically || this.showsViewOfUrl()) {
         return;
       }
       const view = formatMapView(this.map);
