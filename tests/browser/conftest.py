@@ -5,14 +5,21 @@ and the tests assert that none was needed.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
 
 from geodata.models import Municipality
 from sitefinder.chromium import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
@@ -76,13 +83,15 @@ def _is_local(url: str) -> bool:
     return parts.hostname in LOCAL_HOSTS
 
 
-@pytest.fixture
-def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
-    """A fresh English page (its own cookies) that cannot reach anything but the server."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+def _open_page(
+    browser: Browser, base_url: str, locale: str = "en-GB"
+) -> tuple[BrowserContext, BrowserPage]:
+    """A page in a context of its own (own cookies) that cannot reach anything but the
+    server: every other request is aborted and recorded, as are script errors."""
+    context = browser.new_context(viewport=VIEWPORT, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    result = BrowserPage(page=page, base_url=live_server.url)
+    result = BrowserPage(page=page, base_url=base_url)
 
     def only_local(route: Route) -> None:
         if _is_local(route.request.url):
@@ -97,5 +106,28 @@ def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
         "console",
         lambda message: result.errors.append(message.text) if message.type == "error" else None,
     )
+    return context, result
+
+
+@pytest.fixture
+def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
+    """A fresh English page (its own cookies) that cannot reach anything but the server."""
+    context, result = _open_page(browser, live_server.url)
     yield result
     context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server) -> Iterator[Callable[..., BrowserPage]]:
+    """More pages like `browser_page`, each in its own context: another person at another
+    computer. `new_page(locale="de-DE")` opens one."""
+    contexts: list[BrowserContext] = []
+
+    def make(locale: str = "en-GB") -> BrowserPage:
+        context, result = _open_page(browser, live_server.url, locale)
+        contexts.append(context)
+        return result
+
+    yield make
+    for context in contexts:
+        context.close()

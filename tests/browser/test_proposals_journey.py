@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,13 @@ from typing import Any
 import pytest
 from django.contrib.gis.geos import Point
 from django.core import mail
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import Site
 from proposals.models import Inquiry, InquiryEvent, Offer, OfferSite
 from proposals.services import offer_documents
-from tests.browser.conftest import VIEWPORT, BrowserPage, _is_local
 from tests.browser.test_accessibility import PASSWORD, assert_accessible
 from tests.factories import SiteFactory, UserFactory
 
@@ -34,39 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def make_site(**fields: Any) -> Site:
     """A published site (SiteFactory), typed as the model."""
     return SiteFactory(**fields)
-
-
-@pytest.fixture
-def new_page(browser: Browser, live_server) -> Iterator[Any]:
-    """More pages like `browser_page`, each in its own context (own cookies): another
-    person at another computer, with every off-site request blocked and recorded."""
-    contexts = []
-
-    def make(locale: str = "en-GB") -> BrowserPage:
-        context = browser.new_context(viewport=VIEWPORT, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        result = BrowserPage(page=page, base_url=live_server.url)
-
-        def only_local(route: Route) -> None:
-            if _is_local(route.request.url):
-                route.continue_()
-            else:
-                result.blocked_requests.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
-        page.on("pageerror", lambda error: result.errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: result.errors.append(message.text) if message.type == "error" else None,
-        )
-        return result
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
