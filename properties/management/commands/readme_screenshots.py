@@ -22,6 +22,18 @@ OUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
 SEARCH = "?kind=plot&area_min_ha=2&max_distance_station_m=3000&sort=-area&map=11/51.47/7.1"
 
 
+def _offline(page) -> None:
+    """Every request to anything but this machine is refused."""
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if urlsplit(route.request.url).hostname in LOCAL_HOSTS
+            else route.abort()
+        ),
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Writes docs/screenshots/*.png from the running data: the search, a site, its exposé, "
@@ -69,14 +81,7 @@ class Command(BaseCommand):
             base = f"http://127.0.0.1:{port}"
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 860}, locale="en-GB")
-            page.route(
-                "**/*",
-                lambda route: (
-                    route.continue_()
-                    if urlsplit(route.request.url).hostname in LOCAL_HOSTS
-                    else route.abort()
-                ),
-            )
+            _offline(page)
             for name, path in (("map", "/"), ("search", "/" + SEARCH)):
                 page.goto(base + path)
                 page.wait_for_function(
@@ -110,14 +115,7 @@ class Command(BaseCommand):
         """Staff's side on a demo inquiry with an offer, and the investor's offer page."""
         inquiry: Inquiry = link.offer.inquiry
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="en-GB")
-        page.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if urlsplit(route.request.url).hostname in LOCAL_HOSTS
-                else route.abort()
-            ),
-        )
+        _offline(page)
         page.goto(f"{base}/offers/{link.token}/")
         page.wait_for_selector("#offer-map[data-ready='true']")
         page.wait_for_timeout(800)
