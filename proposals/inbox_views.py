@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,6 +265,36 @@ def _detail_context(
     }
 
 
+def _set_status(inquiry: Inquiry, data: dict[str, Any], user: User) -> str:
+    inquiry_status_set(inquiry=inquiry, status=data["status"], note=data["note"], acting_user=user)
+    return _("Status changed to “%(status)s”.") % {"status": inquiry.get_status_display()}
+
+
+def _assign(inquiry: Inquiry, data: dict[str, Any], user: User) -> str:
+    inquiry_assign(inquiry=inquiry, assignee=data["assignee"], acting_user=user)
+    return _("Assignment saved.")
+
+
+def _add_note(inquiry: Inquiry, data: dict[str, Any], user: User) -> str:
+    inquiry_note_add(inquiry=inquiry, text=data["text"], acting_user=user)
+    return _("Note added.")
+
+
+# What the inquiry page's forms do, by their `action`: the form, its name in the page's
+# context, the field a refusal of the service is shown at, and the service call (which
+# returns the success message).
+INQUIRY_ACTIONS: dict[str, tuple[Callable[..., Any], str, str, Callable[..., str]]] = {
+    "status": (
+        lambda data, inquiry: StatusForm(data, inquiry=inquiry),
+        "status_form",
+        "status",
+        _set_status,
+    ),
+    "assign": (lambda data, inquiry: AssignForm(data), "assign_form", "assignee", _assign),
+    "note": (lambda data, inquiry: NoteForm(data), "note_form", "text", _add_note),
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -277,56 +308,21 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "proposals/inquiry_detail.html", _detail_context(request, inquiry))
 
-    action = request.POST.get("action")
-    forms: dict[str, Any] = {}
-    if action == "status":
-        status_form = StatusForm(request.POST, inquiry=inquiry)
-        forms["status_form"] = status_form
-        if status_form.is_valid():
-            try:
-                inquiry_status_set(
-                    inquiry=inquiry,
-                    status=status_form.cleaned_data["status"],
-                    note=status_form.cleaned_data["note"],
-                    acting_user=user,
-                )
-            except ValidationError as error:
-                status_form.add_error("status", error)
-            else:
-                messages.success(
-                    request,
-                    _("Status changed to “%(status)s”.") % {"status": inquiry.get_status_display()},
-                )
-                return redirect("inquiry_detail", pk=inquiry.pk)
-    elif action == "assign":
-        assign_form = AssignForm(request.POST)
-        forms["assign_form"] = assign_form
-        if assign_form.is_valid():
-            try:
-                inquiry_assign(
-                    inquiry=inquiry, assignee=assign_form.cleaned_data["assignee"], acting_user=user
-                )
-            except ValidationError as error:
-                assign_form.add_error("assignee", error)
-            else:
-                messages.success(request, _("Assignment saved."))
-                return redirect("inquiry_detail", pk=inquiry.pk)
-    elif action == "note":
-        note_form = NoteForm(request.POST)
-        forms["note_form"] = note_form
-        if note_form.is_valid():
-            try:
-                inquiry_note_add(
-                    inquiry=inquiry, text=note_form.cleaned_data["text"], acting_user=user
-                )
-            except ValidationError as error:
-                note_form.add_error("text", error)
-            else:
-                messages.success(request, _("Note added."))
-                return redirect("inquiry_detail", pk=inquiry.pk)
-    else:
+    action = request.POST.get("action", "")
+    if action not in INQUIRY_ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect("inquiry_detail", pk=inquiry.pk)
+    make_form, context_name, error_field, apply = INQUIRY_ACTIONS[action]
+    form = make_form(request.POST, inquiry)
+    if form.is_valid():
+        try:
+            done = apply(inquiry, form.cleaned_data, user)
+        except ValidationError as error:
+            form.add_error(error_field, error)
+        else:
+            messages.success(request, done)
+            return redirect("inquiry_detail", pk=inquiry.pk)
+    forms: dict[str, Any] = {context_name: form}
     return render(
         request,
         "proposals/inquiry_detail.html",
