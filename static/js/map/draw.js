@@ -1,5 +1,7 @@
 // The search area: a polygon or a circle drawn with Leaflet-Geoman, kept in the URL as
 // area=<GeoJSON geometry> or near=lon,lat&radius_m=<metres>.
+import { showDrawMode } from './draw-mode.js';
+
 const AREA_STYLE = {
   color: '#0b3c49', weight: 2.5, dashArray: '6 4', fillColor: '#0b3c49', fillOpacity: 0.06,
 };
@@ -53,15 +55,8 @@ export class AreaDrawing {
 
   setMode(name) {
     this.mode = name;
-    for (const button of this.tools.querySelectorAll('button[data-draw]')) {
-      if (button.dataset.draw !== 'clear') {
-        button.setAttribute('aria-pressed', String(button.dataset.draw === name));
-      }
-    }
-    this.map.getContainer().classList.toggle('map--drawing', Boolean(name));
-    this.hint.hidden = !name;
-    this.hint.textContent = name === 'Circle' ? this.messages.drawCircleHint
-      : name === 'Polygon' ? this.messages.drawPolygonHint : '';
+    const hints = { Circle: this.messages.drawCircleHint, Polygon: this.messages.drawPolygonHint };
+    showDrawMode(this, name, hints[name]);
   }
 
   created(event) {

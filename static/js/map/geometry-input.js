@@ -3,6 +3,7 @@
 // stays the form's value; the server checks and transforms it.
 import { addBasemap } from './basemap.js';
 import { createBoundaryLayer } from './boundaries.js';
+import { showDrawMode } from './draw-mode.js';
 import { createPanes } from './panes.js';
 
 const DEFAULT_STYLE = { color: '#c2185b', weight: 2.5, fillColor: '#c2185b', fillOpacity: 0.2 };
@@ -166,14 +167,7 @@ export class GeometryInput {
 
   setMode(name) {
     this.mode = name;
-    for (const button of this.tools.querySelectorAll('button[data-draw]')) {
-      if (button.dataset.draw !== 'clear') {
-        button.setAttribute('aria-pressed', String(button.dataset.draw === name));
-      }
-    }
-    this.map.getContainer().classList.toggle('map--drawing', Boolean(name));
-    this.hint.textContent = (name && this.messages.hints[name]) || '';
-    this.hint.hidden = !name;
+    showDrawMode(this, name, name && this.messages.hints[name]);
   }
 
   // One geometry: a new drawing replaces the old one.
