@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import partner_upload_views as upload_views
 from . import partner_views as views
 
 urlpatterns = [
@@ -10,6 +11,6 @@ urlpatterns = [
     path("sites/<int:pk>/edit/", views.partner_site_edit, name="partner_site_edit"),
     path("sites/<int:pk>/history/", views.partner_site_history, name="partner_site_history"),
     path("sites/<int:pk>/action/", views.partner_site_action, name="partner_site_action"),
-    path("upload/", views.partner_upload, name="partner_upload"),
-    path("upload/report.csv", views.partner_upload_report, name="partner_upload_report"),
+    path("upload/", upload_views.partner_upload, name="partner_upload"),
+    path("upload/report.csv", upload_views.partner_upload_report, name="partner_upload_report"),
 ]
