@@ -12,18 +12,17 @@ the benchmark organisation is deleted at the end.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import platform
-import resource
 import statistics
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from geodata.models import Municipality
@@ -78,31 +77,21 @@ def write_geojson(path: Path, squares: list[Polygon]) -> Path:
     return path
 
 
-def _worker(job_id: int, revision: int, results) -> None:
-    """A fresh worker process: runs one queued job as `db_worker` would, reports its wall
-    time and peak RSS."""
-    import django
-
-    django.setup()
-    from properties.models import UploadJob
-    from properties.services.upload_jobs import upload_job_run
-
-    started = time.perf_counter()
-    upload_job_run.call(job_id=job_id, revision=revision)
-    seconds = time.perf_counter() - started
-    job = UploadJob.objects.get(pk=job_id)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    results.put({"seconds": seconds, "peak_mb": peak_mb, "status": job.status, "error": job.error})
-
-
 def _run_in_worker(job) -> dict:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_worker, args=(job.pk, job.revision, results))
-    connections.close_all()
-    process.start()
-    outcome = results.get()
-    process.join()
+    """Runs the queued job in a fresh Python process (benchmarks/upload_worker.py)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.upload_worker", str(job.pk), str(job.revision)],
+        cwd=settings.BASE_DIR,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    lines = finished.stdout.strip().splitlines()
+    if finished.returncode or not lines:
+        raise RuntimeError(f"the worker failed: {finished.stderr[-3000:]}")
+    outcome = json.loads(lines[-1])
     if outcome["status"] != "done":
         raise RuntimeError(f"the upload job failed: {outcome['error']}")
     return outcome
