@@ -132,7 +132,7 @@ def test_vrt_as_csv_is_only_text(tmp_path, url, organisation):
 
 
 def feature_collection(crs: dict | None) -> str:
-    collection = {
+    collection: dict = {
         "type": "FeatureCollection",
         "features": [
             {
