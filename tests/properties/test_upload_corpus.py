@@ -9,6 +9,7 @@ import subprocess
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # Each site: its canonical values, and how a German ("de") and an English ("en") partner
 # write it. Dates: text in CSV / GIS, a real date cell in XLSX.
-SITES = [
+SITES: list[dict[str, Any]] = [
     {
         "ref": "GE-101",
         "title": "Gewerbepark Nord",
