@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="the organisation's name")
         parser.add_argument(
             "--ags",
-            action="append",
+            action="extend",
+            nargs="+",
             required=True,
             help="a municipality's 8-digit AGS, e.g. 05113000 (Essen); repeatable",
         )
