@@ -18,7 +18,7 @@ from properties.models import Site, UploadJob, UploadMapping
 from tests.browser.test_partner import log_in
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
-UNKNOWN_OWNERSHIP = "Stadttochter Grund GmbH"
+UNKNOWN_OWNERSHIP = "Erbengemeinschaft Müller"
 
 
 @pytest.fixture
@@ -38,14 +38,18 @@ def partner_list(folder: Path) -> Path:
     centre = essen.geom.buffer(-1500).point_on_surface
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Flächen-ID", "Bezeichnung", "Art", "Gebietsart", "Eigentum", "lon", "lat"])
+    headers = ["Flächen-ID", "Bezeichnung", "Art", "Gebietsart", "B-Plan", "Fläche (m²)"]
+    writer.writerow([*headers, "Eigentum", "lon", "lat"])
     for number, (ref, ownership) in enumerate(
         [("E-1", "kommunal"), ("E-2", UNKNOWN_OWNERSHIP), ("E-3", "privat")]
     ):
         point = Point(centre.x + 400 * number, centre.y, srid=25832)
         point.transform(4326)
         lon, lat = (f"{point.x:.6f}", f"{point.y:.6f}") if ref != "E-3" else ("", "")
-        writer.writerow([ref, f"Gewerbefläche {ref}", "Grundstück", "GE", ownership, lon, lat])
+        writer.writerow(
+            [ref, f"Gewerbefläche {ref}", "Grundstück", "GE", "rechtskräftig", "6400", ownership]
+            + [lon, lat]
+        )
     path = folder / "flaechen-essen.csv"
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
@@ -68,7 +72,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     expect(page.locator('[data-count="reject"] strong')).to_have_text("2")
     value_choice = page.locator(f'[data-mapping-value="{UNKNOWN_OWNERSHIP}"] select')
     expect(value_choice).to_be_visible()
-    value_choice.select_option("other_public")
+    value_choice.select_option("private")
     page.get_by_role("button", name="Auswahl speichern und erneut prüfen").click()
 
     # Checked again with the mapping: only the row without coordinates is rejected.
@@ -79,7 +83,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     assert (mapping.field, mapping.source, mapping.value) == (
         "ownership",
         UNKNOWN_OWNERSHIP,
-        "other_public",
+        "private",
     )
 
     # The report fits a phone.
@@ -97,7 +101,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     expect(page.locator(".pw-committed")).to_contain_text("1 abgelehnte Zeile wurde ausgelassen.")
     assert set(Site.objects.values_list("partner_ref", "ownership")) == {
         ("E-1", "municipal"),
-        ("E-2", "other_public"),
+        ("E-2", "private"),
     }
     assert UploadJob.objects.get().committed
 
@@ -108,14 +112,13 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     assert download.suggested_filename.endswith(".csv")
     content = Path(download.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(content), delimiter=";"))
-    assert rows[0][:7] == [
+    assert rows[0][:6] == [
         "Flächen-ID",
         "Bezeichnung",
         "Art",
         "Gebietsart",
-        "Eigentum",
-        "lon",
-        "lat",
+        "B-Plan",
+        "Fläche (m²)",
     ]
     assert rows[0][-1] == "Fehler"
     assert len(rows) == 2 and rows[1][0] == "E-3" and rows[1][-1]

@@ -23,7 +23,7 @@ from tests.factories import PartnerOrganisationFactory, square
 
 pytestmark = pytest.mark.django_db
 
-UNKNOWN_OWNERSHIP = "Stadttochter Grund GmbH"
+UNKNOWN_OWNERSHIP = "Erbengemeinschaft Müller"
 UNKNOWN_COLUMN = "Vermarktungsnotiz"
 
 
@@ -58,7 +58,17 @@ def geojson(features: list[dict], name: str = "flaechen.geojson") -> io.BytesIO:
 
 def csv_file(centre: Point, rows: list[dict], name: str = "flaechen.csv") -> io.BytesIO:
     out = io.StringIO()
-    headers = ["Flächen-ID", "Bezeichnung", "Art", "Gebietsart", "Eigentum", "lon", "lat"]
+    headers = [
+        "Flächen-ID",
+        "Bezeichnung",
+        "Art",
+        "Gebietsart",
+        "B-Plan",
+        "Fläche (m²)",
+        "Eigentum",
+        "lon",
+        "lat",
+    ]
     extra = sorted({key for row in rows for key in row} - set(headers))
     writer = csv.DictWriter(out, fieldnames=headers + extra, delimiter=";")
     writer.writeheader()
@@ -71,6 +81,8 @@ def csv_file(centre: Point, rows: list[dict], name: str = "flaechen.csv") -> io.
                 "Bezeichnung": f"Fläche {row.get('Flächen-ID')}",
                 "Art": "Grundstück",
                 "Gebietsart": "GE",
+                "B-Plan": "rechtskräftig",
+                "Fläche (m²)": "6400",
                 "Eigentum": "kommunal",
                 "lon": f"{lon:.6f}",
                 "lat": f"{lat:.6f}",
@@ -127,7 +139,8 @@ def test_a_file_is_checked_as_a_job_and_its_report_shown(client, people, essen, 
     report = client.get(reverse("partner_upload_job_report", args=[job.pk]))
     assert report["Content-Type"].startswith("text/csv")
     lines = report.content.decode("utf-8-sig").splitlines()
-    assert [line.split(";")[1:3] for line in lines[1:]] == [["U-1", "new"], ["U-2", "new"]]
+    rows = [line.split(";")[1:3] for line in lines[1:]]
+    assert [row for row in rows if row[0]] == [["U-1", "new"], ["U-2", "new"]]
 
 
 def test_commit_writes_the_sites_in_the_background(client, people, essen):
@@ -362,20 +375,20 @@ def test_mapping_a_value_and_a_column_is_kept_and_the_file_checked_again(client,
     assert column.header == UNKNOWN_COLUMN
     [(value_name, field, raw)] = form.value_fields
     assert (field, raw) == ("ownership", UNKNOWN_OWNERSHIP)
-    assert ("other_public", "Other public body") in form.fields[value_name].choices
+    assert ("private", "Private") in form.fields[value_name].choices
     assert ("description", "description") in [
         (code, str(label).lower()) for code, label in form.fields[column_name].choices
     ]
 
     response = client.post(
         reverse("partner_upload_job_mappings", args=[job.pk]),
-        {"revision": job.revision, column_name: "description", value_name: "other_public"},
+        {"revision": job.revision, column_name: "description", value_name: "private"},
     )
     assert response.status_code == 302
     mappings = {(m.kind, m.field, m.source, m.value) for m in UploadMapping.objects.all()}
     assert mappings == {
         ("column", "description", UNKNOWN_COLUMN, ""),
-        ("value", "ownership", UNKNOWN_OWNERSHIP, "other_public"),
+        ("value", "ownership", UNKNOWN_OWNERSHIP, "private"),
     }
     job.refresh_from_db()
     assert job.status == UploadJob.Status.DONE and job.revision == 2
@@ -386,7 +399,7 @@ def test_mapping_a_value_and_a_column_is_kept_and_the_file_checked_again(client,
     # the next upload of the organisation is read with the mappings
     client.post(reverse("partner_upload_job_commit", args=[job.pk]), {"commit": "1"})
     site = Site.objects.get(partner_ref="M-1")
-    assert site.ownership == "other_public" and site.description == "Top-Lage"
+    assert site.ownership == "private" and site.description == "Top-Lage"
     second = upload(client, mapping_file(essen, refs=("M-3", "M-4"), name="zweite.csv"))
     second.refresh_from_db()
     assert second.counts["reject"] == 0 and second.counts["create"] == 2
@@ -417,7 +430,7 @@ def test_mappings_page_lists_and_deletes_only_the_organisations_own(client, peop
         field="ownership",
         source=UNKNOWN_OWNERSHIP,
         source_key="x",
-        value="other_public",
+        value="private",
     )
     other = UploadMapping.objects.create(
         organisation=people["b"].organisation,
@@ -428,7 +441,7 @@ def test_mappings_page_lists_and_deletes_only_the_organisations_own(client, peop
     )
     client.force_login(people["a"])
     content = client.get(reverse("partner_upload_mappings")).content.decode()
-    assert UNKNOWN_OWNERSHIP in content and "Other public body" in content
+    assert UNKNOWN_OWNERSHIP in content and "Private" in content
     assert "Interne Nummer" not in content
     assert client.post(reverse("partner_upload_mapping_delete", args=[other.pk])).status_code == 404
     assert client.post(reverse("partner_upload_mapping_delete", args=[own.pk])).status_code == 302
@@ -500,4 +513,4 @@ def test_the_report_page_in_german(client, people, essen):
     assert "Bericht zu liste.csv" in content
     assert "Spalten der Datei" in content
     assert "abgelehnt" in content
-    assert "Zeile 3" in content  # the row label counts file lines (header = line 1)
+    assert "Zeile 2" in content  # the row label counts file lines (header = line 1)
