@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -194,8 +196,14 @@ def partner_upload_job_mappings(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("partner_upload_job", pk=job.pk)
-    for mapping in form.mappings():
-        upload_mapping_set(organisation=job.organisation, acting_user=user, **mapping)
+    try:
+        with transaction.atomic():
+            for mapping in form.mappings():
+                upload_mapping_set(organisation=job.organisation, acting_user=user, **mapping)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("partner_upload_job", pk=job.pk)
     try:
         upload_job_recheck(job=job, acting_user=user)
     except (UploadBusy, UploadError) as error:
