@@ -97,6 +97,18 @@ def _run_in_worker(job) -> dict:
     return outcome
 
 
+def _delete_sites(organisation) -> None:
+    """The benchmark organisation's sites and their history, in two statements (Django's
+    cascade would collect 50,000 sites in Python)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM properties_sitechange WHERE site_id IN "
+            "(SELECT id FROM properties_site WHERE organisation_id = %s)",
+            [organisation.pk],
+        )
+        cursor.execute("DELETE FROM properties_site WHERE organisation_id = %s", [organisation.pk])
+
+
 def ensure_other_sites(count: int) -> int:
     from properties.models import Site
     from properties.services.demo import sites_generate_demo
@@ -128,7 +140,7 @@ def run(
     other_sites: int = 100_000,
     ags: str = "05113000",
 ) -> dict:
-    from properties.models import PartnerOrganisation, Site, UploadJob
+    from properties.models import PartnerOrganisation, UploadJob
 
     municipality = Municipality.objects.get(ags=ags)
     results: dict = {
@@ -176,7 +188,7 @@ def run(
                     commits.append(_run_in_worker(job))
                     job.refresh_from_db()
                     counts["commit"] = job.counts
-                    Site.objects.filter(organisation=organisation).delete()
+                    _delete_sites(organisation)
                     job.delete()
                     stored.unlink(missing_ok=True)
                 results["steps"].append(_summary("dry run", size, plans, counts["plan"]))
@@ -188,7 +200,7 @@ def run(
                     statistics.median(end_to_end), 2
                 )
     finally:
-        Site.objects.filter(organisation=organisation).delete()
+        _delete_sites(organisation)
         organisation.delete()
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
