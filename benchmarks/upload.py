@@ -148,6 +148,7 @@ def run(
         "municipality": municipality.name,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
+        "load_average_before": round(os.getloadavg()[0], 1),
         "other_sites": ensure_other_sites(other_sites),
         "steps": [],
     }
@@ -205,6 +206,7 @@ def run(
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
         results["postgis"] = cursor.fetchone()[0]
+    results["load_average_after"] = round(os.getloadavg()[0], 1)
     return results
 
 
@@ -214,7 +216,9 @@ def as_markdown(results: dict) -> str:
         f"PostGIS {results['postgis']}, with {results['other_sites']:,} other sites in the "
         f"database: GeoJSON files of N squares (EPSG:4326, German vocabulary) inside "
         f"{results['municipality']}, each step run as an upload job in a fresh worker process "
-        "(p50 over the runs; peak = the worker's max RSS).",
+        "(p50 over the runs; peak = the worker's max RSS). Load average (1 min) before / after: "
+        f"{results.get('load_average_before')} / {results.get('load_average_after')} — other "
+        "work on this shared machine slows every figure.",
         "",
         "| rows | step | runs | p50 s | max s | peak MB | created | updated | unchanged | rejected |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
