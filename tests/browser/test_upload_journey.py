@@ -90,6 +90,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     # The report fits a phone.
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    browser_page.screenshot("upload-report-de-390.png", full_page=True)
     page.set_viewport_size({"width": 1400, "height": 860})
 
     # Commit the valid rows: only after confirming that one stays out.
@@ -100,6 +101,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
         "Übernommen: 2 Flächen angelegt, 0 geändert, 0 unverändert."
     )
     expect(page.locator(".pw-committed")).to_contain_text("1 abgelehnte Zeile wurde ausgelassen.")
+    browser_page.screenshot("upload-committed-de.png", full_page=True)
     assert set(Site.objects.values_list("partner_ref", "ownership")) == {
         ("E-1", "municipal"),
         ("E-2", "private"),
