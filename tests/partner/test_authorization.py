@@ -239,6 +239,9 @@ RULES: list[Rule] = [
     ),
     # Planned by the partner workspace contract: checked once they exist.
     Rule("partner_dashboard", PARTNER_PAGE),
+    # The search and the inventory map stay inside the partner's own sites.
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=SECRET"),
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=7733&status=draft&stale=1"),
     Rule("partner_site_new", PARTNER_PAGE),
     Rule("partner_site_edit", PARTNER_PAGE_A, {"pk": "draft_a"}),
     Rule("partner_site_edit", PARTNER_PAGE_B, {"pk": "draft_b"}),
@@ -274,6 +277,20 @@ RULES: list[Rule] = [
         {"pk": "draft_b"},
         method="post",
         data={"action": "verify"},
+    ),
+    # Bulk actions: each site checked on its own; another organisation's id is skipped
+    # (partner A: nothing done, redirect with the summary), never a 500.
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "site": "draft_b"},
+    ),
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "scope": "filtered", "q": "SECRET"},
     ),
     Rule("set_language", ((200, 204, 302),) * 5, method="post", data={"language": "en"}),
     Rule("logout", (302,) * 5, method="post"),
