@@ -46,7 +46,7 @@ def upload_file(folder: Path) -> Path:
                     "kind": "plot",
                     "BauNVO": "GE",
                     "B-Plan": "binding",
-                    "ownership": "public",
+                    "ownership": "municipal",
                     "area": 6400,
                     "price": 75,
                 },
@@ -99,7 +99,7 @@ def test_partner_uploads_edits_submits_and_staff_publishes(browser_page, people,
         page.get_by_role("heading", name=re.compile("Report on flaechen-essen.geojson"))
     ).to_be_visible()
     expect(page.locator(".pw-report__row--create")).to_have_count(2)
-    expect(page.locator('[data-count="rejected"] strong')).to_have_text("0")
+    expect(page.locator('[data-count="reject"] strong')).to_have_text("0")
     expect(page.get_by_role("link", name="Download report (CSV)")).to_be_visible()
     assert not Site.objects.exists()
 

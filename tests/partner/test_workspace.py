@@ -83,7 +83,7 @@ def site_data(geometry: str, **overrides) -> dict:
         "planning_category": "GE",
         "bplan_status": "binding",
         "restriction_class": "none",
-        "ownership": "public",
+        "ownership": "municipal",
         "broadband": "fast",
         "price_eur_m2": "85",
         "has_water": "on",
@@ -498,7 +498,7 @@ def geojson_upload(centre: Point, refs=("U-1", "U-2"), name="flaechen.geojson", 
                     "kind": "plot",
                     "BauNVO": "XX" if bad and number == 1 else "GE",
                     "B-Plan": "binding",
-                    "ownership": "public",
+                    "ownership": "municipal",
                     "area": 6400,
                     "price": 70,
                 },
@@ -524,7 +524,13 @@ def test_upload_dry_run_report_csv_and_commit(client, people, essen, media_root)
     )
     content = response.content.decode()
     assert response.status_code == 200
-    assert response.context["counts"] == {"create": 2, "update": 0, "unchanged": 0, "rejected": 0}
+    assert response.context["counts"] == {
+        "create": 2,
+        "update": 0,
+        "unchanged": 0,
+        "reject": 0,
+        "missing": 0,
+    }
     assert "Report on flaechen.geojson" in content
     assert content.count('class="pw-report__row pw-report__row--create"') == 2
     assert "Download report (CSV)" in content
@@ -536,8 +542,8 @@ def test_upload_dry_run_report_csv_and_commit(client, people, essen, media_root)
     assert report["Content-Type"].startswith("text/csv")
     assert "attachment" in report["Content-Disposition"]
     lines = report.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "row;partner_ref;action;messages"
-    assert lines[1:] == ["1;U-1;create;", "2;U-2;create;"]
+    assert lines[0] == "Row;Your site id;Action;Messages"
+    assert [line.split(";")[1:] for line in lines[1:]] == [["U-1", "new", ""], ["U-2", "new", ""]]
 
     commit = client.post(
         reverse("partner_upload"),
@@ -558,8 +564,8 @@ def test_upload_with_rejected_rows_cannot_be_committed(client, people, essen):
         {"file": geojson_upload(inside(essen), bad=True), "dry_run": "1"},
     )
     content = response.content.decode()
-    assert response.context["counts"]["rejected"] == 1
-    assert 'class="pw-report__row pw-report__row--rejected"' in content
+    assert response.context["counts"]["reject"] == 1
+    assert 'class="pw-report__row pw-report__row--reject"' in content
     assert 'name="commit"' not in content
     forced = client.post(
         reverse("partner_upload"), {"commit": "1", "token": response.context["pending"]["token"]}

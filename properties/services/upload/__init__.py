@@ -14,7 +14,7 @@ import contextlib
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +24,24 @@ from django.db import DatabaseError, connection, transaction
 
 from geodata.importers.sources import SourceError, check_path, check_zip_entries, opened, read_layer
 from geodata.models import STORAGE_SRID
-from properties.models import PartnerOrganisation, Site
+from properties.models import PartnerOrganisation, Site, UploadMapping
 
-from . import upload_columns as columns
-from .proximity import sites_refresh_distances
+from ..proximity import sites_refresh_distances
+from . import vocabulary as columns
+from .report import (
+    CREATE,
+    REJECTED,
+    UNCHANGED,
+    UPDATE,
+    ColumnReading,
+    FieldChange,
+    MissingSite,
+    Progress,
+    UploadError,
+    UploadRejected,
+    UploadReport,
+    UploadRow,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -52,8 +66,6 @@ MAX_PRICE_EUR_M2 = 10_000
 ACCEPTED_SRIDS = (4326, 25832)
 # What GDAL may detect in a GIS file and PostGIS can transform; declared ones are stricter.
 READABLE_SRIDS = (4326, 25832, 3857, 4258, 25833, 31466, 31467)
-
-CREATE, UPDATE, UNCHANGED, REJECTED = "create", "update", "unchanged", "rejected"
 
 # staging column type per kind of value
 _SQL_TYPES = {
@@ -84,62 +96,6 @@ _DEFAULTS: dict[str, str] = {
     "has_rail_siding": "false",
     "has_port_access": "false",
 }
-
-
-class UploadError(Exception):
-    """The file as a whole cannot be read or is refused; nothing was written."""
-
-
-class UploadRejected(Exception):
-    """The commit was refused because rows are rejected; nothing was written."""
-
-    def __init__(self, report: UploadReport):
-        self.report = report
-        rejected = report.counts[REJECTED]
-        super().__init__(f"{report.filename}: {rejected} rows are rejected; nothing was written")
-
-
-@dataclass
-class UploadRow:
-    row: int  # the spreadsheet row (header = 1) for CSV / XLSX, the feature number otherwise
-    partner_ref: str
-    action: str
-    messages: list[str] = field(default_factory=list)
-
-
-@dataclass
-class UploadReport:
-    filename: str
-    format: str
-    rows: list[UploadRow] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)  # attribute -> header in the file
-    ignored_columns: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    committed: bool = False
-    site_ids: list[int] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys((CREATE, UPDATE, UNCHANGED, REJECTED), 0)
-        for row in self.rows:
-            counts[row.action] += 1
-        return counts
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.rows) and not self.counts[REJECTED]
-
-    def as_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(["row", "partner_ref", "action", "messages"])
-        for row in self.rows:
-            writer.writerow([row.row, row.partner_ref, row.action, " | ".join(row.messages)])
-        for note in self.notes:
-            writer.writerow(["", "", "note", note])
-        if self.ignored_columns:
-            writer.writerow(["", "", "note", "ignored columns: " + ", ".join(self.ignored_columns)])
-        return out.getvalue()
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -738,7 +694,7 @@ def _decide(cursor, organisation: PartnerOrganisation, present: dict[str, str]) 
     cursor.execute(
         """
         UPDATE upload_staging SET action = CASE
-            WHEN cardinality(errors) > 0 THEN 'rejected'
+            WHEN cardinality(errors) > 0 THEN 'reject'
             WHEN site_id IS NULL THEN 'create'
             WHEN cardinality(changes) > 0 THEN 'update'
             ELSE 'unchanged' END
@@ -771,8 +727,8 @@ def _plan(
         report = UploadReport(
             filename=filename,
             format=source.format,
-            columns=present,
-            ignored_columns=ignored,
+            columns=[ColumnReading(h, f, _label(f), "used") for f, h in present.items()]
+            + [ColumnReading(h, None, "", "not_used") for h in ignored],
             notes=list(source.notes),
         )
         _create_staging(cursor)
@@ -796,6 +752,8 @@ def sites_upload_plan(
     acting_user: User | None,
     declared_srid: int | None = None,
     filename: str | None = None,
+    source_name: str = "",
+    progress: Progress | None = None,
 ) -> UploadReport:
     """The dry run: the row-by-row report of what a commit would do. Writes nothing."""
     path = Path(path)
@@ -817,6 +775,10 @@ def sites_upload_commit(
     acting_user: User | None,
     declared_srid: int | None = None,
     filename: str | None = None,
+    source_name: str = "",
+    valid_only: bool = False,
+    withdraw_missing: Iterable[int] | str = (),
+    progress: Progress | None = None,
 ) -> UploadReport:
     """Plans the upload and, if no row is rejected, writes every new or changed row in one
     statement; raises UploadRejected (writing nothing) otherwise."""
@@ -945,3 +907,53 @@ def _write(
     )
     cursor.execute("DROP TABLE upload_before")
     return site_ids
+
+
+def upload_mapping_set(
+    *,
+    organisation: PartnerOrganisation,
+    kind: str,
+    field: str,
+    source: str,
+    value: str = "",
+    acting_user: User | None,
+) -> UploadMapping:
+    """Keeps an organisation's reading of a column header (kind "column": `source` read as
+    `field`, "" = ignore the column) or of a raw value (kind "value": `source` in `field`
+    read as the code `value`)."""
+    raise NotImplementedError
+
+
+def upload_mapping_delete(*, mapping: UploadMapping, acting_user: User | None) -> None:
+    raise NotImplementedError
+
+
+def upload_rejected_rows_file(
+    *, path: Path | str, report: UploadReport, filename: str
+) -> tuple[bytes, str, str]:
+    """The rejected rows in the uploaded format with an added error column."""
+    raise NotImplementedError
+
+
+__all__ = [
+    "CREATE",
+    "MAX_AREA_M2",
+    "MAX_PRICE_EUR_M2",
+    "REJECTED",
+    "SUFFIXES",
+    "UNCHANGED",
+    "UPDATE",
+    "ColumnReading",
+    "FieldChange",
+    "MissingSite",
+    "Progress",
+    "UploadError",
+    "UploadRejected",
+    "UploadReport",
+    "UploadRow",
+    "sites_upload_commit",
+    "sites_upload_plan",
+    "upload_mapping_delete",
+    "upload_mapping_set",
+    "upload_rejected_rows_file",
+]

@@ -169,7 +169,8 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
         "severe": ("severe", "schwer", "erheblich"),
     },
     "ownership": {
-        "public": ("public", "öffentlich", "kommunal"),
+        "municipal": ("municipal", "public", "öffentlich", "kommunal"),
+        "other_public": ("other_public", "sonstige öffentliche Hand", "other public"),
         "private": ("private", "privat"),
         "mixed": ("mixed", "gemischt"),
     },
