@@ -250,6 +250,13 @@ RULES: list[Rule] = [
     Rule("partner_upload", PARTNER_PAGE),
     # The checked file lives in the user's own session: nothing to see without one.
     Rule("partner_upload_report", (LOGIN, NO, 302, 302, 302)),
+    # The upload's data contract holds no data: public.
+    Rule("upload_contract", EVERYONE),
+    Rule("upload_schema", EVERYONE),
+    Rule("upload_template", EVERYONE, {"language": "de", "extension": "xlsx"}),
+    Rule("upload_template", EVERYONE, {"language": "en", "extension": "csv"}),
+    Rule("upload_template", (404,) * 5, {"language": "fr", "extension": "xlsx"}),
+    Rule("upload_template", (404,) * 5, {"language": "de", "extension": "pdf"}),
     Rule("staff_data_health", STAFF_PAGE),
     Rule("staff_invite", STAFF_PAGE),
     Rule("password_reset", EVERYONE),

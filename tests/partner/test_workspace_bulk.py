@@ -16,7 +16,7 @@ from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # UserFactory's
 
 
 @pytest.fixture
@@ -271,8 +271,6 @@ def test_dashboard_in_german(client, team):
 )
 def test_after_login_a_partner_lands_on_the_workspace(client, team, role, landing):
     user = team[role]
-    user.set_password(PASSWORD)
-    user.save()
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse(landing)
@@ -280,8 +278,6 @@ def test_after_login_a_partner_lands_on_the_workspace(client, team, role, landin
 
 def test_a_partner_with_a_next_page_goes_there(client, team):
     user = team["a"]
-    user.set_password(PASSWORD)
-    user.save()
     target = reverse("partner_upload")
     response = client.post(
         reverse("login") + f"?next={target}",
