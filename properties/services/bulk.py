@@ -39,8 +39,10 @@ BULK_ACTIONS: dict[str, tuple[str | Promise, Callable[[Site, User], Site]]] = {
     ),
 }
 
-# A bulk request names at most this many sites (a page of "all filtered" is far below it).
-MAX_BULK_SITES = 5000
+# A bulk request changes at most this many sites: each goes through its service (about
+# 12 ms a site measured here, so 1,000 sites take ~12 s); more is refused with a message
+# asking to narrow the filter.
+MAX_BULK_SITES = 1000
 
 
 @dataclass
@@ -89,7 +91,7 @@ def sites_bulk_action(*, site_ids: Iterable[int], action: str, acting_user: User
     if len(wanted) > MAX_BULK_SITES:
         raise ValidationError(
             {
-                "sites": _("At most %(count)s sites can be changed at once.")
+                "sites": _("At most %(count)s sites can be changed at once; narrow the filter.")
                 % {"count": MAX_BULK_SITES}
             }
         )

@@ -155,6 +155,15 @@ def test_bad_bulk_requests_are_messages_and_change_nothing(client, team, data, e
     assert status_of(site) == Site.Status.DRAFT
 
 
+def test_too_many_sites_at_once_are_refused_with_a_message(client, team, monkeypatch):
+    monkeypatch.setattr("properties.services.bulk.MAX_BULK_SITES", 1)
+    monkeypatch.setattr("properties.partner_views.MAX_BULK_SITES", 1)
+    client.force_login(team["a"])
+    messages = bulk(client, "verify", scope="filtered")
+    assert messages == ["At most 1 sites can be changed at once; narrow the filter."]
+    assert not Site.objects.filter(last_verified_at__isnull=False).exists()
+
+
 def test_bulk_needs_a_partner_and_post(client, team):
     assert client.post(reverse("partner_sites_bulk"), {"action": "verify"}).status_code == 302
     client.force_login(team["investor"])
@@ -260,6 +269,9 @@ def test_dashboard_in_german(client, team):
     content = dashboard(client)
     assert "Für die ausgewählten Flächen" in content
     assert "Karte dieser Flächen" in content
+    # The buttons of each row too (their labels were once fixed at import, in English).
+    assert "Als zurückgezogen markieren" in content
+    assert "Mark withdrawn" not in content
 
 
 # --- where people land after login -----------------------------------------------------------
