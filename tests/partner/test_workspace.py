@@ -543,7 +543,8 @@ def test_upload_dry_run_report_csv_and_commit(client, people, essen, media_root)
     assert "attachment" in report["Content-Disposition"]
     lines = report.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "Row;Your site id;Action;Messages"
-    assert [line.split(";")[1:] for line in lines[1:]] == [["U-1", "new", ""], ["U-2", "new", ""]]
+    assert [line.split(";")[1:] for line in lines[1:3]] == [["U-1", "new", ""], ["U-2", "new", ""]]
+    assert lines[3:] == [";;note;Coordinate system: EPSG:4326."]
 
     commit = client.post(
         reverse("partner_upload"),
