@@ -89,6 +89,8 @@ class ContractColumn:
     help: dict[str, str] = field(default_factory=dict)
     # code -> {language: label}
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # code -> further spellings the upload understands (beyond code and labels)
+    value_synonyms: dict[str, list[str]] = field(default_factory=dict)
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -145,10 +147,16 @@ def _codes(model_field: models.Field) -> dict[str, dict[str, str]]:
     }
 
 
+# The vocabulary's kinds of value as the contract states them: a price column is a number
+# (it also understands "auf Anfrage" / "on request"), a contact column text (an e-mail in it
+# goes to the e-mail field), an e-mail column text.
+VOCABULARY_KINDS = {"price": "number", "contact": "text", "email": "text"}
+
+
 def _vocabulary_fields() -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """(field name, kind, accepted headers) of every field the upload reads."""
-    for name, (kind, aliases) in vocabulary.FIELDS.items():
-        yield name, kind, tuple(aliases)
+    """(field name, kind, further accepted headers) of every field the upload reads."""
+    for name, kind in vocabulary.FIELDS.items():
+        yield name, VOCABULARY_KINDS.get(kind, kind), tuple(vocabulary.ALIASES.get(name, ()))
 
 
 def _is_required(name: str, model_field: models.Field | None) -> bool:
@@ -190,6 +198,11 @@ def contract_columns() -> list[ContractColumn]:
                 for language in LANGUAGES
             },
             codes=codes,
+            value_synonyms={
+                code: list(words)
+                for code, words in vocabulary.CHOICE_WORDS.get(name, {}).items()
+                if code in codes and words
+            },
             max_length=getattr(model_field, "max_length", None) if kind == "text" else None,
             minimum=minimum,
             maximum=maximum,
@@ -302,14 +315,19 @@ def table_schema() -> dict[str, Any]:
         if column.unit:
             entry["unit"] = column.unit
         if column.kind == "bool":
-            entry["trueValues"] = sorted({*vocabulary.TRUE_WORDS, "true", "yes", "ja"})
-            entry["falseValues"] = sorted({*vocabulary.FALSE_WORDS, "false", "no", "nein"})
+            entry["trueValues"] = _spellings(vocabulary.TRUE_WORDS)
+            entry["falseValues"] = _spellings(vocabulary.FALSE_WORDS)
         if column.kind == "date":
             entry["format"] = "any"
         constraints: dict[str, Any] = {"required": column.required}
         if column.codes:
             entry["categories"] = [
-                {"value": code, "label": labels["en"], "labels": labels}
+                {
+                    "value": code,
+                    "label": labels["en"],
+                    "labels": labels,
+                    "synonyms": column.value_synonyms.get(code, []),
+                }
                 for code, labels in column.codes.items()
             ]
             if column.kind == "choice":
@@ -340,6 +358,11 @@ def table_schema() -> dict[str, Any]:
             )
         ],
     }
+
+
+def _spellings(words: set[str]) -> list[str]:
+    """The vocabulary's yes/no words as written: lower case and capitalised."""
+    return sorted({spelling for word in words for spelling in (word, word.capitalize())})
 
 
 # --- the CSV template ---------------------------------------------------------------------------

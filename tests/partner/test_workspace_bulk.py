@@ -86,14 +86,23 @@ def test_bulk_submit_of_the_selection_skips_another_organisations_site(client, t
     assert "Phoenix West" not in skipped  # another organisation's site is not named
 
 
-def test_bulk_withdraw_withdraws_public_sites_and_says_why_drafts_stay(client, team):
+def test_bulk_withdraw_withdraws_what_may_be_withdrawn_and_says_why_the_rest_stays(
+    client, team, essen
+):
+    sold = SiteFactory(
+        title="Alte Kokerei",
+        status=Site.Status.SOLD,
+        municipality=essen,
+        organisation=team["a"].organisation,
+    )
     client.force_login(team["a"])
-    messages = bulk(client, "withdraw", [team["a_published"], team["a_draft_1"]])
+    messages = bulk(client, "withdraw", [team["a_published"], team["a_draft_1"], sold])
     assert status_of(team["a_published"]) == Site.Status.WITHDRAWN
-    assert status_of(team["a_draft_1"]) == Site.Status.DRAFT
-    assert "1 site was withdrawn." in messages
+    assert status_of(team["a_draft_1"]) == Site.Status.WITHDRAWN
+    assert status_of(sold) == Site.Status.SOLD
+    assert "2 sites were withdrawn." in messages
     skipped = next(message for message in messages if "skipped" in message)
-    assert "“Draft”" in skipped and "“Kanalstraße Nord”" in skipped
+    assert "“Sold”" in skipped and "“Alte Kokerei”" in skipped
     history = SiteChange.objects.get(site=team["a_published"], action=SiteChange.Action.WITHDRAWN)
     assert history.changed_by == team["a"]
 

@@ -225,12 +225,11 @@ def test_a_filled_in_template_commits_with_the_right_values(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_template_header_is_understood_as_its_field(language):
-    headers = [column.header(language) for column in contract_columns()]
-    fields, geometry, ignored = upload_columns.map_headers(headers)
-    assert ignored == []
-    expected = {c.name for c in contract_columns() if c.kind != "geometry"}
-    assert set(fields) == expected
-    assert set(geometry) == {"lon", "lat"}
+    for column in contract_columns():
+        reading = upload_columns.read_header(column.header(language))
+        assert reading.field == column.name, column.header(language)
+        assert reading.role == ("geometry" if column.kind == "geometry" else "field")
+        assert reading.factor == 1.0
 
 
 def test_the_templates_cover_every_field_of_the_vocabulary():
