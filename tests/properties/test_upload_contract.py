@@ -126,7 +126,9 @@ def drop_downs(workbook) -> dict[str, list[str]]:
     return result
 
 
-def fill_xlsx(content: bytes, language: str, positions: list[Point], path: Path) -> list[dict]:
+def fill_xlsx(
+    content: bytes, language: str, positions: list[Point], path: Path, required_only: bool
+) -> list[dict]:
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     data = workbook.worksheets[0]
     lists = drop_downs(workbook)
@@ -138,6 +140,8 @@ def fill_xlsx(content: bytes, language: str, positions: list[Point], path: Path)
         if column.kind == "choices":  # no drop-down for several values: typed
             options = column.labels(language)
         for row in range(ROWS):
+            if required_only and not column.required:
+                continue  # left empty
             value = cell_value(column, row, options, positions[row])
             data.cell(row=row + 2, column=cell.column, value=value)
             entered[row][column.name] = value
@@ -145,7 +149,9 @@ def fill_xlsx(content: bytes, language: str, positions: list[Point], path: Path)
     return entered
 
 
-def fill_csv(content: bytes, language: str, positions: list[Point], path: Path) -> list[dict]:
+def fill_csv(
+    content: bytes, language: str, positions: list[Point], path: Path, required_only: bool
+) -> list[dict]:
     text = content.decode("utf-8-sig")
     delimiter = ";" if language == "de" else ","
     headers = next(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -162,6 +168,9 @@ def fill_csv(content: bytes, language: str, positions: list[Point], path: Path) 
             options = column.labels(language)
             if column.kind == "bool":
                 options = ["ja", "nein"] if language == "de" else ["yes", "no"]
+            if required_only and not column.required:
+                line.append("")
+                continue
             value = cell_value(column, row, options, positions[row])
             values[column.name] = value
             line.append(as_csv_text(value, language))
@@ -203,16 +212,17 @@ def assert_committed(report, entered: list[dict], language: str, organisation) -
             assert stored == expected, (name, value, stored)
 
 
+@pytest.mark.parametrize("required_only", [False, True], ids=["every-column", "required-only"])
 @pytest.mark.parametrize("extension", ["xlsx", "csv"])
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_filled_in_template_commits_with_the_right_values(
-    client, language, extension, tmp_path, positions, partner
+    client, language, extension, required_only, tmp_path, positions, partner
 ):
     response = client.get(reverse("upload_template", args=[language, extension]))
     assert response.status_code == 200
     path = tmp_path / f"vorlage-{language}.{extension}"
     fill = fill_xlsx if extension == "xlsx" else fill_csv
-    entered = fill(response.content, language, positions, path)
+    entered = fill(response.content, language, positions, path, required_only)
     with translation.override(language):
         report = sites_upload_commit(
             path=path, organisation=partner.organisation, acting_user=partner, filename=path.name
