@@ -88,13 +88,13 @@ function initBulk() {
   });
   filteredBox.addEventListener('change', () => {
     // "All filtered" includes this page: show it ticked, and leave the rows out of the POST.
-    for (const box of rows()) {
-      box.checked = filteredBox.checked || box.checked;
+    for (const box of [...rows(), pageBox]) {
+      box.checked = filteredBox.checked;
       box.disabled = filteredBox.checked;
     }
-    pageBox.checked = filteredBox.checked;
-    pageBox.disabled = filteredBox.checked;
   });
+  // Ticking a whole page needs this script; without it the option stays hidden.
+  pageBox.closest('label').hidden = false;
   form.addEventListener('submit', (event) => {
     if (event.submitter && event.submitter.value === 'withdraw'
         && !window.confirm(form.dataset.confirmWithdraw)) {
