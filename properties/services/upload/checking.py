@@ -278,37 +278,36 @@ def check_geometry(cursor, notes: list[str]) -> None:
         [],
     )
     # Vertex count first and cheaply: nothing else may touch a monster geometry.
+    message_0 = sql_message(
+        _(
+            "the geometry has %(count)s vertices; at most %(max)s per feature are "
+            "accepted (simplify it)"
+        ),
+        count=_number("ST_NPoints(geom)"),
+        max=_number(str(MAX_VERTICES)),
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging SET geom = NULL, errors = errors || {
-            sql_message(
-                _(
-                    "the geometry has %(count)s vertices; at most %(max)s per feature are "
-                    "accepted (simplify it)"
-                ),
-                count=_number("ST_NPoints(geom)"),
-                max=_number(str(MAX_VERTICES)),
-            )
-        }
+        UPDATE upload_staging SET geom = NULL, errors = errors || {message_0}
         WHERE ST_NPoints(geom) > %s
         """,
         [MAX_VERTICES],
     )
+    message_1 = sql_message(
+        _("geometry type %(type)s is not accepted: use Point, Polygon or MultiPolygon"),
+        type="initcap(GeometryType(geom))",
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging SET geom = NULL, errors = errors || {
-            sql_message(
-                _("geometry type %(type)s is not accepted: use Point, Polygon or MultiPolygon"),
-                type="initcap(GeometryType(geom))",
-            )
-        }
+        UPDATE upload_staging SET geom = NULL, errors = errors || {message_1}
         WHERE GeometryType(geom) NOT IN ('POINT', 'POLYGON', 'MULTIPOLYGON')
         """,
         [],
     )
+    empty = quote(_("the geometry is empty"))
     cursor.execute(
         f"UPDATE upload_staging SET geom = NULL, errors = errors || "
-        f"{quote(_('the geometry is empty'))}::text WHERE ST_IsEmpty(geom)",
+        f"{empty}::text WHERE ST_IsEmpty(geom)",
         [],
     )
     cursor.execute("UPDATE upload_staging SET geom = ST_Force2D(geom) WHERE ST_NDims(geom) > 2", [])
@@ -335,52 +334,46 @@ def check_geometry(cursor, notes: list[str]) -> None:
             % {"count": count, "srid": srid}
         )
     cursor.execute("UPDATE upload_staging SET in_srid = -in_srid WHERE in_srid < 0", [])
+    message_2 = sql_message(
+        _(
+            "coordinates (%(x)s, %(y)s) are not longitude/latitude: they look like "
+            "EPSG:25832 metres, but the file is read as EPSG:%(srid)s; declare "
+            "EPSG:25832 or fix the file"
+        ),
+        x="round(ST_XMin(geom)::numeric, 1)",
+        y="round(ST_YMin(geom)::numeric, 1)",
+        srid="in_srid",
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging SET geom = NULL, errors = errors || {
-            sql_message(
-                _(
-                    "coordinates (%(x)s, %(y)s) are not longitude/latitude: they look like "
-                    "EPSG:25832 metres, but the file is read as EPSG:%(srid)s; declare "
-                    "EPSG:25832 or fix the file"
-                ),
-                x="round(ST_XMin(geom)::numeric, 1)",
-                y="round(ST_YMin(geom)::numeric, 1)",
-                srid="in_srid",
-            )
-        }
+        UPDATE upload_staging SET geom = NULL, errors = errors || {message_2}
         WHERE in_srid = 4326 AND (ST_XMin(geom) < -180 OR ST_XMax(geom) > 180
                                   OR ST_YMin(geom) < -90 OR ST_YMax(geom) > 90)
         """,
         [],
     )
+    message_3 = quote(
+        _("longitude and latitude look swapped (the first value must be the longitude, ~6–8° here)")
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging SET geom = NULL, errors = errors || {
-            quote(
-                _(
-                    "longitude and latitude look swapped (the first value must be the "
-                    "longitude, ~6–8° here)"
-                )
-            )
-        }::text
+        UPDATE upload_staging SET geom = NULL, errors = errors || {message_3}::text
         WHERE in_srid = 4326 AND ST_XMin(geom) BETWEEN 47 AND 56 AND ST_YMax(geom) BETWEEN 4 AND 16
         """,
         [],
     )
+    message_4 = sql_message(
+        _(
+            "coordinates (%(x)s, %(y)s) look like longitude/latitude (EPSG:4326), but "
+            "the file is read as EPSG:%(srid)s; declare EPSG:4326 or fix the file"
+        ),
+        x="round(ST_XMin(geom)::numeric, 5)",
+        y="round(ST_YMin(geom)::numeric, 5)",
+        srid="in_srid",
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging SET geom = NULL, errors = errors || {
-            sql_message(
-                _(
-                    "coordinates (%(x)s, %(y)s) look like longitude/latitude (EPSG:4326), but "
-                    "the file is read as EPSG:%(srid)s; declare EPSG:4326 or fix the file"
-                ),
-                x="round(ST_XMin(geom)::numeric, 5)",
-                y="round(ST_YMin(geom)::numeric, 5)",
-                srid="in_srid",
-            )
-        }
+        UPDATE upload_staging SET geom = NULL, errors = errors || {message_4}
         WHERE in_srid <> 4326 AND ST_XMax(geom) BETWEEN -180 AND 180
           AND ST_YMax(geom) BETWEEN -90 AND 90
         """,
@@ -392,6 +385,14 @@ def check_geometry(cursor, notes: list[str]) -> None:
         [STORAGE_SRID],
     )
     # Invalid polygons: repaired if the repair keeps a polygon of (about) the same area.
+    message_5 = sql_message(
+        _(
+            "invalid geometry (%(reason)s) that cannot be repaired without changing "
+            "its area by more than 1 %%"
+        ),
+        reason="j.reason",
+    )
+    message_9 = sql_message(_("repaired: %(reason)s"), reason="j.reason")
     cursor.execute(
         f"""
         WITH broken AS (
@@ -409,17 +410,9 @@ def check_geometry(cursor, notes: list[str]) -> None:
                        CASE WHEN ST_NumGeometries(j.repaired) = 1 AND GeometryType(s.geom) = 'POLYGON'
                             THEN ST_GeometryN(j.repaired, 1) ELSE j.repaired END END,
             notes = CASE WHEN j.acceptable
-                THEN s.notes || {sql_message(_("repaired: %(reason)s"), reason="j.reason")}
+                THEN s.notes || {message_9}
                 ELSE s.notes END,
-            errors = CASE WHEN j.acceptable THEN s.errors ELSE s.errors || {
-            sql_message(
-                _(
-                    "invalid geometry (%(reason)s) that cannot be repaired without changing "
-                    "its area by more than 1 %%"
-                ),
-                reason="j.reason",
-            )
-        } END
+            errors = CASE WHEN j.acceptable THEN s.errors ELSE s.errors || {message_5} END
         FROM judged j WHERE j.row_no = s.row_no
         """,
         [],
@@ -458,14 +451,13 @@ def assign_municipality(cursor, organisation: PartnerOrganisation) -> None:
         quote(_("not inside any municipality of the region")),
         "geom IS NOT NULL AND cardinality(errors) = 0 AND municipality_id IS NULL",
     )
+    message_6 = sql_message(
+        _("lies in %(municipality)s, which your organisation does not manage"),
+        municipality="m.name",
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging s SET errors = errors || {
-            sql_message(
-                _("lies in %(municipality)s, which your organisation does not manage"),
-                municipality="m.name",
-            )
-        }
+        UPDATE upload_staging s SET errors = errors || {message_6}
         FROM geodata_municipality m
         WHERE m.id = s.municipality_id AND NOT EXISTS (
             SELECT 1 FROM properties_partnerorganisation_municipalities om
@@ -505,15 +497,14 @@ def check_values(cursor, present: dict[str, str]) -> None:
         [],
     )
     # The gross area defaults to the polygon's area.
+    message_7 = sql_message(
+        _("gross area taken from the geometry: %(area)s m²"),
+        area=_number("round(ST_Area(geom))"),
+    )
     cursor.execute(
         f"""
         UPDATE upload_staging SET gross_area_m2 = round(ST_Area(geom)),
-            notes = notes || {
-            sql_message(
-                _("gross area taken from the geometry: %(area)s m²"),
-                area=_number("round(ST_Area(geom))"),
-            )
-        }
+            notes = notes || {message_7}
         WHERE gross_area_m2 IS NULL AND GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')
         """,
         [],
@@ -582,15 +573,14 @@ def check_values(cursor, present: dict[str, str]) -> None:
             ),
             "contact_email <> '' AND contact_email !~ '^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$'",
         )
+    message_8 = sql_message(
+        _("id %(id)s appears more than once in the file (rows %(rows)s)"),
+        id="s.partner_ref",
+        rows="d.rows",
+    )
     cursor.execute(
         f"""
-        UPDATE upload_staging s SET errors = errors || {
-            sql_message(
-                _("id %(id)s appears more than once in the file (rows %(rows)s)"),
-                id="s.partner_ref",
-                rows="d.rows",
-            )
-        }
+        UPDATE upload_staging s SET errors = errors || {message_8}
         FROM (SELECT partner_ref, string_agg(row_no::text, ', ' ORDER BY row_no) AS rows
               FROM upload_staging WHERE partner_ref IS NOT NULL
               GROUP BY partner_ref HAVING count(*) > 1) d
@@ -601,7 +591,7 @@ def check_values(cursor, present: dict[str, str]) -> None:
 
 
 def accepted_headers(name: str) -> str:
-    aliases = [name, *vocab.ALIASES.get(name, ())]
+    aliases = list(dict.fromkeys([name, *vocab.ALIASES.get(name, ())]))
     return ", ".join(f"“{alias}”" for alias in aliases[:5])
 
 

@@ -675,7 +675,7 @@ _LOOKS_LIKE = (
     (
         "price",
         re.compile(
-            r"preis|price|kosten|cost|miete|rent|richtwert|(^|[^a-z])(eur|euro|€)([^a-z]|$)"
+            r"preis|price|kosten|cost|miete|rent|richtwert|bodenricht|(^|[^a-z])(eur|euro|€)([^a-z]|$)"
         ),
     ),
     ("area", re.compile(r"flaeche|area|groesse|size|(^|[^a-z])(qm|m2|m²|ha|hektar)([^a-z]|$)")),
@@ -956,7 +956,8 @@ def parse_price(value: object, *, german: bool = False) -> Price | None:
         return None
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return Price(parse_number(value), False, False)
-    text = str(value).strip()
+    # "?": a € sign lost to an 8-bit encoding (a Shapefile written as ISO-8859-1)
+    text = str(value).strip().replace("?", " ")
     key = normalise(text)
     negotiable = bool(_NEGOTIABLE.search(key))
     on_request = bool(_ON_REQUEST.search(key))
