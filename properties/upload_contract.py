@@ -517,8 +517,8 @@ def example_value(column: ContractColumn, language: str) -> Any:
         return BOOL_WORDS[language][0]
     if column.kind == "date":
         return dt.date(2027, 3, 1).strftime(DATE_FORMATS[language][2])
-    if column.kind == "geometry":
-        return {"lon": 7.0123, "lat": 51.4556}.get(column.name, "")
+    if column.kind == "geometry" and column.minimum is not None and column.maximum is not None:
+        return round((column.minimum + column.maximum) / 2, 4)  # the region's middle
     if column.kind == "number":
         return {"m²": 2500, "€/m²": 45}.get(column.unit, 1)
     samples = {
