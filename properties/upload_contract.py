@@ -427,7 +427,13 @@ def xlsx_template(language: str) -> bytes:
             target = f"{letter}2:{letter}{last_row}"
             validation = _validation(column, language, lists, position, quote_sheetname)
             if validation is not None:
-                validation.error = _("Please choose or type a value as described in the comment.")
+                # A warning, not a stop: the upload understands more than the lists hold
+                # ("rechtskräftig", "1.250,00 €"), so the partner may keep such a value.
+                validation.errorStyle = "warning"
+                validation.error = _(
+                    "This value is not one the template expects (see the note on the header). "
+                    "Keep it only if it means one of them."
+                )
                 validation.errorTitle = column.header(language)
                 validation.prompt = _column_note(column, language)[:250]
                 validation.promptTitle = column.header(language)[:32]

@@ -264,6 +264,7 @@ def test_xlsx_template_has_drop_downs_instructions_and_a_hidden_lists_sheet(clie
         assert data.max_row == 1  # headers only: no example row to upload by mistake
         headers = [cell.value for cell in data[1]]
         assert headers == [column.header(language) for column in contract_columns()]
+        assert {v.errorStyle for v in data.data_validations.dataValidation} == {"warning"}
         menus = drop_downs(workbook)
         by_header = columns_by_header(language)
         for cell in data[1]:
