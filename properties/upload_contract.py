@@ -434,7 +434,7 @@ def xlsx_template(language: str) -> bytes:
                     "This value is not one the template expects (see the note on the header). "
                     "Keep it only if it means one of them."
                 )
-                validation.errorTitle = column.header(language)
+                validation.errorTitle = column.header(language)[:32]  # Excel's limit
                 validation.prompt = _column_note(column, language)[:250]
                 validation.promptTitle = column.header(language)[:32]
                 data.add_data_validation(validation)
