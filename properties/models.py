@@ -441,3 +441,7 @@ class UploadMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.value or self.field or '-'}"
+
+
+# The bulk upload's background job (in its own module; Django finds it here).
+from .upload_job import UploadJob  # noqa: E402, F401
