@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from geodata.importers.sources import SourceError, check_path, check_zip_entries, opened, read_layer
 from geodata.models import STORAGE_SRID
 from properties.models import PartnerOrganisation, Site
+from sitefinder.spreadsheet import safe_row
 
 from . import upload_columns as columns
 from .proximity import sites_refresh_distances
@@ -133,12 +134,16 @@ class UploadReport:
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["row", "partner_ref", "action", "messages"])
+        # partner_ref, messages and column names come from the uploaded file: neutralised.
         for row in self.rows:
-            writer.writerow([row.row, row.partner_ref, row.action, " | ".join(row.messages)])
+            writer.writerow(
+                safe_row([row.row, row.partner_ref, row.action, " | ".join(row.messages)])
+            )
         for note in self.notes:
-            writer.writerow(["", "", "note", note])
+            writer.writerow(safe_row(["", "", "note", note]))
         if self.ignored_columns:
-            writer.writerow(["", "", "note", "ignored columns: " + ", ".join(self.ignored_columns)])
+            ignored = "ignored columns: " + ", ".join(self.ignored_columns)
+            writer.writerow(safe_row(["", "", "note", ignored]))
         return out.getvalue()
 
 
