@@ -81,8 +81,31 @@ DATABASES = {
 }
 # Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
 # in a few, and parallel workers slow concurrent tile requests on two cores.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c jit=off -c max_parallel_workers_per_gather=0"
+# A web request's statement may run STATEMENT_TIMEOUT_MS (a runaway query is cancelled and
+# the request answers an error instead of holding a worker); management commands (the task
+# worker, imports, migrations) get COMMAND_STATEMENT_TIMEOUT_MS (manage.py sets it; 0 =
+# none). A session idle inside a transaction is ended, and while a statement runs the
+# server checks every 2 s that its client is still there: a killed importer's statement is
+# cancelled and its locks released at once (client_connection_check_interval, PG 14+).
+# TCP keepalives notice a client machine that vanished without closing the connection.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_STATEMENT_TIMEOUT_MS", "5000"))
+COMMAND_STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_COMMAND_STATEMENT_TIMEOUT_MS", "0"))
+IDLE_IN_TRANSACTION_TIMEOUT_MS = int(
+    os.environ.get("SITEFINDER_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")
+)
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "options": (
+            "-c jit=off -c max_parallel_workers_per_gather=0"
+            f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+            f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+            " -c client_connection_check_interval=2000"
+        ),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
