@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sitefinder.middleware.RequestBodyLimitMiddleware",
+    "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,6 +157,28 @@ SITE_URL = os.environ.get("SITEFINDER_SITE_URL", "http://127.0.0.1:8000").rstrip
 # How many reverse proxies stand in front of the app (sitefinder.net.client_address): the
 # client's address for rate limits is that many entries from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("SITEFINDER_TRUSTED_PROXIES", "0"))
+
+# Request bodies (sitefinder.middleware.RequestBodyLimitMiddleware): a Content-Length over
+# the cap is refused with 413 before the body is read. Anonymous clients send small forms
+# (search, inquiry, login); signed-in users' forms a little more; the views that take files
+# (partner bulk upload up to 200 MB, the site editor's photos and documents, the admin)
+# the upload cap. Form fields without files are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE.
+MIB = 1024**2
+REQUEST_BODY_MAX_BYTES_ANONYMOUS = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_ANONYMOUS", str(1 * MIB))
+)
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("SITEFINDER_BODY_MAX_BYTES", str(5 * MIB)))
+REQUEST_BODY_MAX_BYTES_UPLOAD = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_UPLOAD", str(210 * MIB))
+)
+REQUEST_BODY_UPLOAD_VIEWS = [
+    "partner_upload",
+    "partner_site_new",
+    "partner_site_edit",
+    "admin:",  # the whole admin (staff only), e.g. site media
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
