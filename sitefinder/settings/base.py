@@ -1,6 +1,7 @@
 """Settings shared by every environment; values that differ come from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "properties",
     "search",
     "proposals",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +54,8 @@ MIDDLEWARE = [
     "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sitefinder.urls"
@@ -111,6 +115,27 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# Login throttling (accounts/throttling.py, django-axes): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one account or from one client address, logins (site and admin) are
+# refused for LOGIN_COOLOFF_MINUTES, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = os.environ.get("SITEFINDER_LOGIN_THROTTLE", "1") == "1"
+AXES_FAILURE_LIMIT = int(os.environ.get("SITEFINDER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SITEFINDER_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sitefinder.net.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per requested address, and per client address,
+# in PASSWORD_RESET_WINDOW_MINUTES.
+PASSWORD_RESET_LIMIT_PER_EMAIL = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_EMAIL", "3"))
+PASSWORD_RESET_LIMIT_PER_CLIENT = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_CLIENT", "10"))
+PASSWORD_RESET_WINDOW_MINUTES = int(os.environ.get("SITEFINDER_RESET_WINDOW_MINUTES", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,7 +215,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["sitefinder.throttles.AnonymousClientThrottle"],
 }
+# Anonymous API clients: this many requests per client address (DRF rate syntax, e.g.
+# "300/minute"; empty: no limit). A 429 says how long to wait.
+API_ANONYMOUS_RATE = os.environ.get("SITEFINDER_API_ANONYMOUS_RATE", "300/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "sitefinder API",
