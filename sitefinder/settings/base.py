@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from sitefinder.csp import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # The private cluster started by scripts/pg.sh; DATABASE_URL points anywhere else.
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "sitefinder.csp.CspNonceForWidgetsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -264,6 +269,10 @@ INQUIRY_NOTIFY_EMAILS = [
 # region's own boundaries on a plain background and needs no internet).
 BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
 BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+
+# Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
+# the request's nonce; the base map's tile host is allowed for images and fetches.
+SECURE_CSP = content_security_policy(BASEMAP_URL)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (51.48, 7.2),
