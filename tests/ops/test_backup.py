@@ -38,7 +38,7 @@ def _admin() -> psycopg.Connection:
     )
 
 
-def _fingerprint(dbname: str) -> dict[str, tuple[int, str]]:
+def _fingerprint(dbname: str) -> dict[str, object]:
     """Count and a checksum of every row (its full text, in id order) per table."""
     db = settings.DATABASES["default"]
     with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=dbname) as c:
