@@ -286,6 +286,13 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
 }
 
+# Transport layers from OpenStreetMap (geodata/services/transport_refresh.py): extracts
+# (comma- or space-separated .osm.pbf URLs, each with a .md5 beside it) downloaded, verified
+# and imported monthly and by `manage.py refresh_transport_layers`. Empty: never online.
+OSM_EXTRACT_URLS = os.environ.get("SITEFINDER_OSM_EXTRACT_URLS", "").replace(",", " ").split()
+OSM_DOWNLOAD_DIR = Path(os.environ.get("SITEFINDER_OSM_DOWNLOAD_DIR", BASE_DIR / "var" / "osm"))
+OSM_DOWNLOAD_TIMEOUT = int(os.environ.get("SITEFINDER_OSM_DOWNLOAD_TIMEOUT", "60"))
+
 # Folder for bundled reference data shipped with the project (see data/README.md).
 REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
 
