@@ -21,3 +21,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SITEFINDER_TEST_DB", "te
 # Tasks run at once, inside the request that enqueues them (one test uses the database
 # backend and its worker).
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Throttles are tested by the tests that set them low (tests/security): no other test may
+# trip them by accident.
+API_ANONYMOUS_RATE = "100000/minute"
+AXES_FAILURE_LIMIT = 5
