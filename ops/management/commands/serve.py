@@ -122,9 +122,20 @@ class Command(BaseCommand):
 
 
 class Supervisor:
-    def __init__(self, programs: list[Program], env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        programs: list[Program],
+        env: dict[str, str],
+        *,
+        first_backoff: float = 1.0,
+        max_fast_failures: int = MAX_FAST_FAILURES,
+    ) -> None:
         self.programs = programs
         self.env = env
+        self.first_backoff = first_backoff
+        self.max_fast_failures = max_fast_failures
+        for program in programs:
+            program.backoff = first_backoff
         self.stopping = False
         self.reload = False
 
@@ -135,6 +146,7 @@ class Supervisor:
         self.reload = True
 
     def run(self) -> int:
+        """Runs until SIGINT/SIGTERM (0) or until a program keeps failing (its exit code)."""
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -171,10 +183,10 @@ class Supervisor:
                 continue
             ran = now - program.started_at
             if ran >= HEALTHY_AFTER_SECONDS:
-                program.backoff, program.fast_failures = 1.0, 0
+                program.backoff, program.fast_failures = self.first_backoff, 0
             else:
                 program.fast_failures += 1
-            if program.fast_failures >= MAX_FAST_FAILURES:
+            if program.fast_failures >= self.max_fast_failures:
                 logger.error(
                     "%s failed %d times in a row; stopping",
                     program.name,
