@@ -21,7 +21,7 @@ from ops.management.commands.prepare import first_staff_account_ensure
 from ops.management.commands.serve import Program, Supervisor
 
 
-def test_a_crashed_program_is_restarted_and_a_stop_stops_all(tmp_path: Path):
+def test_a_crashed_program_is_restarted_and_a_stop_stops_all(tmp_path: Path, monkeypatch):
     starts = tmp_path / "starts"
     crasher = Program(
         "crasher",
@@ -32,9 +32,8 @@ def test_a_crashed_program_is_restarted_and_a_stop_stops_all(tmp_path: Path):
     result: dict[str, int] = {}
     runner = threading.Thread(target=lambda: result.update(code=supervisor.run()))
     # signal.signal() only works in the main thread: run the loop in a thread with the
-    # handlers replaced, and stop it the way the handler would.
-    original = signal.signal
-    signal.signal = lambda *a, **k: None  # type: ignore[assignment]
+    # handlers left alone, and stop it the way the handler would.
+    monkeypatch.setattr(signal, "signal", lambda *a, **k: None)
     try:
         runner.start()
         deadline = time.monotonic() + 20
@@ -44,26 +43,22 @@ def test_a_crashed_program_is_restarted_and_a_stop_stops_all(tmp_path: Path):
         sleeping = sleeper.process
         assert sleeping is not None and sleeping.poll() is None
         supervisor._on_stop(signal.SIGINT, None)
-        runner.join(timeout=20)
     finally:
-        signal.signal = original  # type: ignore[assignment]
+        supervisor.stopping = True
+        runner.join(timeout=20)
     assert not runner.is_alive()
     assert result["code"] == 0
     assert sleeping.poll() is not None  # stopped with the supervisor
 
 
-def test_a_program_failing_at_start_stops_everything_with_its_code():
+def test_a_program_failing_at_start_stops_everything_with_its_code(monkeypatch):
     failing = Program("failing", [sys.executable, "-c", "raise SystemExit(7)"])
     sleeper = Program("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
     supervisor = Supervisor(
         [failing, sleeper], dict(os.environ), first_backoff=0.01, max_fast_failures=3
     )
-    original = signal.signal
-    signal.signal = lambda *a, **k: None  # type: ignore[assignment]
-    try:
-        code = supervisor.run()
-    finally:
-        signal.signal = original  # type: ignore[assignment]
+    monkeypatch.setattr(signal, "signal", lambda *a, **k: None)
+    code = supervisor.run()
     assert code == 7
     assert sleeper.process is not None and sleeper.process.poll() is not None
 
