@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -39,7 +40,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-def build_urls(seed: int = 42) -> dict[str, list]:
+def build_urls(seed: int = 42) -> dict[str, Any]:
     """URLs drawn from the database's published sites (Django set up on the way)."""
     if os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test") or not os.environ.get(
         "DJANGO_SETTINGS_MODULE"
@@ -143,6 +144,7 @@ def restart_database(log: list[str], marks: dict[str, float], after: float, down
     subprocess.run([str(REPO / "scripts" / "pg.sh"), "stop"], check=True, capture_output=True)
     marks["stopped"] = time.monotonic()
     time.sleep(down)
+    marks["start"] = time.monotonic()
     subprocess.run([str(REPO / "scripts" / "pg.sh"), "start"], check=True, capture_output=True)
     marks["started"] = time.monotonic()
     log.append(
@@ -197,7 +199,8 @@ def main() -> int:
             def watch() -> None:
                 end = marks["t0"] + args.seconds
                 while time.monotonic() < end:
-                    probe.append((time.monotonic(), fetch_status(host + "/api/v1/sites/?page_size=1")))
+                    status = fetch_status(host + "/api/v1/sites/?page_size=1")
+                    probe.append((time.monotonic(), status))
                     time.sleep(0.1)
 
             threading.Thread(target=watch, daemon=True).start()
@@ -206,11 +209,13 @@ def main() -> int:
         load_after = os.getloadavg()
         if restarter is not None:
             restarter.join()
-            back = [t for t, s in probe if t >= marks["started"] and s == 200]
+            back = [t for t, s in probe if t >= marks["start"] and s == 200]
             if back:
                 notes.append(
-                    f"the API answered 200 again {back[0] - marks['started']:.1f} s after the "
-                    f"database was back ({back[0] - marks['stop']:.1f} s after it was stopped)"
+                    f"the API answered 200 again {back[0] - marks['start']:.1f} s after the "
+                    f"database was started (`pg.sh start` took "
+                    f"{marks['started'] - marks['start']:.1f} s), "
+                    f"{back[0] - marks['stop']:.1f} s after it was stopped"
                 )
             else:
                 notes.append("the API did NOT answer 200 again before the run ended")
