@@ -101,6 +101,10 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "exportMaxRows": EXPORT_MAX_ROWS,
         "messages": {
             "demo": _("Demo data"),
+            "unfilteredClusters": _(
+                "Too many matching sites to group at this zoom: the circles count all "
+                "sites. Zoom in to see only the search's sites."
+            ),
             "kind": _("Kind"),
             "status": _("Status"),
             "area": _("Area"),

@@ -215,6 +215,15 @@ SITE_HIDE_AFTER_DAYS = int(os.environ.get("SITEFINDER_SITE_HIDE_AFTER_DAYS", "27
 # it, one point per site (its point on surface); from the polygon zoom, real footprints.
 SITE_TILE_POINT_MIN_ZOOM = 12
 SITE_TILE_POLYGON_MIN_ZOOM = 13
+# Below the point zoom the unfiltered map reads precomputed cells (properties.clusters),
+# rebuilt in a background thread when the sites changed; the tests rebuild them inline.
+SITE_CLUSTERS_REBUILD_INLINE = False
+# A search's low-zoom tile groups its own sites on the fly up to this many sites under the
+# tile (about 40 ms); beyond, it shows the precomputed cells of all sites, marked
+# `unfiltered`, and the map asks to zoom in.
+SITE_TILE_FILTERED_CLUSTER_MAX = int(
+    os.environ.get("SITEFINDER_TILE_FILTERED_CLUSTER_MAX", "50000")
+)
 # 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
 TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
 

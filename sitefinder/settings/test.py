@@ -21,3 +21,6 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SITEFINDER_TEST_DB", "te
 # Tasks run at once, inside the request that enqueues them (one test uses the database
 # backend and its worker).
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# The low-zoom aggregates are rebuilt inside the request that finds them behind, so a test
+# sees a write on the map at once (and no thread outlives its transaction).
+SITE_CLUSTERS_REBUILD_INLINE = True
