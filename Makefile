@@ -4,7 +4,7 @@
 #   make lint              ruff format --check, ruff check, mypy
 #   make format            ruff format and ruff check --fix
 #   make benchmark         manage.py benchmark
-#   make stop-db           stop the private PostGIS cluster
+#   make stop-db           stop the private PostGIS cluster and the private Redis
 .PHONY: setup run test lint format benchmark stop-db
 
 PORT ?= 8000
@@ -30,4 +30,5 @@ benchmark:
 	.venv/bin/python manage.py benchmark $(ARGS)
 
 stop-db:
+	scripts/redis.sh stop
 	scripts/pg.sh stop

@@ -1,42 +1,124 @@
-"""The shared cache (Redis in production, see settings.CACHES), used so that an outage of it
-costs time, never an error: a read that fails is a miss, a write that fails is skipped, and
-the caller builds what it wanted (a tile, a count) from the database as if nothing were
-cached. Each failure is logged once per minute per process, not once per request."""
+"""The shared cache: Redis, with an outage costing time, never an error.
+
+Tiles, data versions and throttling counters live in one cache every worker and machine
+shares (settings.CACHES). If that cache fails — not started, restarted, out of reach —
+every read is a miss, every write is skipped, an increment finds nothing (ValueError, as
+for a missing key), and the callers carry on as if nothing were cached: tiles are built
+from the database, throttles let requests through. After a failure the cache is left
+alone for OUTAGE_BACKOFF_SECONDS, so an unreachable server costs one short timeout per
+process now and then, not one per request; each outage is logged once.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger("sitefinder.cache")
 
-_LOG_EVERY_SECONDS = 60.0
-_last_logged = 0.0
+OUTAGE_BACKOFF_SECONDS = 5.0
 
 
-def _failed(action: str, key: str, exc: Exception) -> None:
-    global _last_logged
-    now = time.monotonic()
-    if now - _last_logged >= _LOG_EVERY_SECONDS:
-        _last_logged = now
-        logger.warning("cache %s of %s failed, going without the cache: %r", action, key, exc)
+class CacheUnavailable(Exception):
+    pass
 
 
-def cache_get(key: str, default: Any = None) -> Any:
-    try:
-        return cache.get(key, default)
-    except Exception as exc:  # any backend error (connection refused, timeout, …)
-        _failed("read", key, exc)
-        return default
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        import redis
 
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 
-def cache_set(key: str, value: Any, timeout: float | None) -> bool:
-    try:
-        cache.set(key, value, timeout)
-    except Exception as exc:
-        _failed("write", key, exc)
-        return False
-    return True
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if not self.available:
+            raise CacheUnavailable
+        try:
+            return getattr(super(), method)(*args, **kwargs)
+        except self._errors as exc:
+            with self._lock:
+                if self.available:
+                    logger.warning(
+                        "cache unreachable (%r); going without it for %.0f s",
+                        exc,
+                        OUTAGE_BACKOFF_SECONDS,
+                    )
+                self._down_until = time.monotonic() + OUTAGE_BACKOFF_SECONDS
+            raise CacheUnavailable from exc
+
+    def get(self, key, default=None, version=None):
+        try:
+            return self._call("get", key, default, version=version)
+        except CacheUnavailable:
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return self._call("get_many", keys, version=version)
+        except CacheUnavailable:
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return self._call("has_key", key, version=version)
+        except CacheUnavailable:
+            return False
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            self._call("set", key, value, timeout, version=version)
+        except CacheUnavailable:
+            pass
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return self._call("set_many", data, timeout, version=version)
+        except CacheUnavailable:
+            return list(data)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return self._call("add", key, value, timeout, version=version)
+        except CacheUnavailable:
+            return False
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return self._call("touch", key, timeout, version=version)
+        except CacheUnavailable:
+            return False
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return self._call("incr", key, delta, version=version)
+        except CacheUnavailable as exc:
+            raise ValueError(f"Key '{key}' not found (the cache is unavailable)") from exc
+
+    def delete(self, key, version=None):
+        try:
+            return self._call("delete", key, version=version)
+        except CacheUnavailable:
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            self._call("delete_many", keys, version=version)
+        except CacheUnavailable:
+            pass
+
+    def clear(self):
+        try:
+            return self._call("clear")
+        except CacheUnavailable:
+            return False

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 
 from geodata.models import DataVersion
-from sitefinder.cache import cache_get, cache_set
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_ZOOM = 22
@@ -65,11 +65,11 @@ def tile_response(
         response = HttpResponse(status=304)
     else:
         key = f"tile:{name}:{version}:{z}:{x}:{y}"
-        tile = cache_get(key) if settings.TILE_CACHE_SECONDS else None
+        tile = cache.get(key) if settings.TILE_CACHE_SECONDS else None
         if tile is None:
             tile = build()
             if settings.TILE_CACHE_SECONDS:
-                cache_set(key, tile, settings.TILE_CACHE_SECONDS)
+                cache.set(key, tile, settings.TILE_CACHE_SECONDS)
         response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE, status=200 if tile else 204)
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=60)

@@ -112,11 +112,22 @@ STATICFILES_DIRS = [
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# One cache every worker and machine shares (tiles, data versions, throttling counters):
+# Redis, by default the private one scripts/redis.sh starts (a unix socket in .redis/);
+# REDIS_URL (redis://host:6379/0, unix:///path/redis.sock) names another. An outage of it
+# costs time, never an error (sitefinder.cache). The tests use a local-memory cache.
+REDIS_SOCKET = Path(os.environ.get("SITEFINDER_REDIS_DIR", BASE_DIR / ".redis")) / "redis.sock"
+REDIS_URL = os.environ.get("REDIS_URL", f"unix://{REDIS_SOCKET}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "sitefinder",
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "BACKEND": "sitefinder.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sitefinder",
+        "OPTIONS": {
+            # Fail fast: a cache that does not answer is skipped (sitefinder.cache).
+            "socket_connect_timeout": 0.25,
+            "socket_timeout": 0.5,
+        },
     }
 }
 
