@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the database: decides whether this request reads a replica.
+    "sitefinder.db.ReplicaMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +86,26 @@ DATABASES = {
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c jit=off -c max_parallel_workers_per_gather=0"
 )
+# Read replicas (streaming copies of the primary): DATABASE_REPLICA_URLS, comma-separated.
+# Safe requests read from one of them, writes and the writer's following reads go to the
+# primary (sitefinder.db).
+DATABASE_REPLICAS: list[str] = []
+for _index, _url in enumerate(
+    u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()
+):
+    _alias = f"replica_{_index}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url,
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["sitefinder.db.ReplicaRouter"]
+# After a write, the writer's reads stay on the primary this long (replicas lag a little).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("SITEFINDER_READ_YOUR_WRITES_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
