@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -82,8 +83,8 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(reference_data, essen) -> Iterator[tuple[Deployment, dict[str, Site]]]:
-    sites = {
+def deployment(reference_data, essen) -> Iterator[tuple[Deployment, dict[str, Any]]]:
+    sites: dict[str, Any] = {
         "published": SiteFactory(
             municipality=essen, at=Point(362_800, 5_703_800, srid=25832), title="Am Kanal"
         ),
@@ -234,13 +235,13 @@ def test_public_reads_go_to_the_replica_and_writers_read_their_writes(deployment
     assert "properties_site" in on_primary and "properties_site" not in on_replica
     # Another visitor (no pin) still reads the replica.
     on_primary, on_replica, response = answered_by(
-        deployment, lambda: requests.get(f"{url}/api/v1/sites/{published.pk}/")
+        deployment, lambda: requests.get(f"{url}/api/v1/sites/{published.pk}/", timeout=10)
     )
     assert "properties_site" in on_replica and "properties_site" not in on_primary
 
     # Staff publish the draft on the primary: the replica shows it once it has replayed
     # the primary's WAL up to that write.
-    assert requests.get(f"{url}/api/v1/sites/{draft.pk}/").status_code == 404
+    assert requests.get(f"{url}/api/v1/sites/{draft.pk}/", timeout=10).status_code == 404
     deployment.primary.psql(
         f"UPDATE properties_site SET status = 'published' WHERE id = {draft.pk}"
     )
@@ -250,7 +251,7 @@ def test_public_reads_go_to_the_replica_and_writers_read_their_writes(deployment
         assert time.monotonic() < deadline, "the replica did not catch up"
         time.sleep(0.02)
     on_primary, on_replica, response = answered_by(
-        deployment, lambda: requests.get(f"{url}/api/v1/sites/{draft.pk}/")
+        deployment, lambda: requests.get(f"{url}/api/v1/sites/{draft.pk}/", timeout=10)
     )
     assert response.status_code == 200
     assert "Zechengelände" in response.json()["properties"]["title"]
