@@ -25,7 +25,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
 from geodata.models import DataVersion
@@ -153,17 +153,31 @@ def site_clusters_request_rebuild() -> None:
     threading.Thread(target=_rebuild_in_background, name="site-clusters", daemon=True).start()
 
 
+# The last build each database answered with, for serving cached tiles while it is down.
+_last_seen: dict[str, SiteClusterBuild | None] = {}
+
+
 def site_clusters_for_tiles(using: str) -> tuple[SiteClusterBuild | None, bool]:
     """The aggregates' build to serve low-zoom tiles from (read where the tile is read) and
     whether it is current; starts a rebuild when it is behind. None: there are none yet and
-    none could be built now (the caller groups the sites itself)."""
-    build = site_clusters_state(using)
-    if _is_current(build, DataVersion.current("sites", using=using), timezone.localdate()):
-        return build, True
-    if build is None or settings.SITE_CLUSTERS_REBUILD_INLINE:
-        # The very first low-zoom tile (or the tests): build now, once.
-        site_clusters_rebuild()
+    none could be built now (the caller groups the sites itself). While the database does
+    not answer, the build last seen (tiles cached under its version are still served)."""
+    try:
         build = site_clusters_state(using)
-        return build, build is not None
-    site_clusters_request_rebuild()
-    return build, False
+    except DatabaseError:
+        if _last_seen.get(using) is None:
+            raise
+        return _last_seen[using], False
+    if not _is_current(build, DataVersion.current("sites", using=using), timezone.localdate()):
+        if build is None or settings.SITE_CLUSTERS_REBUILD_INLINE:
+            # The very first low-zoom tile (or the tests): build now, once.
+            site_clusters_rebuild()
+            build = site_clusters_state(using)
+            current = build is not None
+        else:
+            site_clusters_request_rebuild()
+            current = False
+    else:
+        current = True
+    _last_seen[using] = build
+    return build, current
