@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sitefinder.middleware.RequestBodyLimitMiddleware",
+    "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -81,8 +83,31 @@ DATABASES = {
 }
 # Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
 # in a few, and parallel workers slow concurrent tile requests on two cores.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c jit=off -c max_parallel_workers_per_gather=0"
+# A web request's statement may run STATEMENT_TIMEOUT_MS (a runaway query is cancelled and
+# the request answers an error instead of holding a worker); management commands (the task
+# worker, imports, migrations) get COMMAND_STATEMENT_TIMEOUT_MS (manage.py sets it; 0 =
+# none). A session idle inside a transaction is ended, and while a statement runs the
+# server checks every 2 s that its client is still there: a killed importer's statement is
+# cancelled and its locks released at once (client_connection_check_interval, PG 14+).
+# TCP keepalives notice a client machine that vanished without closing the connection.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_STATEMENT_TIMEOUT_MS", "5000"))
+COMMAND_STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_COMMAND_STATEMENT_TIMEOUT_MS", "0"))
+IDLE_IN_TRANSACTION_TIMEOUT_MS = int(
+    os.environ.get("SITEFINDER_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")
+)
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "options": (
+            "-c jit=off -c max_parallel_workers_per_gather=0"
+            f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+            f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+            " -c client_connection_check_interval=2000"
+        ),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -132,6 +157,28 @@ SITE_URL = os.environ.get("SITEFINDER_SITE_URL", "http://127.0.0.1:8000").rstrip
 # How many reverse proxies stand in front of the app (sitefinder.net.client_address): the
 # client's address for rate limits is that many entries from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("SITEFINDER_TRUSTED_PROXIES", "0"))
+
+# Request bodies (sitefinder.middleware.RequestBodyLimitMiddleware): a Content-Length over
+# the cap is refused with 413 before the body is read. Anonymous clients send small forms
+# (search, inquiry, login); signed-in users' forms a little more; the views that take files
+# (partner bulk upload up to 200 MB, the site editor's photos and documents, the admin)
+# the upload cap. Form fields without files are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE.
+MIB = 1024**2
+REQUEST_BODY_MAX_BYTES_ANONYMOUS = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_ANONYMOUS", str(1 * MIB))
+)
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("SITEFINDER_BODY_MAX_BYTES", str(5 * MIB)))
+REQUEST_BODY_MAX_BYTES_UPLOAD = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_UPLOAD", str(210 * MIB))
+)
+REQUEST_BODY_UPLOAD_VIEWS = [
+    "partner_upload",
+    "partner_site_new",
+    "partner_site_edit",
+    "admin:",  # the whole admin (staff only), e.g. site media
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
