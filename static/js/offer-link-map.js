@@ -1,10 +1,9 @@
 // The investor's offer page: the offered sites on a map over the region's own boundaries
 // (a base map only if one is configured), numbered as in the list; a click on a site
 // jumps to its card.
-import { addBasemap } from './map/basemap.js';
+import { prepareMap } from './map/basemap.js';
 import { createBoundaryLayer } from './map/boundaries.js';
 import { readJsonScript } from './map/config.js';
-import { createPanes } from './map/panes.js';
 
 function init() {
   const container = document.getElementById('offer-map');
@@ -14,11 +13,7 @@ function init() {
   const config = readJsonScript(container.dataset.configId);
   const sites = readJsonScript(container.dataset.sitesId);
   const map = L.map(container, { scrollWheelZoom: false, minZoom: 8, maxZoom: 18 });
-  map.attributionControl.setPrefix(
-    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-  );
-  createPanes(map);
-  addBasemap(map, config.basemap);
+  prepareMap(map, config);
   for (const entry of config.boundaries) {
     createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
   }
