@@ -39,7 +39,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from geodata.models import Municipality
 
-from .map_config import small_map_config
+from .basemaps import EDITOR_BASEMAPS
+from .map_config import bounds_of, small_map_config
 from .models import Site, SiteChange, SiteMedia
 from .partner_forms import SiteForm
 from .presentation import site_last_verified
@@ -422,8 +423,15 @@ def _geometry_geojson(site: Site) -> dict | None:
     return json.loads(text)
 
 
-def _editor_config(form: SiteForm) -> dict[str, Any]:
+def _editor_config(form: SiteForm, user: User) -> dict[str, Any]:
+    """The editor's map opens on the partner's own municipalities (staff: the region) and
+    offers the aerial image and the parcels first when they are configured."""
+    own = Municipality.objects.none()
+    if user.organisation_id is not None:
+        own = Municipality.objects.filter(partner_organisations=user.organisation_id)
     return small_map_config(
+        startBounds=bounds_of(own),
+        preferredBasemaps=EDITOR_BASEMAPS,
         inputId=form["geometry"].id_for_label,
         kindId=form["kind"].id_for_label,
         messages={
@@ -557,7 +565,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
             if item.kind == SiteMedia.Kind.PHOTO
         ],
         "documents": [item for item in media if item.kind == SiteMedia.Kind.DOCUMENT],
-        "editor_config": _editor_config(form),
+        "editor_config": _editor_config(form, user),
     }
     return render(request, "partner/site_form.html", context, status=200)
 

@@ -318,6 +318,21 @@ COUNT_EXACT_MAX = int(os.environ.get("SITEFINDER_COUNT_EXACT_MAX", "10000"))
 # region's own boundaries on a plain background and needs no internet).
 BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
 BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+# The open official base maps offered in the maps' switcher (properties/basemaps.py), by
+# key, comma-separated: basemapde, basemapde_grey, topplus, topplus_grey, dop_nrw (aerial
+# image), alkis_nrw (parcel overlay from zoom 15). Empty: none offered (no internet needed).
+BASEMAPS = [
+    key.strip() for key in os.environ.get("SITEFINDER_BASEMAPS", "").split(",") if key.strip()
+]
+# The base map shown when a map opens ("none", a key above or "custom" for BASEMAP_URL);
+# empty: BASEMAP_URL if set, else none.
+BASEMAP_DEFAULT = os.environ.get("SITEFINDER_BASEMAP_DEFAULT", "")
+# An external geocoder for the place search (Photon or Nominatim base URL, e.g.
+# https://photon.komoot.io/api or https://nominatim.openstreetmap.org/search); empty:
+# the place search answers from our own data only.
+GEOCODER_URL = os.environ.get("SITEFINDER_GEOCODER_URL", "")
+GEOCODER_KIND = os.environ.get("SITEFINDER_GEOCODER_KIND", "photon")  # or "nominatim"
+GEOCODER_TIMEOUT_S = float(os.environ.get("SITEFINDER_GEOCODER_TIMEOUT", "2"))
 
 # Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
 # the request's nonce; the base map's tile host is allowed for images and fetches.
