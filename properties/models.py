@@ -443,8 +443,6 @@ class UploadMapping(models.Model):
         return f"{self.source} → {self.value or self.field or '-'}"
 
 
-# The bulk upload's background job (in its own module; Django finds it here).
-from .upload_job import UploadJob  # noqa: E402, F401
 class SiteCluster(models.Model):
     """The public sites aggregated on the low-zoom tile grid (properties.clusters): one row
     per occupied cell and zoom below SITE_TILE_POINT_MIN_ZOOM, so a low-zoom tile reads at
@@ -472,3 +470,7 @@ class SiteClusterBuild(models.Model):
     day = models.DateField()
     built_at = models.DateTimeField()
     seconds = models.FloatField()
+
+
+# The bulk upload's background job (in its own module; Django finds it here).
+from .upload_job import UploadJob  # noqa: E402, F401

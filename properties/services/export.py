@@ -41,8 +41,8 @@ from geodata.layers import DISTANCE_FIELDS
 from geodata.models import Dataset
 from geodata.querysets import layers_with_datasets
 from properties.models import Site
-from sitefinder.spreadsheet import safe_row, xlsx_text_cell
 from sitefinder.db import read_connection
+from sitefinder.spreadsheet import safe_row, xlsx_text_cell
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
 EXPORT_MAX_ROWS = 10_000
