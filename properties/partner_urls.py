@@ -7,6 +7,7 @@ from . import partner_views as views
 
 urlpatterns = [
     path("", views.partner_dashboard, name="partner_dashboard"),
+    path("sites/bulk/", views.partner_sites_bulk, name="partner_sites_bulk"),
     path("sites/new/", views.partner_site_new, name="partner_site_new"),
     path("sites/<int:pk>/edit/", views.partner_site_edit, name="partner_site_edit"),
     path("sites/<int:pk>/history/", views.partner_site_history, name="partner_site_history"),

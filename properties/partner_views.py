@@ -11,6 +11,7 @@ import datetime
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,21 +27,25 @@ from django.core.exceptions import (
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from geodata.models import Municipality
 
-from .map_config import small_map_config
+from .basemaps import EDITOR_BASEMAPS
+from .map_config import bounds_of, small_map_config
 from .models import Site, SiteChange, SiteMedia
 from .partner_forms import SiteForm
 from .presentation import site_last_verified
+from .querysets import SiteQuerySet
+from .services.bulk import BULK_ACTIONS, MAX_BULK_SITES, BulkResult, sites_bulk_action
 from .services.media import media_thumbnail_url, site_media_add
 from .services.moderation import (
     site_allowed_transitions,
@@ -53,6 +58,8 @@ from .services.moderation import (
 from .services.sites import SiteConflict, site_field_label, site_save
 
 SITES_PER_PAGE = 25
+# A bulk action's summary names this many skipped sites per reason, then counts the rest.
+BULK_TITLES_SHOWN = 5
 
 ViewFunction = Callable[..., HttpResponse]
 
@@ -101,12 +108,13 @@ def _freshness(site: Site, cutoff: datetime.datetime) -> dict[str, Any]:
 
 
 # The buttons of the transitions (to status -> label); sending back has its own form.
+# Lazy: translated when a page is rendered, in its language.
 ACTION_LABELS = {
-    Site.Status.SUBMITTED: _("Submit for publication"),
-    Site.Status.PUBLISHED: _("Publish"),
-    Site.Status.RESERVED: _("Mark reserved"),
-    Site.Status.SOLD: _("Mark sold"),
-    Site.Status.WITHDRAWN: _("Mark withdrawn"),
+    Site.Status.SUBMITTED: gettext_lazy("Submit for publication"),
+    Site.Status.PUBLISHED: gettext_lazy("Publish"),
+    Site.Status.RESERVED: gettext_lazy("Mark reserved"),
+    Site.Status.SOLD: gettext_lazy("Mark sold"),
+    Site.Status.WITHDRAWN: gettext_lazy("Mark withdrawn"),
 }
 
 
@@ -131,31 +139,102 @@ def _row_actions(site: Site, user: User) -> list[dict[str, str]]:
     return actions
 
 
+@dataclass
+class DashboardFilter:
+    """What the dashboard's list is narrowed to; the bulk actions' "all filtered" re-applies
+    it on the server, so the selection is exactly what the partner saw."""
+
+    municipality_id: str = ""
+    status: str = ""
+    stale_only: bool = False
+    search: str = ""
+
+    @classmethod
+    def from_data(cls, data: QueryDict, user: User) -> DashboardFilter:
+        municipality_id = data.get("municipality", "")
+        status = data.get("status", "")
+        return cls(
+            municipality_id=(
+                municipality_id if user.is_agency_staff and municipality_id.isdigit() else ""
+            ),
+            status=status if status in Site.Status.values else "",
+            stale_only=data.get("stale") == "1",
+            search=" ".join(data.get("q", "").split())[:100],
+        )
+
+    def apply(self, sites: SiteQuerySet, *, with_status: bool = True) -> SiteQuerySet:
+        if self.municipality_id:
+            sites = sites.filter(municipality_id=int(self.municipality_id))
+        if self.search:
+            sites = sites.filter(
+                Q(title__icontains=self.search) | Q(partner_ref__icontains=self.search)
+            )
+        if self.stale_only:
+            cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
+            sites = sites.filter(_stale_q(cutoff))
+        if with_status and self.status:
+            sites = sites.filter(status=self.status)
+        return sites
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """The filter as (name, value) pairs, for the bulk form's hidden inputs."""
+        pairs = [
+            ("municipality", self.municipality_id),
+            ("status", self.status),
+            ("stale", "1" if self.stale_only else ""),
+            ("q", self.search),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
+
+# The inventory map shows at most this many sites (the newest changed first).
+INVENTORY_MAP_LIMIT = 2000
+
+
+def _inventory_geojson(sites: SiteQuerySet) -> dict[str, Any]:
+    """The filtered sites as a GeoJSON FeatureCollection in EPSG:4326, built by PostGIS."""
+    rows = (
+        sites.order_by("-updated_at", "-id")
+        .annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=6))
+        .values_list("pk", "title", "status", "partner_ref", "geojson")[:INVENTORY_MAP_LIMIT]
+    )
+    labels = dict(Site.Status.choices)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": json.loads(geojson),
+                "properties": {
+                    "id": pk,
+                    "title": title,
+                    "ref": partner_ref,
+                    "status": status,
+                    "statusLabel": str(labels.get(status, status)),
+                    "url": reverse("partner_site_edit", args=[pk]),
+                },
+            }
+            for pk, title, status, partner_ref, geojson in rows
+            if geojson
+        ],
+    }
+
+
 @partner_or_staff_required
 @require_GET
 def partner_dashboard(request: HttpRequest) -> HttpResponse:
     """The partner's sites (staff: all, by municipality) by status, with their freshness and
-    what can be done with each."""
+    what can be done with each; a search by title or the partner's id, a map of the
+    filtered inventory, and bulk actions on a selection or on all filtered sites."""
     user = _user(request)
-    sites = Site.objects.editable_by(user)
     municipalities: list[Municipality] = []
-    municipality_id = request.GET.get("municipality", "")
     if user.is_agency_staff:
         municipalities = list(Municipality.objects.order_by("name").only("pk", "name"))
-        if municipality_id.isdigit():
-            sites = sites.filter(municipality_id=int(municipality_id))
-        else:
-            municipality_id = ""
-    counts = dict(sites.order_by().values_list("status").annotate(n=Count("id")))
-    status = request.GET.get("status", "")
-    if status in Site.Status.values:
-        sites = sites.filter(status=status)
-    else:
-        status = ""
-    stale_only = request.GET.get("stale") == "1"
+    selection = DashboardFilter.from_data(request.GET, user)
+    unfiltered_by_status = selection.apply(Site.objects.editable_by(user), with_status=False)
+    counts = dict(unfiltered_by_status.order_by().values_list("status").annotate(n=Count("id")))
+    sites = selection.apply(Site.objects.editable_by(user))
     cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
-    if stale_only:
-        sites = sites.filter(_stale_q(cutoff))
     page = Paginator(
         sites.select_related("municipality", "organisation").order_by("-updated_at", "-id"),
         SITES_PER_PAGE,
@@ -176,21 +255,31 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     filter_query = request.GET.copy()
     filter_query.pop("page", None)
     filter_query.pop("status", None)
+    inventory = _inventory_geojson(sites)
     return render(
         request,
         "partner/dashboard.html",
         {
             "rows": rows,
             "page": page,
-            "status": status,
+            "status": selection.status,
             "status_tabs": status_tabs,
             "filter_query": filter_query.urlencode(),
             "query": query.urlencode(),
             "municipalities": municipalities,
-            "municipality_id": municipality_id,
-            "stale_only": stale_only,
+            "municipality_id": selection.municipality_id,
+            "stale_only": selection.stale_only,
+            "search": selection.search,
             "stale_after_days": stale_after_days(),
             "is_staff": user.is_agency_staff,
+            "bulk_actions": [(key, label) for key, (label, _call) in BULK_ACTIONS.items()],
+            "bulk_filter": selection.hidden_fields(),
+            "inventory": inventory,
+            "inventory_truncated": page.paginator.count > len(inventory["features"]),
+            "inventory_limit": INVENTORY_MAP_LIMIT,
+            "inventory_map_config": small_map_config(
+                messages={"edit": _("Edit"), "empty": _("No site with a geometry here.")}
+            ),
         },
     )
 
@@ -245,6 +334,79 @@ def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_next_url(request))
 
 
+def _bulk_summary(request: HttpRequest, result: BulkResult) -> None:
+    """One message with the count done, one naming what was skipped and why."""
+    done = len(result.done)
+    if result.action == "submit":
+        text = ngettext(
+            "%(count)s site was submitted for publication.",
+            "%(count)s sites were submitted for publication.",
+            done,
+        )
+    elif result.action == "verify":
+        text = ngettext(
+            "%(count)s site is confirmed as current.",
+            "%(count)s sites are confirmed as current.",
+            done,
+        )
+    else:
+        text = ngettext("%(count)s site was withdrawn.", "%(count)s sites were withdrawn.", done)
+    (messages.success if done else messages.info)(request, text % {"count": done})
+    if not result.skipped:
+        return
+    parts = []
+    for reason, skips in result.reasons().items():
+        titles = [f"“{skip.title}”" for skip in skips if skip.title]
+        shown = ", ".join(titles[:BULK_TITLES_SHOWN])
+        if len(titles) > BULK_TITLES_SHOWN:
+            shown += " " + _("and %(count)s more") % {"count": len(titles) - BULK_TITLES_SHOWN}
+        part = f"{reason} ({len(skips)})"
+        parts.append(f"{part}: {shown}" if shown else part)
+    messages.warning(
+        request,
+        ngettext(
+            "%(count)s site was skipped: %(reasons)s.",
+            "%(count)s sites were skipped: %(reasons)s.",
+            len(result.skipped),
+        )
+        % {"count": len(result.skipped), "reasons": "; ".join(parts)},
+    )
+
+
+@partner_or_staff_required
+@require_POST
+def partner_sites_bulk(request: HttpRequest) -> HttpResponse:
+    """One workflow step for the selected sites, or for every site the dashboard's filter
+    (sent along) finds: submit, mark still current, or withdraw. Each site goes through the
+    one-site service with its own permission check; the summary counts what was done and
+    says what was skipped and why."""
+    user = _user(request)
+    action = request.POST.get("action", "")
+    if request.POST.get("scope") == "filtered":
+        selection = DashboardFilter.from_data(request.POST, user)
+        site_ids = list(
+            selection.apply(Site.objects.editable_by(user))
+            .order_by("-updated_at", "-id")
+            .values_list("pk", flat=True)[: MAX_BULK_SITES + 1]
+        )
+    else:
+        raw = request.POST.getlist("site")
+        site_ids = [int(value) for value in raw if value.isdigit()]
+        if len(site_ids) != len(raw):
+            messages.error(request, _("The selection is not valid; select the sites again."))
+            return redirect(_next_url(request))
+    if not site_ids:
+        messages.error(request, _("Select at least one site."))
+        return redirect(_next_url(request))
+    try:
+        result = sites_bulk_action(site_ids=site_ids, action=action, acting_user=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _bulk_summary(request, result)
+    return redirect(_next_url(request))
+
+
 # --- the site editor -------------------------------------------------------------------
 
 
@@ -261,8 +423,15 @@ def _geometry_geojson(site: Site) -> dict | None:
     return json.loads(text)
 
 
-def _editor_config(form: SiteForm) -> dict[str, Any]:
+def _editor_config(form: SiteForm, user: User) -> dict[str, Any]:
+    """The editor's map opens on the partner's own municipalities (staff: the region) and
+    offers the aerial image and the parcels first when they are configured."""
+    own = Municipality.objects.none()
+    if user.organisation_id is not None:
+        own = Municipality.objects.filter(partner_organisations=user.organisation_id)
     return small_map_config(
+        startBounds=bounds_of(own),
+        preferredBasemaps=EDITOR_BASEMAPS,
         inputId=form["geometry"].id_for_label,
         kindId=form["kind"].id_for_label,
         messages={
@@ -396,7 +565,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
             if item.kind == SiteMedia.Kind.PHOTO
         ],
         "documents": [item for item in media if item.kind == SiteMedia.Kind.DOCUMENT],
-        "editor_config": _editor_config(form),
+        "editor_config": _editor_config(form, user),
     }
     return render(request, "partner/site_form.html", context, status=200)
 

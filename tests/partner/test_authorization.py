@@ -30,6 +30,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
 from geodata.models import Municipality
+from ops.health import heartbeat_beat
 from properties.api.permissions import CanEditSite
 from properties.media_views import other_media_file, site_media_file
 from properties.models import PartnerOrganisation, Site, SiteMedia, UploadJob, UploadMapping
@@ -192,6 +193,11 @@ RULES: list[Rule] = [
     Rule("tile-layer", (TILE,) * 5, {"slug": "stations", "z": "z", "x": "x", "y": "y"}),
     Rule("tile-boundaries", (TILE,) * 5, {"z": "z", "x": "x", "y": "y"}),
     Rule("healthz", EVERYONE),
+    # Readiness: the world has a fresh worker and scheduler heartbeat.
+    Rule("readyz", EVERYONE),
+    # Operations: Prometheus metrics (staff session or bearer token) and the job status page.
+    Rule("metrics", (404, 404, 404, 404, 200)),
+    Rule("staff_jobs", STAFF_PAGE),
     # Site proposals: the public inquiry form, the investor's private offer link (the
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
@@ -240,12 +246,22 @@ RULES: list[Rule] = [
     ),
     # Planned by the partner workspace contract: checked once they exist.
     Rule("partner_dashboard", PARTNER_PAGE),
+    # The search and the inventory map stay inside the partner's own sites.
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=SECRET"),
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=7733&status=draft&stale=1"),
     Rule("partner_site_new", PARTNER_PAGE),
     Rule("partner_site_edit", PARTNER_PAGE_A, {"pk": "draft_a"}),
     Rule("partner_site_edit", PARTNER_PAGE_B, {"pk": "draft_b"}),
     Rule("partner_site_history", PARTNER_PAGE_A, {"pk": "draft_a"}),
     Rule("partner_site_history", PARTNER_PAGE_B, {"pk": "draft_b"}),
     Rule("partner_upload", PARTNER_PAGE),
+    # The upload's data contract holds no data: public.
+    Rule("upload_contract", EVERYONE),
+    Rule("upload_schema", EVERYONE),
+    Rule("upload_template", EVERYONE, {"language": "de", "extension": "xlsx"}),
+    Rule("upload_template", EVERYONE, {"language": "en", "extension": "csv"}),
+    Rule("upload_template", (404,) * 5, {"language": "fr", "extension": "xlsx"}),
+    Rule("upload_template", (404,) * 5, {"language": "de", "extension": "pdf"}),
     # An upload of A's organisation (checked, nothing rejected) and a running one of B's.
     Rule("partner_upload_job", PARTNER_PAGE_A, {"pk": "upload_job_a"}),
     Rule("partner_upload_job_status", PARTNER_PAGE_A, {"pk": "upload_job_a"}),
@@ -299,6 +315,20 @@ RULES: list[Rule] = [
         {"pk": "draft_b"},
         method="post",
         data={"action": "verify"},
+    ),
+    # Bulk actions: each site checked on its own; another organisation's id is skipped
+    # (partner A: nothing done, redirect with the summary), never a 500.
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "site": "draft_b"},
+    ),
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "scope": "filtered", "q": "SECRET"},
     ),
     # B's mapping: deleted by B, then gone for staff.
     Rule(
@@ -436,8 +466,12 @@ def _user(**fields: Any) -> User:
 
 
 @pytest.fixture
-def world(reference_data, settings, tmp_path) -> World:
+def world(reference_data, settings, tmp_path, monkeypatch) -> World:
     settings.MEDIA_ROOT = tmp_path
+    # The walk takes longer than a heartbeat stays fresh.
+    monkeypatch.setattr("ops.health.WORKER_STALE_SECONDS", 3600)
+    heartbeat_beat(process_id="test-worker", role="worker")
+    heartbeat_beat(process_id="test-scheduler", role="scheduler")
     essen = Municipality.objects.get(ags="05113000")
     dortmund = Municipality.objects.get(ags="05913000")
     organisation_a = PartnerOrganisationFactory(municipalities=[essen])
