@@ -112,7 +112,8 @@ def write(
                         '{{}}'::jsonb),
                n.version
         FROM (SELECT p.id, p.version, {_snapshot(updated, "p.")} AS data
-              FROM properties_site p WHERE p.id = ANY(%(ids)s)) n
+              FROM unnest(%(ids)s::integer[]) AS written(id)
+              JOIN properties_site p ON p.id = written.id) n
         LEFT JOIN upload_before b ON b.id = n.id
         """,
         {**params, "ids": site_ids},
