@@ -9,7 +9,8 @@ from properties.api import urls as properties_api
 from properties.media_views import SITE_MEDIA_FOLDER, other_media_file, site_media_file
 from search.api import urls as search_api
 
-from .health import healthz
+# A lost database connection met outside a view is a 503 too (ops.outage).
+handler500 = "ops.outage.server_error"
 
 api_v1 = [
     *properties_api.urlpatterns,
@@ -33,7 +34,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     *properties_api.tile_urlpatterns,
     *geodata_api.tile_urlpatterns,
-    path("healthz", healthz, name="healthz"),
+    path("", include("ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin is for agency staff only (is_staff); partners work in their own pages.
     path("admin/", admin.site.urls),

@@ -42,9 +42,12 @@ INSTALLED_APPS = [
     "search",
     "proposals",
     "axes",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the log line cover everything below, 503s included.
+    "ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "sitefinder.csp.CspNonceForWidgetsMiddleware",
@@ -58,8 +61,10 @@ MIDDLEWARE = [
     "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: turns a locked-out login into its lock-out page.
+    # As django-axes asks, after the others: turns a locked-out login into its page.
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's lost database connection first.
+    "ops.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "sitefinder.urls"
@@ -90,6 +95,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails a request in seconds (a 503, ops.outage), not
+# after the operating system's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+    os.environ.get("SITEFINDER_DB_CONNECT_TIMEOUT", "3")
+)
 # Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
 # in a few, and parallel workers slow concurrent tile requests on two cores.
 # A web request's statement may run STATEMENT_TIMEOUT_MS (a runaway query is cancelled and
@@ -310,13 +320,27 @@ SITE_TILE_POLYGON_MIN_ZOOM = 13
 # 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
 TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
 
+# One JSON object per line on stderr (ops.observability): a line per request
+# (`sitefinder.request`) and per task (`sitefinder.task`), each with the request id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.observability.RequestIdFilter"}},
+    "formatters": {"json": {"()": "ops.observability.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"sitefinder": {"level": "INFO"}},
 }
+
+# /metrics (Prometheus) answers a staff session or `Authorization: Bearer <this token>`;
+# empty: staff sessions only.
+METRICS_TOKEN = os.environ.get("SITEFINDER_METRICS_TOKEN", "")
 
 # Debian 12 ships GDAL 3.6, older than the 3.9 Django needs to block GDAL's own file and
 # network access (gis.W001). GDAL here only ever opens files the server wrote itself, and

@@ -30,6 +30,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
 from geodata.models import Municipality
+from ops.health import heartbeat_beat
 from properties.api.permissions import CanEditSite
 from properties.media_views import other_media_file, site_media_file
 from properties.models import Site, SiteMedia
@@ -191,6 +192,11 @@ RULES: list[Rule] = [
     Rule("tile-layer", (TILE,) * 5, {"slug": "stations", "z": "z", "x": "x", "y": "y"}),
     Rule("tile-boundaries", (TILE,) * 5, {"z": "z", "x": "x", "y": "y"}),
     Rule("healthz", EVERYONE),
+    # Readiness: the world has a fresh worker and scheduler heartbeat.
+    Rule("readyz", EVERYONE),
+    # Operations: Prometheus metrics (staff session or bearer token) and the job status page.
+    Rule("metrics", (404, 404, 404, 404, 200)),
+    Rule("staff_jobs", STAFF_PAGE),
     # Site proposals: the public inquiry form, the investor's private offer link (the
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
@@ -401,8 +407,12 @@ def _user(**fields: Any) -> User:
 
 
 @pytest.fixture
-def world(reference_data, settings, tmp_path) -> World:
+def world(reference_data, settings, tmp_path, monkeypatch) -> World:
     settings.MEDIA_ROOT = tmp_path
+    # The walk takes longer than a heartbeat stays fresh.
+    monkeypatch.setattr("ops.health.WORKER_STALE_SECONDS", 3600)
+    heartbeat_beat(process_id="test-worker", role="worker")
+    heartbeat_beat(process_id="test-scheduler", role="scheduler")
     essen = Municipality.objects.get(ags="05113000")
     dortmund = Municipality.objects.get(ags="05913000")
     organisation_a = PartnerOrganisationFactory(municipalities=[essen])
