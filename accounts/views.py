@@ -72,6 +72,14 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         return _remember_language(response, form.get_user())
 
+    def get_default_redirect_url(self) -> str:
+        """Without a ?next=, partners land on their workspace; staff and investors on the
+        map (LOGIN_REDIRECT_URL)."""
+        user = self.request.user
+        if isinstance(user, User) and user.is_partner:
+            return _workspace_url()
+        return super().get_default_redirect_url()
+
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's LogoutView); then back to the map (LOGOUT_REDIRECT_URL)."""
@@ -178,7 +186,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 # --- invitations of municipal partners ---------------------------------------------------
 
 
-def _after_invitation_url() -> str:
+def _workspace_url() -> str:
     try:
         return reverse("partner_dashboard")
     except NoReverseMatch:  # the partner pages are not there yet
@@ -229,7 +237,7 @@ def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         invitation_accept(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to sitefinder! Your account is ready."))
-        return _remember_language(HttpResponseRedirect(_after_invitation_url()), user)
+        return _remember_language(HttpResponseRedirect(_workspace_url()), user)
     return render(
         request,
         "accounts/invitation.html",

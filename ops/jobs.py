@@ -26,3 +26,9 @@ job(
     _("Refresh motorways, junctions, waterways and ports from OpenStreetMap"),
     run=_refresh_transport_layers,
 )
+
+# Tiles rebuild the aggregates themselves when they find them behind; this catches the
+# day's rollover (staleness) and bulk loads before the first visitor does.
+command_job(
+    "refresh_site_clusters", "* * * * *", _("Rebuild the map's low-zoom aggregates if behind")
+)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/", include("properties.staff_urls")),
     path("partner/", include("properties.partner_urls")),
+    path("partner/upload/", include("properties.upload_contract_urls")),
     path("inquiry/", include("proposals.inquiry_urls")),
     path("offers/", include("proposals.offer_urls")),
     path("staff/", include("proposals.staff_urls")),

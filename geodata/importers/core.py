@@ -19,7 +19,7 @@ from django.utils import timezone
 from geodata.layers import get_layer_spec
 from geodata.models import STORAGE_SRID, Dataset, Layer
 
-from .sources import FID, SourceError, opened, read_layer
+from .sources import FID, SourceError, opened, read_layer, resolve_srid
 
 TARGETS = ("municipalities", "districts", "region")
 # Generous bounds of Germany and its neighbours in EPSG:25832: anything outside is a CRS
@@ -294,19 +294,12 @@ def _as_int(value: object) -> int | None:
 
 
 def _resolve_srid(path: Path, detected: int | None, declared: int | None) -> int:
-    if declared and detected and declared != detected:
-        raise SourceError(
-            f"{path.name}: the file says EPSG:{detected} but EPSG:{declared} was declared; "
-            "fix the file or leave out the declaration"
-        )
-    srid = declared or detected
+    srid = resolve_srid(path.name, detected, declared)
     if not srid:
         raise SourceError(
             f"{path.name}: the coordinate system cannot be read from the file; "
             "declare it (EPSG:4326 for lon/lat or EPSG:25832 for UTM 32N)"
         )
-    if srid not in (4326, 25832, 3857, 4258, 25833, 31466, 31467):
-        raise SourceError(f"{path.name}: EPSG:{srid} is not supported; use EPSG:4326 or EPSG:25832")
     return srid
 
 

@@ -423,7 +423,9 @@ class SiteFilterSet(django_filters.FilterSet):
         help_text="Repeat for several.",
     )
     ownership = django_filters.MultipleChoiceFilter(
-        choices=Site.Ownership.choices, method="filter_ownership", help_text="Repeat for several."
+        choices=[*Site.Ownership.choices, ("public", _("Public (municipal or other public body)"))],
+        method="filter_ownership",
+        help_text="Repeat for several. public (former code): municipal or other_public.",
     )
     available_now = FlagFilter(
         method="filter_available_now",

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "sitefinder.csp.CspNonceForWidgetsMiddleware",
+    # Before anything reads the database: decides whether this request reads a replica.
+    "sitefinder.db.ReplicaMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -61,7 +63,8 @@ MIDDLEWARE = [
     "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # As django-axes asks, after the others: turns a locked-out login into its page.
+    # Next to last, as django-axes asks (after everything but the outage handler): turns a
+    # locked-out login into its lock-out page.
     "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's lost database connection first.
     "ops.outage.DatabaseOutageMiddleware",
@@ -128,6 +131,26 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
         "keepalives_count": 3,
     }
 )
+# Read replicas (streaming copies of the primary): DATABASE_REPLICA_URLS, comma-separated.
+# Safe requests read from one of them, writes and the writer's following reads go to the
+# primary (sitefinder.db).
+DATABASE_REPLICAS: list[str] = []
+for _index, _url in enumerate(
+    u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()
+):
+    _alias = f"replica_{_index}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url,
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["sitefinder.db.ReplicaRouter"]
+# After a write, the writer's reads stay on the primary this long (replicas lag a little).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("SITEFINDER_READ_YOUR_WRITES_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -177,11 +200,22 @@ STATICFILES_DIRS = [
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# One cache every worker and machine shares (tiles, data versions, throttling counters):
+# Redis, by default the private one scripts/redis.sh starts (a unix socket in .redis/);
+# REDIS_URL (redis://host:6379/0, unix:///path/redis.sock) names another. An outage of it
+# costs time, never an error (sitefinder.cache). The tests use a local-memory cache.
+REDIS_SOCKET = Path(os.environ.get("SITEFINDER_REDIS_DIR", BASE_DIR / ".redis")) / "redis.sock"
+REDIS_URL = os.environ.get("REDIS_URL", f"unix://{REDIS_SOCKET}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "sitefinder",
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "BACKEND": "sitefinder.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sitefinder",
+        "OPTIONS": {
+            # Fail fast: a cache that does not answer is skipped (sitefinder.cache).
+            "socket_connect_timeout": 0.25,
+            "socket_timeout": 0.5,
+        },
     }
 }
 
@@ -275,10 +309,30 @@ INQUIRY_NOTIFY_EMAILS = [
     if a.strip()
 ]
 
+# Search counts are exact up to this many matches and estimated above ("about …"):
+# counting every match of a broad search at 1,000,000 sites costs 0.1-0.3 s
+# (sitefinder.counting).
+COUNT_EXACT_MAX = int(os.environ.get("SITEFINDER_COUNT_EXACT_MAX", "10000"))
+
 # Base map: a tile URL template, or empty for no base map at all (the map then shows the
 # region's own boundaries on a plain background and needs no internet).
 BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
 BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+# The open official base maps offered in the maps' switcher (properties/basemaps.py), by
+# key, comma-separated: basemapde, basemapde_grey, topplus, topplus_grey, dop_nrw (aerial
+# image), alkis_nrw (parcel overlay from zoom 15). Empty: none offered (no internet needed).
+BASEMAPS = [
+    key.strip() for key in os.environ.get("SITEFINDER_BASEMAPS", "").split(",") if key.strip()
+]
+# The base map shown when a map opens ("none", a key above or "custom" for BASEMAP_URL);
+# empty: BASEMAP_URL if set, else none.
+BASEMAP_DEFAULT = os.environ.get("SITEFINDER_BASEMAP_DEFAULT", "")
+# An external geocoder for the place search (Photon or Nominatim base URL, e.g.
+# https://photon.komoot.io/api or https://nominatim.openstreetmap.org/search); empty:
+# the place search answers from our own data only.
+GEOCODER_URL = os.environ.get("SITEFINDER_GEOCODER_URL", "")
+GEOCODER_KIND = os.environ.get("SITEFINDER_GEOCODER_KIND", "photon")  # or "nominatim"
+GEOCODER_TIMEOUT_S = float(os.environ.get("SITEFINDER_GEOCODER_TIMEOUT", "2"))
 
 # Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
 # the request's nonce; the base map's tile host is allowed for images and fetches.
@@ -317,6 +371,15 @@ SITE_HIDE_AFTER_DAYS = int(os.environ.get("SITEFINDER_SITE_HIDE_AFTER_DAYS", "27
 # it, one point per site (its point on surface); from the polygon zoom, real footprints.
 SITE_TILE_POINT_MIN_ZOOM = 12
 SITE_TILE_POLYGON_MIN_ZOOM = 13
+# Below the point zoom the unfiltered map reads precomputed cells (properties.clusters),
+# rebuilt in a background thread when the sites changed; the tests rebuild them inline.
+SITE_CLUSTERS_REBUILD_INLINE = False
+# A search's low-zoom tile groups its own sites on the fly up to this many sites under the
+# tile (about 40 ms); beyond, it shows the precomputed cells of all sites, marked
+# `unfiltered`, and the map asks to zoom in.
+SITE_TILE_FILTERED_CLUSTER_MAX = int(
+    os.environ.get("SITEFINDER_TILE_FILTERED_CLUSTER_MAX", "50000")
+)
 # 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
 TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
 

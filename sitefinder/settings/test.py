@@ -25,3 +25,15 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 # trip them by accident.
 API_ANONYMOUS_RATE = "100000/minute"
 AXES_FAILURE_LIMIT = 5
+# The low-zoom aggregates are rebuilt inside the request that finds them behind, so a test
+# sees a write on the map at once (and no thread outlives its transaction).
+SITE_CLUSTERS_REBUILD_INLINE = True
+# A local-memory cache per test process: no Redis needed to run the suite (the shared cache
+# itself is tested against a real redis-server in tests/test_cache.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "sitefinder",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}

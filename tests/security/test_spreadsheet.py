@@ -23,7 +23,7 @@ def test_upload_report_csv_neutralises_partner_text():
     report = UploadReport(filename="x.csv", format="csv")
     report.rows.append(UploadRow(row=2, partner_ref='=HYPERLINK("http://x")', action="create"))
     report.rows.append(UploadRow(row=-1, partner_ref="ok", action="create", messages=["@bad"]))
-    report.ignored_columns = ["+col"]
+    report.notes.append("+col")
     rows = list(csv.reader(io.StringIO(report.as_csv()), delimiter=";"))
     assert rows[1][1] == '\'=HYPERLINK("http://x")'
     assert rows[2][0] == "-1"  # a number stays a number
