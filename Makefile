@@ -5,7 +5,7 @@
 #   make format            ruff format and ruff check --fix
 #   make benchmark         manage.py benchmark
 #   make loadtest          locust, 20 users, 60 s against the production server (ARGS=--restart-db)
-#   make stop-db           stop the private PostGIS cluster
+#   make stop-db           stop the private PostGIS cluster and the private Redis
 .PHONY: setup run test lint format benchmark loadtest stop-db
 
 PORT ?= 8000
@@ -35,4 +35,5 @@ loadtest:
 	.venv/bin/python -m benchmarks.loadtest $(ARGS)
 
 stop-db:
+	scripts/redis.sh stop
 	scripts/pg.sh stop

@@ -2,9 +2,10 @@
 
 Sync workers, as many as 2 × cores + 1 (WEB_CONCURRENCY overrides): a request here is CPU
 in Python plus short PostGIS queries, so a few processes per core keep both busy while one
-waits on the database. Each worker holds its own tile cache (LocMemCache), warmed on first
-use. Workers are replaced after a few thousand requests (bounded memory) and on SIGHUP,
-finishing the requests they hold (graceful_timeout).
+waits on the database. The tile cache is the shared Redis (settings.CACHES): a tile one
+worker built is served by every worker and machine. Workers are replaced after a few
+thousand requests (bounded memory) and on SIGHUP, finishing the requests they hold
+(graceful_timeout).
 """
 
 import multiprocessing

@@ -76,12 +76,18 @@ def tile_response(
     x: int,
     y: int,
     build: Callable[[], bytes],
+    version: str | None = None,
 ) -> HttpResponse:
-    """The tile from cache, or built and cached; with an ETag so browsers revalidate cheaply."""
+    """The tile from cache, or built and cached; with an ETag so browsers revalidate cheaply.
+    `version`: what the tile is built from when that is not the tables' current data
+    version (precomputed aggregates that lag the tables by a rebuild)."""
     error = tile_error(z, x, y)
     if error is not None:
         return error
-    version, live = data_version(versions)
+    if version is None:
+        version, live = data_version(versions)
+    else:
+        live = True  # read from the database just now by the caller
     # Staleness changes what is public without a write (see the module doc).
     version += f"@{timezone.localdate().isoformat()}"
     etag = quote_etag(f"{name}-{version}-{z}-{x}-{y}")

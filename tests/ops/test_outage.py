@@ -106,3 +106,16 @@ def test_readyz_needs_a_live_worker_and_scheduler(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["worker"].startswith("ok")
+
+
+def test_cached_low_zoom_site_tiles_are_served_while_the_database_is_down(
+    client, database_down, reference_data
+):
+    # Low zooms are built from the precomputed aggregates and keyed on their version.
+    warm = client.get("/tiles/sites/9/267/172.pbf")
+    assert warm.status_code in (200, 204)
+    database_down()
+    again = client.get("/tiles/sites/9/267/172.pbf")
+    assert (again.status_code, again.content) == (warm.status_code, warm.content)
+    cold = client.get("/tiles/sites/9/268/172.pbf")
+    assert cold.status_code == 503
