@@ -214,13 +214,21 @@ def main() -> int:
     if args.restart_db and os.environ.get("DATABASE_URL"):
         raise SystemExit("--restart-db restarts the private cluster; unset DATABASE_URL")
 
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test"):
+        os.environ["DJANGO_SETTINGS_MODULE"] = "sitefinder.settings.local"
+    prepare = [str(PYTHON), "manage.py", "prepare", "--no-static"]
+    if not os.environ.get("DATABASE_URL"):
+        prepare.append("--demo")  # the private cluster: demo sites if it has none
+    subprocess.run(prepare, cwd=REPO, check=True)
     urls = build_urls()
     work = Path(tempfile.mkdtemp(prefix="sitefinder-loadtest-"))
     urls_file = work / "urls.json"
     urls_file.write_text(json.dumps(urls))
     port = free_port()
     host = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SITEFINDER_DEBUG": "0"}
+    # Each locust user sends its own X-Forwarded-For (benchmarks/locustfile.py), so the
+    # per-client API throttle sees 20 clients, not one.
+    env = {**os.environ, "SITEFINDER_DEBUG": "0", "SITEFINDER_TRUSTED_PROXIES": "1"}
     serve = [str(PYTHON), "manage.py", "serve", "--bind", f"127.0.0.1:{port}"]
     if args.workers:
         serve += ["--workers", str(args.workers)]
