@@ -7,12 +7,12 @@ Partners and agency staff only (investors get a 403 page); every site is looked 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,6 @@ from .services.upload import (
 )
 
 SITES_PER_PAGE = 25
-# A bulk action's summary names this many skipped sites per reason, then counts the rest.
-BULK_TITLES_SHOWN = 5
 UPLOAD_SESSION_KEY = "partner_upload"
 UPLOAD_DIR = "uploads"
 
@@ -152,7 +150,7 @@ def _row_actions(site: Site, user: User) -> list[dict[str, str]]:
     return actions
 
 
-@dataclass
+@dataclasses.dataclass
 class DashboardFilter:
     """What the dashboard's list is narrowed to; the bulk actions' "all filtered" re-applies
     it on the server, so the selection is exactly what the partner saw."""
@@ -345,6 +343,10 @@ def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, done % {"title": site.title, "status": site.get_status_display()})
     return redirect(_next_url(request))
+
+
+# A bulk action's summary names this many skipped sites per reason, then counts the rest.
+BULK_TITLES_SHOWN = 5
 
 
 def _bulk_summary(request: HttpRequest, result: BulkResult) -> None:
