@@ -96,6 +96,13 @@ RULES: list[Rule] = [
     Rule("map", EVERYONE),
     Rule("map", EVERYONE, query="status=draft&status=submitted&status=published"),
     Rule("attributions", EVERYONE),
+    # The upload's data contract holds no data: public.
+    Rule("upload_contract", EVERYONE),
+    Rule("upload_schema", EVERYONE),
+    Rule("upload_template", EVERYONE, {"language": "de", "extension": "xlsx"}),
+    Rule("upload_template", EVERYONE, {"language": "en", "extension": "csv"}),
+    Rule("upload_template", (404,) * 5, {"language": "fr", "extension": "xlsx"}),
+    Rule("upload_template", (404,) * 5, {"language": "de", "extension": "pdf"}),
     Rule("site_detail", EVERYONE, {"pk": "published_a"}),
     Rule("site_detail", SEES_DRAFT_A, {"pk": "draft_a"}),
     Rule("site_detail", SEES_DRAFT_A, {"pk": "submitted_a"}),
@@ -250,13 +257,6 @@ RULES: list[Rule] = [
     Rule("partner_upload", PARTNER_PAGE),
     # The checked file lives in the user's own session: nothing to see without one.
     Rule("partner_upload_report", (LOGIN, NO, 302, 302, 302)),
-    # The upload's data contract holds no data: public.
-    Rule("upload_contract", EVERYONE),
-    Rule("upload_schema", EVERYONE),
-    Rule("upload_template", EVERYONE, {"language": "de", "extension": "xlsx"}),
-    Rule("upload_template", EVERYONE, {"language": "en", "extension": "csv"}),
-    Rule("upload_template", (404,) * 5, {"language": "fr", "extension": "xlsx"}),
-    Rule("upload_template", (404,) * 5, {"language": "de", "extension": "pdf"}),
     Rule("staff_data_health", STAFF_PAGE),
     Rule("staff_invite", STAFF_PAGE),
     Rule("password_reset", EVERYONE),
@@ -270,6 +270,21 @@ RULES: list[Rule] = [
     Rule("password_change", ACCOUNT),
     Rule("password_change_done", ACCOUNT),
     Rule("invitation_accept", (400,) * 5, {"uidb64": "MQ", "token": "forged"}),
+    # Bulk actions ("still current": changes nothing others see): each site checked on its
+    # own; another organisation's id is skipped (partner A: nothing done, a summary), never
+    # a 500.
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "site": "draft_b"},
+    ),
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "scope": "filtered", "q": "SECRET"},
+    ),
     # State-changing, last. "verify" (still current) changes nothing anyone else sees.
     Rule(
         "partner_site_action",
@@ -284,20 +299,6 @@ RULES: list[Rule] = [
         {"pk": "draft_b"},
         method="post",
         data={"action": "verify"},
-    ),
-    # Bulk actions: each site checked on its own; another organisation's id is skipped
-    # (partner A: nothing done, redirect with the summary), never a 500.
-    Rule(
-        "partner_sites_bulk",
-        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
-        method="post",
-        data={"action": "verify", "site": "draft_b"},
-    ),
-    Rule(
-        "partner_sites_bulk",
-        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
-        method="post",
-        data={"action": "verify", "scope": "filtered", "q": "SECRET"},
     ),
     Rule("set_language", ((200, 204, 302),) * 5, method="post", data={"language": "en"}),
     Rule("logout", (302,) * 5, method="post"),
