@@ -173,7 +173,6 @@ def _plan(
         report.unknown_values = parser.unknown
     if count == 0:
         raise UploadError(_("%(name)s: the file holds no rows") % {"name": filename})
-    cursor.execute("ANALYZE upload_staging")
     steps = 4
     checking.check_geometry(cursor, report.notes)
     _checked(progress, 1, steps)
