@@ -1,5 +1,5 @@
 """The partner workspace (HTML): the dashboard of a partner's sites, the site editor with
-the geometry drawn on the map, a site's history and the bulk upload.
+the geometry drawn on the map, a site's history (the bulk upload is in partner_upload_views).
 
 Partners and agency staff only (investors get a 403 page); every site is looked up through
 `Site.objects.editable_by(user)`, so another municipality's site is a 404.
@@ -7,13 +7,11 @@ Partners and agency staff only (investors get a 403 page); every site is looked 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import json
-import uuid
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +32,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,9 +39,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from geodata.models import Municipality
 
-from .map_config import small_map_config, url_template
-from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
-from .partner_forms import SiteForm, UploadForm
+from .basemaps import EDITOR_BASEMAPS
+from .map_config import bounds_of, small_map_config, url_template
+from .models import Site, SiteChange, SiteMedia
+from .partner_forms import SiteForm
 from .presentation import site_last_verified
 from .querysets import SiteQuerySet
 from .services.bulk import BULK_ACTIONS, MAX_BULK_SITES, BulkResult, sites_bulk_action
@@ -58,19 +56,10 @@ from .services.moderation import (
     site_verify,
 )
 from .services.sites import SiteConflict, site_field_label, site_save
-from .services.upload import (
-    REJECTED,
-    SUFFIXES,
-    UploadError,
-    UploadRejected,
-    UploadReport,
-    sites_upload_commit,
-    sites_upload_plan,
-)
 
 SITES_PER_PAGE = 25
-UPLOAD_SESSION_KEY = "partner_upload"
-UPLOAD_DIR = "uploads"
+# A bulk action's summary names this many skipped sites per reason, then counts the rest.
+BULK_TITLES_SHOWN = 5
 
 ViewFunction = Callable[..., HttpResponse]
 
@@ -150,7 +139,7 @@ def _row_actions(site: Site, user: User) -> list[dict[str, str]]:
     return actions
 
 
-@dataclasses.dataclass
+@dataclass
 class DashboardFilter:
     """What the dashboard's list is narrowed to; the bulk actions' "all filtered" re-applies
     it on the server, so the selection is exactly what the partner saw."""
@@ -346,10 +335,6 @@ def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_next_url(request))
 
 
-# A bulk action's summary names this many skipped sites per reason, then counts the rest.
-BULK_TITLES_SHOWN = 5
-
-
 def _bulk_summary(request: HttpRequest, result: BulkResult) -> None:
     """One message with the count done, one naming what was skipped and why."""
     done = len(result.done)
@@ -439,8 +424,15 @@ def _geometry_geojson(site: Site) -> dict | None:
     return json.loads(text)
 
 
-def _editor_config(form: SiteForm) -> dict[str, Any]:
+def _editor_config(form: SiteForm, user: User) -> dict[str, Any]:
+    """The editor's map opens on the partner's own municipalities (staff: the region) and
+    offers the aerial image and the parcels first when they are configured."""
+    own = Municipality.objects.none()
+    if user.organisation_id is not None:
+        own = Municipality.objects.filter(partner_organisations=user.organisation_id)
     return small_map_config(
+        startBounds=bounds_of(own),
+        preferredBasemaps=EDITOR_BASEMAPS,
         inputId=form["geometry"].id_for_label,
         kindId=form["kind"].id_for_label,
         messages={
@@ -574,7 +566,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
             if item.kind == SiteMedia.Kind.PHOTO
         ],
         "documents": [item for item in media if item.kind == SiteMedia.Kind.DOCUMENT],
-        "editor_config": _editor_config(form),
+        "editor_config": _editor_config(form, user),
     }
     return render(request, "partner/site_form.html", context, status=200)
 
@@ -625,177 +617,3 @@ def partner_site_history(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "partner/site_history.html", {"site": site, "entries": entries, "page": changes}
     )
-
-
-# --- bulk upload ---------------------------------------------------------------------------
-
-
-def _upload_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / UPLOAD_DIR
-
-
-def _store_upload(upload) -> tuple[str, Path]:
-    """Writes the uploaded file under a name the server chose: MEDIA_ROOT/uploads/<uuid>.<ext>."""
-    suffix = "." + upload.name.rsplit(".", 1)[-1].lower()
-    if suffix not in SUFFIXES:  # UploadForm.clean_file refused it already
-        raise UploadError(_("Files of this type are not accepted."))
-    token = uuid.uuid4().hex
-    root = _upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{token}{suffix}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return token, path
-
-
-def _pending_upload(request: HttpRequest) -> dict[str, Any] | None:
-    """The upload checked in this session (if its file is still there)."""
-    pending = request.session.get(UPLOAD_SESSION_KEY)
-    if not isinstance(pending, dict):
-        return None
-    path = _upload_root() / pending.get("stored", "")
-    if not pending.get("stored") or path.parent != _upload_root() or not path.is_file():
-        return None
-    return {**pending, "path": path}
-
-
-def _discard_upload(request: HttpRequest) -> None:
-    pending = _pending_upload(request)
-    if pending is not None:
-        pending["path"].unlink(missing_ok=True)
-    request.session.pop(UPLOAD_SESSION_KEY, None)
-
-
-def _upload_organisation(request: HttpRequest, organisation_id: int | None):
-    user = _user(request)
-    if user.is_agency_staff:
-        if organisation_id is None:
-            return None
-        return PartnerOrganisation.objects.filter(pk=organisation_id).first()
-    return user.organisation
-
-
-def _plan_pending(request: HttpRequest, pending: dict[str, Any]) -> UploadReport:
-    organisation = _upload_organisation(request, pending.get("organisation"))
-    if organisation is None:
-        raise UploadError(_("The organisation of this upload no longer exists."))
-    return sites_upload_plan(
-        path=pending["path"],
-        organisation=organisation,
-        acting_user=_user(request),
-        declared_srid=pending.get("declared_srid"),
-        filename=pending["filename"],
-    )
-
-
-def _upload_message(error: Exception, pending: dict[str, Any]) -> str:
-    """The service's message about the stored file, naming the file as the user knows it
-    (never the server's path)."""
-    path = Path(pending["path"])
-    return (
-        str(error).replace(str(path), pending["filename"]).replace(path.name, pending["filename"])
-    )
-
-
-def _report_context(report: UploadReport) -> dict[str, Any]:
-    return {
-        "report": report,
-        "counts": report.counts,
-        "rejected": report.counts[REJECTED],
-    }
-
-
-@partner_or_staff_required
-@require_http_methods(["GET", "POST"])
-def partner_upload(request: HttpRequest) -> HttpResponse:
-    """Bulk upload: "Check (dry run)" stores the file and shows the row-by-row report;
-    "Commit" writes the checked file's sites (all or nothing)."""
-    user = _user(request)
-    context: dict[str, Any] = {"error": "", "report": None}
-    if request.method == "POST" and "commit" in request.POST:
-        pending = _pending_upload(request)
-        if pending is None or request.POST.get("token") != pending.get("token"):
-            context["error"] = _("There is no checked file to commit; check the file first.")
-            form = UploadForm(user=user)
-        else:
-            organisation = _upload_organisation(request, pending.get("organisation"))
-            try:
-                if organisation is None:
-                    raise UploadError(_("The organisation of this upload no longer exists."))
-                report = sites_upload_commit(
-                    path=pending["path"],
-                    organisation=organisation,
-                    acting_user=user,
-                    declared_srid=pending.get("declared_srid"),
-                    filename=pending["filename"],
-                )
-            except UploadRejected as rejected:
-                context.update(_report_context(rejected.report))
-                context["error"] = _(
-                    "Nothing was written: %(count)s rows are rejected. Correct the file and "
-                    "check it again."
-                ) % {"count": rejected.report.counts[REJECTED]}
-                context["pending"] = pending
-                form = UploadForm(user=user)
-            except UploadError as error:
-                _discard_upload(request)
-                context["error"] = _upload_message(error, pending)
-                form = UploadForm(user=user)
-            else:
-                _discard_upload(request)
-                counts = report.counts
-                messages.success(
-                    request,
-                    _(
-                        "%(filename)s: %(create)s sites created, %(update)s updated, "
-                        "%(unchanged)s unchanged. New sites are drafts: submit them when ready."
-                    )
-                    % {"filename": report.filename, **counts},
-                )
-                return redirect("partner_dashboard")
-    elif request.method == "POST":
-        form = UploadForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
-            _discard_upload(request)
-            token, path = _store_upload(form.cleaned_data["file"])
-            organisation = form.cleaned_data.get("organisation")
-            pending = {
-                "token": token,
-                "stored": path.name,
-                "filename": Path(form.cleaned_data["file"].name).name[:200],
-                "declared_srid": form.cleaned_data["declared_srid"],
-                "organisation": organisation.pk if organisation else None,
-            }
-            request.session[UPLOAD_SESSION_KEY] = pending
-            try:
-                report = _plan_pending(request, {**pending, "path": path})
-            except UploadError as error:
-                _discard_upload(request)
-                context["error"] = _upload_message(error, {**pending, "path": path})
-            else:
-                context.update(_report_context(report))
-                context["pending"] = pending
-    else:
-        form = UploadForm(user=user)
-    context["form"] = form
-    return render(request, "partner/upload.html", context)
-
-
-@partner_or_staff_required
-@require_GET
-def partner_upload_report(request: HttpRequest) -> HttpResponse:
-    """The checked file's report as CSV (generated again from the stored file)."""
-    pending = _pending_upload(request)
-    if pending is None:
-        messages.error(request, _("There is no checked file; check the file first."))
-        return redirect("partner_upload")
-    try:
-        report = _plan_pending(request, pending)
-    except UploadError as error:
-        messages.error(request, _upload_message(error, pending))
-        return redirect("partner_upload")
-    stem = slugify(Path(pending["filename"]).stem)[:60] or "upload"
-    response = HttpResponse("\ufeff" + report.as_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="report-{stem}.csv"'
-    return response

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from sitefinder.spreadsheet import safe_row
+
 CREATE, UPDATE, UNCHANGED, REJECTED = "create", "update", "unchanged", "reject"
 ACTIONS = (CREATE, UPDATE, UNCHANGED, REJECTED)
 # Column statuses
@@ -174,18 +176,21 @@ class UploadReport:
         for row in self.rows:
             messages = list(row.messages)
             messages += [f"{c.label}: {c.old} → {c.new}" for c in row.changes]
+            # partner_ref, messages and column names come from the uploaded file: neutralised.
             writer.writerow(
-                [
-                    row.row_label or row.row,
-                    row.partner_ref,
-                    action_label(row.action),
-                    " | ".join(messages),
-                ]
+                safe_row(
+                    [
+                        row.row_label or row.row,
+                        row.partner_ref,
+                        action_label(row.action),
+                        " | ".join(messages),
+                    ]
+                )
             )
         for note in self.notes:
-            writer.writerow(["", "", _("note"), note])
+            writer.writerow(safe_row(["", "", _("note"), note]))
         for site in self.missing:
-            writer.writerow(["", site.partner_ref, _("not in this upload"), site.title])
+            writer.writerow(safe_row(["", site.partner_ref, _("not in this upload"), site.title]))
         return out.getvalue()
 
 

@@ -1,16 +1,12 @@
 // A small map of the region for one task (site detail, offer link, partner workspace): the
-// credit line, the panes, the base map if one is configured, and the region's boundaries.
-import { addBasemap } from './basemap.js';
+// credit line, the panes, the base maps (basemap.js: "none" offline, the configured ones in
+// a switcher), and the region's boundaries.
+import { prepareMap } from './basemap.js';
 import { createBoundaryLayer } from './boundaries.js';
-import { createPanes } from './panes.js';
 
 export function createSmallMap(container, config, options) {
   const map = L.map(container, { scrollWheelZoom: false, maxZoom: 18, ...options });
-  map.attributionControl.setPrefix(
-    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-  );
-  createPanes(map);
-  addBasemap(map, config.basemap);
+  prepareMap(map, config);
   for (const entry of config.boundaries) {
     createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
   }
