@@ -322,7 +322,7 @@ def search_form(filterset: SiteFilterSet, layers_with_data: set[str]) -> dict[st
                     value=data.get("available_by", ""),
                     errors=errors.pop("available_by", []),
                 ),
-                choice_field("ownership", _("Ownership")),
+                choice_field("ownership", _("Ownership"), dict(Site.Ownership.choices)),
             ],
             slug="availability",
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
+from proposals.forms import SiteQuestionForm, rendered_token
 from search.models import EmptySearch
 from search.services.empty_searches import empty_search_record
 
@@ -204,7 +206,19 @@ def _export_links() -> list[dict[str, str]]:
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts of one site, its photos and documents, a map with the nearest feature of
     every reference layer, the distances, and its planning situation in plain words."""
-    site = _visible_site_or_404(request, pk)
+    site = visible_site_or_404(request, pk)
+    user = request.user if isinstance(request.user, User) else None
+    initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
+    return render(
+        request,
+        "properties/site_detail.html",
+        site_detail_context(site, question_form=SiteQuestionForm(initial=initial)),
+    )
+
+
+def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra: Any) -> dict:
+    """What the site's page shows; the "ask about this site" form is given (a fresh one, or
+    the one sent with its errors: proposals.views.site_question)."""
     nearest = site_nearest(site)
     media = list(site.media.all())
     context = {
@@ -234,13 +248,17 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             siteColour=SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
             nearest=_nearest_map_entries(nearest),
         ),
+        "question_form": question_form,
+        # A fresh render time with every page: after an error the clock starts anew.
+        "rendered_token": rendered_token(),
+        **extra,
     }
-    return render(request, "properties/site_detail.html", context)
+    return context
 
 
 def site_expose(request: HttpRequest, pk: int) -> FileResponse:
     """The site's exposé as PDF, in the active language (?lang=en|de overrides it)."""
-    site = _visible_site_or_404(request, pk)
+    site = visible_site_or_404(request, pk)
     language = request.GET.get("lang", "")
     if language not in dict(settings.LANGUAGES):
         language = get_language() or settings.LANGUAGE_CODE
@@ -254,7 +272,7 @@ def site_expose(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-def _visible_site_or_404(request: HttpRequest, pk: int) -> Site:
+def visible_site_or_404(request: HttpRequest, pk: int) -> Site:
     """The site if the user may see it (drafts only for its editors), else 404."""
     user = request.user if isinstance(request.user, User) else None
     return get_object_or_404(

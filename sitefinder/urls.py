@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from geodata.api import urls as geodata_api
 from properties.api import urls as properties_api
@@ -17,7 +17,8 @@ api_v1 = [
     *geodata_api.urlpatterns,
     *search_api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/", include("properties.staff_urls")),
     path("partner/", include("properties.partner_urls")),
+    path("partner/upload/", include("properties.upload_contract_urls")),
     path("inquiry/", include("proposals.inquiry_urls")),
     path("offers/", include("proposals.offer_urls")),
     path("staff/", include("proposals.staff_urls")),

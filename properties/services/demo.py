@@ -342,8 +342,8 @@ planned AS (
                pg_temp.demo_u(%(seed)s, s.n, 27), ARRAY[0, .60]::float8[])]
            END AS planning_category,
            CASE WHEN s.kind = 'plot'
-           THEN (ARRAY['binding', 'in_preparation', 'fnp_only', 'section_34'])[width_bucket(
-               pg_temp.demo_u(%(seed)s, s.n, 28), ARRAY[0, .55, .73, .85]::float8[])]
+           THEN (ARRAY['binding', 'in_preparation', 'fnp_only', 'section_34', 'section_35'])[
+               width_bucket(pg_temp.demo_u(%(seed)s, s.n, 28), ARRAY[0, .55, .73, .85, .95]::float8[])]
            ELSE (ARRAY['binding', 'section_34', 'in_preparation'])[width_bucket(
                pg_temp.demo_u(%(seed)s, s.n, 28), ARRAY[0, .50, .95]::float8[])]
            END AS bplan_status,
@@ -441,6 +441,7 @@ SELECT
                 WHEN 'in_preparation' THEN 'Bebauungsplan in Aufstellung'
                 WHEN 'fnp_only'
                     THEN 'Im Flächennutzungsplan als gewerbliche Baufläche dargestellt'
+                WHEN 'section_35' THEN 'Außenbereich, Zulässigkeit nach § 35 BauGB'
                 ELSE 'Bebauung nach § 34 BauGB möglich' END
             || CASE WHEN x.restriction_class = 'severe'
                     THEN ', ehemals industriell genutzte Brachfläche.' ELSE '.' END
@@ -497,10 +498,10 @@ SELECT
           ON note.code = r.code AND note.restriction_class = x.restriction_class
     ), ''),
     CASE WHEN x.kind = 'plot'
-         THEN (ARRAY['public', 'private', 'mixed'])[width_bucket(
-             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .45, .90]::float8[])]
-         ELSE (ARRAY['private', 'public', 'mixed'])[width_bucket(
-             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .75, .90]::float8[])]
+         THEN (ARRAY['municipal', 'other_public', 'private', 'mixed'])[width_bucket(
+             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .38, .45, .90]::float8[])]
+         ELSE (ARRAY['private', 'municipal', 'other_public', 'mixed'])[width_bucket(
+             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .75, .85, .90]::float8[])]
     END,
     CASE WHEN pg_temp.demo_u(%(seed)s, x.n, 37) >= .60
          THEN current_date + (1 + floor(730 * pg_temp.demo_u(%(seed)s, x.n, 38)))::int

@@ -1,10 +1,13 @@
 """Settings shared by every environment; values that differ come from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from sitefinder.csp import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
     "properties",
     "search",
     "proposals",
+    "axes",
     "ops",
 ]
 
@@ -45,6 +49,8 @@ MIDDLEWARE = [
     # Outermost: the request id and the log line cover everything below, 503s included.
     "ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "sitefinder.csp.CspNonceForWidgetsMiddleware",
     # Before anything reads the database: decides whether this request reads a replica.
     "sitefinder.db.ReplicaMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -53,8 +59,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sitefinder.middleware.RequestBodyLimitMiddleware",
+    "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Next to last, as django-axes asks (after everything but the outage handler): turns a
+    # locked-out login into its lock-out page.
+    "axes.middleware.AxesMiddleware",
     # Last, so its process_exception sees a view's lost database connection first.
     "ops.outage.DatabaseOutageMiddleware",
 ]
@@ -73,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -93,8 +105,31 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
 )
 # Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
 # in a few, and parallel workers slow concurrent tile requests on two cores.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c jit=off -c max_parallel_workers_per_gather=0"
+# A web request's statement may run STATEMENT_TIMEOUT_MS (a runaway query is cancelled and
+# the request answers an error instead of holding a worker); management commands (the task
+# worker, imports, migrations) get COMMAND_STATEMENT_TIMEOUT_MS (manage.py sets it; 0 =
+# none). A session idle inside a transaction is ended, and while a statement runs the
+# server checks every 2 s that its client is still there: a killed importer's statement is
+# cancelled and its locks released at once (client_connection_check_interval, PG 14+).
+# TCP keepalives notice a client machine that vanished without closing the connection.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_STATEMENT_TIMEOUT_MS", "5000"))
+COMMAND_STATEMENT_TIMEOUT_MS = int(os.environ.get("SITEFINDER_COMMAND_STATEMENT_TIMEOUT_MS", "0"))
+IDLE_IN_TRANSACTION_TIMEOUT_MS = int(
+    os.environ.get("SITEFINDER_IDLE_IN_TRANSACTION_TIMEOUT_MS", "60000")
+)
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "options": (
+            "-c jit=off -c max_parallel_workers_per_gather=0"
+            f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+            f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+            " -c client_connection_check_interval=2000"
+        ),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
 )
 # Read replicas (streaming copies of the primary): DATABASE_REPLICA_URLS, comma-separated.
 # Safe requests read from one of them, writes and the writer's following reads go to the
@@ -118,6 +153,27 @@ DATABASE_ROUTERS = ["sitefinder.db.ReplicaRouter"]
 READ_YOUR_WRITES_SECONDS = int(os.environ.get("SITEFINDER_READ_YOUR_WRITES_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# Login throttling (accounts/throttling.py, django-axes): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one account or from one client address, logins (site and admin) are
+# refused for LOGIN_COOLOFF_MINUTES, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = os.environ.get("SITEFINDER_LOGIN_THROTTLE", "1") == "1"
+AXES_FAILURE_LIMIT = int(os.environ.get("SITEFINDER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SITEFINDER_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sitefinder.net.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per requested address, and per client address,
+# in PASSWORD_RESET_WINDOW_MINUTES.
+PASSWORD_RESET_LIMIT_PER_EMAIL = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_EMAIL", "3"))
+PASSWORD_RESET_LIMIT_PER_CLIENT = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_CLIENT", "10"))
+PASSWORD_RESET_WINDOW_MINUTES = int(os.environ.get("SITEFINDER_RESET_WINDOW_MINUTES", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -176,6 +232,28 @@ SITE_URL = os.environ.get("SITEFINDER_SITE_URL", "http://127.0.0.1:8000").rstrip
 # client's address for rate limits is that many entries from the right of X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("SITEFINDER_TRUSTED_PROXIES", "0"))
 
+# Request bodies (sitefinder.middleware.RequestBodyLimitMiddleware): a Content-Length over
+# the cap is refused with 413 before the body is read. Anonymous clients send small forms
+# (search, inquiry, login); signed-in users' forms a little more; the views that take files
+# (partner bulk upload up to 200 MB, the site editor's photos and documents, the admin)
+# the upload cap. Form fields without files are bounded by DATA_UPLOAD_MAX_MEMORY_SIZE.
+MIB = 1024**2
+REQUEST_BODY_MAX_BYTES_ANONYMOUS = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_ANONYMOUS", str(1 * MIB))
+)
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("SITEFINDER_BODY_MAX_BYTES", str(5 * MIB)))
+REQUEST_BODY_MAX_BYTES_UPLOAD = int(
+    os.environ.get("SITEFINDER_BODY_MAX_BYTES_UPLOAD", str(210 * MIB))
+)
+REQUEST_BODY_UPLOAD_VIEWS = [
+    "partner_upload",
+    "partner_site_new",
+    "partner_site_edit",
+    "admin:",  # the whole admin (staff only), e.g. site media
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -186,7 +264,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["sitefinder.throttles.AnonymousClientThrottle"],
 }
+# Anonymous API clients: this many requests per client address (DRF rate syntax, e.g.
+# "300/minute"; empty: no limit). A 429 says how long to wait.
+API_ANONYMOUS_RATE = os.environ.get("SITEFINDER_API_ANONYMOUS_RATE", "300/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "sitefinder API",
@@ -236,6 +318,25 @@ COUNT_EXACT_MAX = int(os.environ.get("SITEFINDER_COUNT_EXACT_MAX", "10000"))
 # region's own boundaries on a plain background and needs no internet).
 BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
 BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+# The open official base maps offered in the maps' switcher (properties/basemaps.py), by
+# key, comma-separated: basemapde, basemapde_grey, topplus, topplus_grey, dop_nrw (aerial
+# image), alkis_nrw (parcel overlay from zoom 15). Empty: none offered (no internet needed).
+BASEMAPS = [
+    key.strip() for key in os.environ.get("SITEFINDER_BASEMAPS", "").split(",") if key.strip()
+]
+# The base map shown when a map opens ("none", a key above or "custom" for BASEMAP_URL);
+# empty: BASEMAP_URL if set, else none.
+BASEMAP_DEFAULT = os.environ.get("SITEFINDER_BASEMAP_DEFAULT", "")
+# An external geocoder for the place search (Photon or Nominatim base URL, e.g.
+# https://photon.komoot.io/api or https://nominatim.openstreetmap.org/search); empty:
+# the place search answers from our own data only.
+GEOCODER_URL = os.environ.get("SITEFINDER_GEOCODER_URL", "")
+GEOCODER_KIND = os.environ.get("SITEFINDER_GEOCODER_KIND", "photon")  # or "nominatim"
+GEOCODER_TIMEOUT_S = float(os.environ.get("SITEFINDER_GEOCODER_TIMEOUT", "2"))
+
+# Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
+# the request's nonce; the base map's tile host is allowed for images and fetches.
+SECURE_CSP = content_security_policy(BASEMAP_URL)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (51.48, 7.2),
@@ -248,6 +349,13 @@ LEAFLET_CONFIG = {
     "SRID": 3857,
     "RESET_VIEW": False,
 }
+
+# Transport layers from OpenStreetMap (geodata/services/transport_refresh.py): extracts
+# (comma- or space-separated .osm.pbf URLs, each with a .md5 beside it) downloaded, verified
+# and imported monthly and by `manage.py refresh_transport_layers`. Empty: never online.
+OSM_EXTRACT_URLS = os.environ.get("SITEFINDER_OSM_EXTRACT_URLS", "").replace(",", " ").split()
+OSM_DOWNLOAD_DIR = Path(os.environ.get("SITEFINDER_OSM_DOWNLOAD_DIR", BASE_DIR / "var" / "osm"))
+OSM_DOWNLOAD_TIMEOUT = int(os.environ.get("SITEFINDER_OSM_DOWNLOAD_TIMEOUT", "60"))
 
 # Folder for bundled reference data shipped with the project (see data/README.md).
 REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('properties', '0006_site_search_covering_index'),
+        ('properties', '0008_upload_job'),
     ]
 
     operations = [
