@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('geodata', '0004_data_version_triggers'),
-        ('properties', '0009_site_clusters'),
+        ('properties', '0010_upload_job_stage_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
