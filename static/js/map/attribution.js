@@ -1,5 +1,6 @@
 // The map's credits in an info control: every source once (layers that share a source, e.g.
-// "© GeoBasis-DE / BKG" of region, districts and municipalities, are credited once), open
+// "© GeoBasis-DE / BKG" of region, districts and municipalities, are credited once: each
+// credit is split at "|" and ";" and every part shown once), open
 // on wide screens and folded behind an "i" button on phones, where a five-line box would
 // cover a third of the map.
 const PHONE = window.matchMedia('(max-width: 40em)');
@@ -43,7 +44,7 @@ const InfoAttribution = L.Control.Attribution.extend({
     const sources = [this.options.prefix, ...Object.keys(this._attributions)
       .filter((key) => this._attributions[key])];
     for (const source of sources) {
-      for (const part of String(source || '').split(/\s+\|\s+/)) {
+      for (const part of String(source || '').split(/\s+\|\s+|;\s+/)) {
         const key = textOf(part);
         if (key && !seen.has(key)) {
           seen.add(key);
