@@ -1,14 +1,34 @@
 """Vector tiles of the reference layers and the boundaries, built by PostGIS."""
 
-from django.db import connection
+from sitefinder.db import read_connection
+
+from .models import LayerFeature, Municipality
 
 # The tile envelope in the storage SRID, widened by the tile buffer, for index use on
 # EPSG:25832 geometries (transforming each feature to 3857 happens only for the hits).
-_BOUNDS = """
+# Before the transformation the envelope is clipped to the region's box (widened by
+# REGION_MARGIN_M): a low-zoom tile spans continents, and transforming it to UTM zone 32
+# fails ("Point outside of projection domain"). A tile beyond the box gets no features (204).
+REGION_MARGIN_M = 100_000
+_BOUNDS = f"""
+region_box AS (
+    -- Without a region loaded yet: the part of Europe where UTM zone 32 is still usable.
+    SELECT COALESCE(
+        ST_Expand(ST_Transform(ST_SetSRID(ST_Extent(geom), 25832), 3857), {REGION_MARGIN_M}),
+        ST_Transform(ST_MakeEnvelope(0, 35, 18, 72, 4326), 3857)
+    ) AS box
+    FROM geodata_region
+),
 bounds AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env,
-           ST_Transform(ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
-                                  (40075016.68 / 2 ^ %(z)s) * 64 / 4096), 25832) AS env_storage
+           ST_Transform(
+               ST_Intersection(
+                   ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                             (40075016.68 / 2 ^ %(z)s) * 64 / 4096),
+                   (SELECT box FROM region_box)
+               ),
+               25832
+           ) AS env_storage
 )
 """
 
@@ -41,12 +61,12 @@ SELECT {_BOUNDARY_LAYER.format(name="region", table="geodata_region", ags="''")}
 
 
 def layer_tile(slug: str, z: int, x: int, y: int) -> bytes:
-    with connection.cursor() as cursor:
+    with read_connection(LayerFeature).cursor() as cursor:
         cursor.execute(_LAYER_SQL, {"z": z, "x": x, "y": y, "slug": slug})
         return bytes(cursor.fetchone()[0] or b"")
 
 
 def boundaries_tile(z: int, x: int, y: int) -> bytes:
-    with connection.cursor() as cursor:
+    with read_connection(Municipality).cursor() as cursor:
         cursor.execute(_BOUNDARIES_SQL, {"z": z, "x": x, "y": y})
         return bytes(cursor.fetchone()[0] or b"")

@@ -63,6 +63,7 @@ class Site(models.Model):
         IN_PREPARATION = "in_preparation", _("B-Plan in preparation")
         FNP_ONLY = "fnp_only", _("Designated in the FNP only")
         SECTION_34 = "section_34", _("No B-Plan; built-up area (§ 34 BauGB)")
+        SECTION_35 = "section_35", _("No B-Plan; outer area (§ 35 BauGB)")
 
     class RestrictionClass(models.TextChoices):
         NONE = "none", _("No known restrictions")
@@ -78,7 +79,10 @@ class Site(models.Model):
         MONUMENT = "monument", _("Listed monument")
 
     class Ownership(models.TextChoices):
-        PUBLIC = "public", _("Public")
+        # The distinctions municipalities use; migration 0007 read the former "public" as
+        # municipal (the partners offering public land are the municipalities).
+        MUNICIPAL = "municipal", _("Municipal")
+        OTHER_PUBLIC = "other_public", _("Other public body")
         PRIVATE = "private", _("Private")
         MIXED = "mixed", _("Mixed")
 
@@ -161,7 +165,7 @@ class Site(models.Model):
         blank=True,
     )
     restriction_notes = models.TextField(_("restriction notes"), blank=True)
-    ownership = models.CharField(_("ownership"), max_length=8, choices=Ownership.choices)
+    ownership = models.CharField(_("ownership"), max_length=16, choices=Ownership.choices)
     available_from = models.DateField(
         _("available from"), null=True, blank=True, help_text=_("Empty: available now.")
     )
@@ -185,6 +189,12 @@ class Site(models.Model):
     )
     has_rail_siding = models.BooleanField(_("rail siding"), default=False)
     has_port_access = models.BooleanField(_("port access"), default=False)
+
+    # The partner's list an upload last wrote the site from (NULL: never uploaded; "": an
+    # upload without a list name). A re-upload of the same list reports the sites it lacks.
+    upload_source = models.CharField(
+        _("upload list"), max_length=100, null=True, blank=True, editable=False
+    )
 
     contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
@@ -386,3 +396,81 @@ class SiteChange(models.Model):
         """The names of the fields this change touched, in model order."""
         names = set(self.before) | set(self.after)
         return [f.name for f in Site._meta.concrete_fields if f.name in names]
+
+
+class UploadMapping(models.Model):
+    """An organisation's own words for the bulk upload: a column header read as a site field
+    ("column"; field "" = ignore the column), or a raw value read as a choice's code
+    ("value"). Applied to every later upload of the organisation."""
+
+    class Kind(models.TextChoices):
+        COLUMN = "column", _("Column")
+        VALUE = "value", _("Value")
+
+    organisation = models.ForeignKey(
+        PartnerOrganisation,
+        verbose_name=_("partner organisation"),
+        on_delete=models.CASCADE,
+        related_name="upload_mappings",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    field = models.CharField(_("field"), max_length=64, blank=True)
+    source = models.CharField(_("as written in the file"), max_length=200)
+    source_key = models.CharField(_("normalised"), max_length=200, editable=False)
+    value = models.CharField(_("read as"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("upload mapping")
+        verbose_name_plural = _("upload mappings")
+        ordering = ["organisation", "kind", "field", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "field", "source_key"],
+                name="uploadmapping_unique_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.value or self.field or '-'}"
+
+
+class SiteCluster(models.Model):
+    """The public sites aggregated on the low-zoom tile grid (properties.clusters): one row
+    per occupied cell and zoom below SITE_TILE_POINT_MIN_ZOOM, so a low-zoom tile reads at
+    most 16 x 16 rows instead of grouping every site under it. Derived data, rebuilt from
+    the sites when their data version moves on; never edited."""
+
+    zoom = models.PositiveSmallIntegerField()
+    cell_x = models.IntegerField()
+    cell_y = models.IntegerField()  # counted from the south, as EPSG:3857 y
+    site_count = models.IntegerField()
+    # The mean position of the cell's sites (EPSG:3857 metres).
+    x = models.FloatField()
+    y = models.FloatField()
+    first_site_id = models.BigIntegerField()  # a cell of one site is drawn as that site
+
+    class Meta:
+        indexes = [models.Index(fields=["zoom", "cell_x", "cell_y"], name="sitecluster_cell_idx")]
+
+
+class SiteClusterBuild(models.Model):
+    """What the SiteCluster rows were built from: the sites' data version and the day (the
+    staleness cut-off moves with the date). One row."""
+
+    sites_version = models.BigIntegerField()
+    day = models.DateField()
+    built_at = models.DateTimeField()
+    seconds = models.FloatField()
+
+
+# The bulk upload's background job (in its own module; Django finds it here).
+from .upload_job import UploadJob  # noqa: E402, F401

@@ -52,6 +52,10 @@ BPLAN_STATUS_EXPLANATIONS: dict[str, Promise] = {
         "permitted if it fits in with its surroundings (§ 34 BauGB), decided in the permit "
         "procedure itself."
     ),
+    Site.BPlanStatus.SECTION_35: gettext_lazy(
+        "There is no local plan and the site lies in the outer area: only privileged projects "
+        "are permitted (§ 35 BauGB); commercial building usually needs a local plan first."
+    ),
 }
 
 RESTRICTION_CLASS_EXPLANATIONS: dict[str, Promise] = {

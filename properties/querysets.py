@@ -184,7 +184,12 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(Q(available_from__isnull=True) | Q(available_from__lte=day))
 
     def with_ownership(self, ownerships: Iterable[str]) -> SiteQuerySet:
-        return self.filter(ownership__in=list(ownerships))
+        # "public", the code before municipal and other public bodies were told apart (saved
+        # searches and links still carry it), means either of them.
+        codes = set(ownerships)
+        if "public" in codes:
+            codes |= {"municipal", "other_public"}
+        return self.filter(ownership__in=sorted(codes))
 
     def divisible(self) -> SiteQuerySet:
         return self.filter(is_divisible=True)

@@ -64,7 +64,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         filter_data.pop(name, None)
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
     form = search.search_form(filterset, layers_with_data)
-    count, page = search.result_page(filterset, request.GET.get("page"))
+    count, count_is_exact, page = search.result_page(filterset, request.GET.get("page"))
     if (
         count == 0
         and filterset.is_valid()
@@ -104,6 +104,10 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "exportMaxRows": EXPORT_MAX_ROWS,
         "messages": {
             "demo": _("Demo data"),
+            "unfilteredClusters": _(
+                "Too many matching sites to group at this zoom: the circles count all "
+                "sites. Zoom in to see only the search's sites."
+            ),
             "kind": _("Kind"),
             "status": _("Status"),
             "area": _("Area"),
@@ -118,6 +122,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "reserved": _("Reserved"),
             "resultsOne": _("1 site"),
             "resultsMany": _("%(count)s sites"),
+            "resultsAbout": _("about %(count)s sites"),
             "resultsNone": _("No sites match this search."),
             "loading": _("Searching …"),
             "failed": _("The search failed. Please try again."),
@@ -160,7 +165,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "count_text": (
             _("1 site")
             if count == 1
-            else _("%(count)s sites") % {"count": number_format(count, 0, force_grouping=True)}
+            else (_("%(count)s sites") if count_is_exact else _("about %(count)s sites"))
+            % {"count": number_format(count, 0, force_grouping=True)}
         ),
         "scope_text": search.search_scope(request.GET),
         "page": page,

@@ -85,7 +85,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     gross_area_m2 = factory.SelfAttribute("area_m2")
     planning_category = Site.PlanningCategory.GE
     bplan_status = Site.BPlanStatus.BINDING
-    ownership = Site.Ownership.PUBLIC
+    ownership = Site.Ownership.MUNICIPAL
     price_eur_m2 = Decimal("85.00")
     is_demo = False
 

@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -42,6 +41,8 @@ from geodata.layers import DISTANCE_FIELDS
 from geodata.models import Dataset
 from geodata.querysets import layers_with_datasets
 from properties.models import Site
+from sitefinder.db import read_connection
+from sitefinder.spreadsheet import safe_row, xlsx_text_cell
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
 EXPORT_MAX_ROWS = 10_000
@@ -211,7 +212,7 @@ def sites_export_geojson_features(
         queryset, columns, export_geometry=AsGeoJSON(Transform("geom", 4326), precision=6)
     )
     inner_sql, inner_params = inner.query.sql_with_params()
-    quote = connection.ops.quote_name
+    quote = read_connection(Site).ops.quote_name
     properties = ", ".join(f"%s::text, t.{quote(_alias(column.key))}" for column in columns)
     sql = (
         "SELECT COALESCE(json_agg(json_build_object("
@@ -220,7 +221,8 @@ def sites_export_geojson_features(
         f"FROM ({inner_sql}) AS t"
     ).replace("{id}", quote(_alias("id")))
     params = [column.key for column in columns] + list(inner_params)
-    with connection.cursor() as cursor:
+    # Read where the rows were read (a replica on a public GET).
+    with read_connection(Site).cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
@@ -267,11 +269,11 @@ def sites_export_csv(
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([str(column.label) for column in columns] + [_("Sources")])
+    writer.writerow(safe_row([str(column.label) for column in columns] + [_("Sources")]))
     sources = " | ".join(attribution)
     for row in rows:
         cells = ["" if row[c.key] is None else _text(c, row[c.key]) for c in columns]
-        writer.writerow([*cells, sources])
+        writer.writerow(safe_row([*cells, sources]))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -298,7 +300,7 @@ def sites_export_xlsx(
     bold = Font(bold=True)
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=str(column.label))
+        cell = xlsx_text_cell(sheet, str(column.label))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -307,10 +309,15 @@ def sites_export_xlsx(
     count = 0
     for row in rows:
         count += 1
-        values: list[Any] = [_text(column, row[column.key]) for column in columns]
+        values: list[Any] = [
+            xlsx_text_cell(sheet, value) if isinstance(value, str) else value
+            for value in (_text(column, row[column.key]) for column in columns)
+        ]
         if row["is_demo"]:
             # Only the flag cell is styled: a styled cell per value costs 3x the time.
-            flag = WriteOnlyCell(sheet, value=values[demo_index])
+            flag = values[demo_index]
+            if not hasattr(flag, "fill"):  # a cell already when the flag is text
+                flag = WriteOnlyCell(sheet, value=flag)
             flag.fill = demo_fill
             flag.font = bold
             values[demo_index] = flag
@@ -324,9 +331,9 @@ def sites_export_xlsx(
     heading.font = bold
     sources.append([heading])
     for line in attribution:
-        sources.append([_("Source"), line])
+        sources.append([_("Source"), xlsx_text_cell(sources, line)])
     sources.append([])
-    sources.append([_("Filter"), filter_query or _("(none)")])
+    sources.append([_("Filter"), xlsx_text_cell(sources, filter_query or _("(none)"))])
     sources.append([_("Exported at"), generated_at.strftime("%Y-%m-%d %H:%M %Z")])
     sources.append([_("Sites"), count])
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.gis.geos import Point
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from properties.models import Site
@@ -210,3 +211,61 @@ def test_geojson_geometry_and_metadata(client, sites):
     assert feature["properties"]["is_demo"] is False
     empty = json.loads(client.get(url("geojson"), {"ids": "999999"}).content)
     assert empty["features"] == []
+
+
+# -- formula injection (issue 11): partner-set text never becomes a live formula ----------
+
+EVIL_TITLES = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_prefixes_are_neutralised_in_every_text_cell(client, essen, fmt):
+    for n, title in enumerate(EVIL_TITLES):
+        at = Point(362_000 + n * 100, 5_703_800, srid=25832)
+        SiteFactory(municipality=essen, at=at, title=title)
+    response = client.get(url(fmt))
+    assert response.status_code == 200
+    _header, rows, _ = read(response, fmt)
+    # (XLSX stores a carriage return in text as a line feed)
+    got = sorted(row["title"].replace("\n", "\r") for row in rows)
+    assert got == sorted("'" + t for t in EVIL_TITLES)
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.content))["Sites"]
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        assert not [c for c in cells if c.data_type == "f"], "no formula cells"
+        for cell in cells:
+            if isinstance(cell.value, str):
+                assert cell.data_type == "s"
+                assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    else:
+        body = response.content.decode("utf-8")[1:]
+        for line in csv.reader(io.StringIO(body)):
+            assert not [cell for cell in line if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_negative_numbers_stay_numbers_in_xlsx_and_csv(sites):
+    columns = export.export_columns(base_url="http://testserver/")
+    rows = list(export.sites_export_rows(queryset=Site.objects.published(), columns=columns))
+    price_key = next(c.key for c in columns if "price" in c.key)
+    rows[0][price_key] = Decimal("-12.5")
+    rows[0]["title"] = "-12.5"
+    xlsx = export.sites_export_xlsx(
+        rows=rows,
+        columns=columns,
+        attribution=["=evil source"],
+        filter_query="title=%3D1",
+        generated_at=timezone.localtime(),
+    )
+    workbook = load_workbook(io.BytesIO(xlsx))
+    header, first, *_ = list(workbook["Sites"].iter_rows(values_only=True))
+    row = dict(zip(header, first, strict=True))
+    price_label = str(next(c.label for c in columns if c.key == price_key))
+    assert row[price_label] == pytest.approx(-12.5)  # a number, not text
+    assert row["title"] == "'-12.5"  # text that looks like a formula is text
+    sources = [r for r in workbook["Sources"].iter_rows(values_only=True) if r[0] == "Source"]
+    assert sources == [("Source", "'=evil source")]
+
+    text = export.sites_export_csv(rows=rows, columns=columns, attribution=["@x"]).decode()
+    first_row = next(iter(csv.DictReader(io.StringIO(text[1:]))))
+    assert first_row[price_label] == "-12.5"
+    assert first_row["title"] == "'-12.5"

@@ -3,6 +3,7 @@ from django.contrib.gis.geos import Point
 from django.urls import reverse
 
 from properties.models import Site
+from sitefinder.protobuf import fields as _fields
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,37 +24,6 @@ def decode(content: bytes) -> dict:
     """Layer name -> feature count and values: a tiny protobuf walk of the MVT, so the
     test needs no decoder library and does not trust PostGIS to read its own output."""
     return _walk(content)
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        byte = data[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, i
-        shift += 7
-
-
-def _fields(data: bytes):
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        number, wire = key >> 3, key & 7
-        value: int | bytes
-        if wire == 0:
-            value, i = _varint(data, i)
-        elif wire == 2:
-            length, i = _varint(data, i)
-            value, i = data[i : i + length], i + length
-        elif wire == 5:
-            value, i = data[i : i + 4], i + 4
-        elif wire == 1:
-            value, i = data[i : i + 8], i + 8
-        else:
-            raise ValueError(f"wire type {wire}")
-        yield number, value
 
 
 def _walk(content: bytes) -> dict:
@@ -169,3 +139,30 @@ def test_sites_tile_honours_the_search_filters(client, essen):
     assert decode(client.get(url, {"kind": ["plot", "hall"]}).content)["sites"]["features"] == 2
     bad = client.get(url, {"kind": "castle"})
     assert bad.status_code == 400 and "kind" in bad.json()
+
+
+# Issue 11: 36 boundary and layer tiles at z2-4 answered 500 ("Point outside of projection
+# domain"): the tile envelope was transformed to EPSG:25832 far outside UTM zone 32.
+@pytest.mark.parametrize("z", [0, 1, 2, 3, 4, 5])
+def test_every_tile_of_the_world_answers_200_or_204(client, reference_data, z):
+    from sitefinder.tiles import tile_error
+
+    assert tile_error(z, 0, 0) is None
+    urls = [reverse("tile-boundaries", args=[z, x, y]) for x in range(2**z) for y in range(2**z)]
+    urls += [
+        reverse("tile-layer", args=["stations", z, x, y]) for x in range(2**z) for y in range(2**z)
+    ]
+    statuses = {url: client.get(url).status_code for url in urls}
+    assert {s for s in statuses.values()} <= {200, 204}, [
+        u for u, s in statuses.items() if s >= 300
+    ]
+    ruhr = reverse("tile-boundaries", args=[z, *tile_of(7.2, 51.5, z)])
+    assert statuses[ruhr] == 200  # the region itself is still drawn
+
+
+def test_low_zoom_tiles_without_a_region_loaded_do_not_fail(client, db):
+    for z in (2, 3):
+        for x in range(2**z):
+            for y in range(2**z):
+                response = client.get(reverse("tile-layer", args=["stations", z, x, y]))
+                assert response.status_code in (200, 204)

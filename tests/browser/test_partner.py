@@ -46,7 +46,7 @@ def upload_file(folder: Path) -> Path:
                     "kind": "plot",
                     "BauNVO": "GE",
                     "B-Plan": "binding",
-                    "ownership": "public",
+                    "ownership": "municipal",
                     "area": 6400,
                     "price": 75,
                 },
@@ -99,14 +99,15 @@ def test_partner_uploads_edits_submits_and_staff_publishes(browser_page, people,
         page.get_by_role("heading", name=re.compile("Report on flaechen-essen.geojson"))
     ).to_be_visible()
     expect(page.locator(".pw-report__row--create")).to_have_count(2)
-    expect(page.locator('[data-count="rejected"] strong')).to_have_text("0")
+    expect(page.locator('[data-count="reject"] strong')).to_have_text("0")
     expect(page.get_by_role("link", name="Download report (CSV)")).to_be_visible()
     assert not Site.objects.exists()
 
-    # Commit: two drafts, back on the dashboard.
+    # Commit: two drafts; the upload's page says so, then on to the dashboard.
     page.get_by_role("button", name="Commit 2 rows").click()
+    expect(page.locator(".pw-committed")).to_contain_text("2 sites created")
+    page.get_by_role("link", name="To my sites").click()
     expect(page).to_have_url(re.compile(re.escape(reverse("partner_dashboard")) + "$"))
-    expect(page.locator(".messages")).to_contain_text("2 sites created")
     row = page.locator("tr", has_text="Gewerbefläche E-1")
     expect(row.locator(".pw-status")).to_have_text("Draft")
     site = Site.objects.get(partner_ref="E-1")

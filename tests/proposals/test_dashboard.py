@@ -331,8 +331,8 @@ def test_searches_that_found_nothing_most_frequent_first_in_plain_words(referenc
         ("near=7.0%2C51.4&radius_m=3000", "within 3.0 km of a point"),
         ("area=POLYGON((0 0,1 0,1 1,0 0))&status=reserved", "Reserved, drawn search area"),
         (
-            "broadband_min=gigabit&ownership=public",
-            "ownership: Public, broadband at least Gigabit / fibre",
+            "broadband_min=gigabit&ownership=municipal",
+            "ownership: Municipal, broadband at least Gigabit / fibre",
         ),
         ("area_min_ha=abc", "area ≥ abc"),  # old rows with odd values do not break the page
     ],

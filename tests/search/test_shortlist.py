@@ -49,7 +49,7 @@ def many_sites(essen):
             gross_area_m2=10_000,
             planning_category=Site.PlanningCategory.GE,
             bplan_status=Site.BPlanStatus.BINDING,
-            ownership=Site.Ownership.PUBLIC,
+            ownership=Site.Ownership.MUNICIPAL,
         )
         for n in range(SHORTLIST_MAX_SITES + 1)
     )

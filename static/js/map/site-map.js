@@ -1,11 +1,12 @@
-// The small map on a site's detail page: the site's geometry over the boundaries, with
-// the nearest feature of every reference layer and the distance to it.
-import { prepareMap } from './basemap.js';
-import { createPanes } from './panes.js';
+// The maps on a site's detail page: the site plan (the site's geometry framed close up, over
+// the boundaries, with the nearest feature of every reference layer and the distance to it;
+// a button shows the surroundings) and a small overview of the region.
 import { createBoundaryLayer } from './boundaries.js';
 import { readJsonScript } from './config.js';
 import { createReferenceLayer } from './layers.js';
 import { createNearestLayer } from './nearest.js';
+import { createPanes } from './panes.js';
+import { createSmallMap } from './small-map.js';
 
 // A small map of the region beside the site plan: where in the Ruhr area the site lies.
 function addOverview(config, centre) {
@@ -37,13 +38,7 @@ function init() {
   const config = readJsonScript(container.dataset.configId);
   const feature = readJsonScript(container.dataset.geometryId);
 
-  const map = L.map(container, {
-    scrollWheelZoom: false, minZoom: 8, maxZoom: 18, zoomSnap: 0.5,
-  });
-  prepareMap(map, config);
-  for (const entry of config.boundaries) {
-    createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
-  }
+  const map = createSmallMap(container, config, { minZoom: 8, zoomSnap: 0.5 });
   for (const entry of config.layers) {
     createReferenceLayer(config.tiles.layers, entry).addTo(map);
   }

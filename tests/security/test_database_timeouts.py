@@ -1,0 +1,126 @@
+"""Statement timeouts and a killed importer (issue 11): a web request's statement is
+bounded, commands are not, and a process that dies mid-statement does not leave its
+statement running (and its locks held) in PostgreSQL."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _conninfo() -> str:
+    db = settings.DATABASES["default"]
+    return f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={db['NAME']}"
+
+
+def _command_env(app_name: str) -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYENV")}
+    env.update(
+        DATABASE_URL=f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DJANGO_SETTINGS_MODULE="sitefinder.settings.test",
+        PGAPPNAME=app_name,
+    )
+    return env
+
+
+def test_web_requests_have_a_statement_timeout_of_a_few_seconds():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        value = cursor.fetchone()[0]
+    assert value == f"{settings.STATEMENT_TIMEOUT_MS // 1000}s"
+    assert 1000 <= settings.STATEMENT_TIMEOUT_MS <= 30_000
+
+
+def test_a_statement_over_the_timeout_is_cancelled():
+    from django.db import OperationalError, transaction
+
+    with pytest.raises(OperationalError, match="statement timeout"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 100")  # the same setting, shorter
+            cursor.execute("SELECT pg_sleep(2)")
+
+
+def test_commands_run_without_the_web_timeout():
+    out = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.db import connection; c = connection.cursor(); "
+            "c.execute('SHOW statement_timeout'); print('timeout=' + c.fetchone()[0])",
+        ],
+        cwd=ROOT,
+        env=_command_env("timeout-check"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "timeout=0" in out.stdout, out.stderr
+
+
+IMPORTER = """
+from django.db import connection, transaction
+with transaction.atomic():
+    cursor = connection.cursor()
+    cursor.execute("LOCK TABLE geodata_layerfeature IN SHARE ROW EXCLUSIVE MODE")
+    print("locked", flush=True)
+    cursor.execute("SELECT pg_sleep(600)")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_importer_leaves_no_statement_or_lock_behind():
+    app_name = f"importer-{uuid.uuid4().hex[:8]}"
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", IMPORTER],
+        cwd=ROOT,
+        env=_command_env(app_name),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "locked"
+        with psycopg.connect(_conninfo(), autocommit=True) as watcher:
+
+            def backends() -> int:
+                row = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                    [app_name],
+                ).fetchone()
+                return row[0] if row else 0
+
+            deadline = time.monotonic() + 10
+            while backends() == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert backends() == 1  # the importer's statement is running
+            os.kill(process.pid, signal.SIGKILL)  # no chance to clean up
+            process.wait(timeout=10)
+            killed_at = time.monotonic()
+            while backends() and time.monotonic() - killed_at < 10:
+                time.sleep(0.1)
+            gone_after = time.monotonic() - killed_at
+            assert backends() == 0, "the killed importer's statement still runs"
+            assert gone_after < 5
+            # Its lock is released: a writer gets the table at once.
+            watcher.execute("SET lock_timeout = '1s'")
+            with watcher.transaction():
+                watcher.execute("LOCK TABLE geodata_layerfeature IN EXCLUSIVE MODE")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,83 @@
+"""Request body caps (issue 11): an anonymous client's 1 GB body is refused with 413 before
+a byte of it is read; signed-in forms and the file forms have their own larger caps."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import PartnerOrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+GB = 1024**3
+
+
+class ExplodingStream(io.RawIOBase):
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args, **kwargs):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def post_claiming(client, path: str, length: int, **extra):
+    return client.generic(
+        "POST",
+        path,
+        CONTENT_LENGTH=str(length),
+        CONTENT_TYPE="multipart/form-data; boundary=xyz",
+        **{"wsgi.input": ExplodingStream()},
+        **extra,
+    )
+
+
+@pytest.mark.parametrize("name", ["inquiry_new", "login", "signup", "api-site-list", "map"])
+def test_an_anonymous_1_gb_body_is_refused_unread(client, name):
+    response = post_claiming(client, reverse(name), GB)
+    assert response.status_code == 413
+    assert response["Connection"] == "close"
+    if name.startswith("api-"):
+        assert "at most 1 MB" in response.json()["detail"]
+    else:
+        assert b"at most 1 MB" in response.content
+
+
+def test_the_message_is_translated(client):
+    response = post_claiming(client, reverse("inquiry_new"), GB, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 413
+    assert "höchstens 1 MB" in response.content.decode()
+
+
+def test_a_broken_content_length_is_a_400(client):
+    response = client.generic("POST", reverse("login"), CONTENT_LENGTH="lots")
+    assert response.status_code == 400
+
+
+def test_a_small_anonymous_post_goes_through(client):
+    response = client.post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 200  # the form with its error, not a 413
+
+
+def test_signed_in_forms_and_file_forms_have_their_own_caps(client):
+    partner = UserFactory(role="partner", organisation=PartnerOrganisationFactory())
+    client.force_login(partner)
+    over_form_cap = settings.REQUEST_BODY_MAX_BYTES + 1
+    assert post_claiming(client, reverse("saved_searches"), over_form_cap).status_code == 413
+    # The bulk upload takes files far larger than a form; only beyond its cap is it refused.
+    upload = reverse("partner_upload")
+    assert (
+        post_claiming(client, upload, settings.REQUEST_BODY_MAX_BYTES_UPLOAD + 1).status_code == 413
+    )
+    assert post_claiming(client, upload, GB).status_code == 413
+    assert settings.REQUEST_BODY_MAX_BYTES_UPLOAD > settings.REQUEST_BODY_MAX_BYTES
+    assert settings.REQUEST_BODY_MAX_BYTES > settings.REQUEST_BODY_MAX_BYTES_ANONYMOUS
+
+
+def test_a_large_file_form_below_its_cap_is_read(client):
+    partner = UserFactory(role="partner", organisation=PartnerOrganisationFactory())
+    client.force_login(partner)
+    with pytest.raises(AssertionError, match="the body was read"):
+        post_claiming(client, reverse("partner_upload"), settings.REQUEST_BODY_MAX_BYTES * 2)
