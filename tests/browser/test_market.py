@@ -13,8 +13,10 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from geodata.models import LayerFeature
+from properties.basemaps import preset_origins
 from proposals.models import Inquiry
 from proposals.services.offers import offer_create, offer_link_create
+from sitefinder.csp import content_security_policy
 from tests.browser.conftest import PHONE
 from tests.factories import InquiryFactory, PartnerOrganisationFactory, SiteFactory, UserFactory
 
@@ -232,6 +234,8 @@ def test_base_maps_configured_but_unreachable(browser_page, market, settings):
     """Switcher offered; the blocked services fail quietly and every page still works."""
     settings.BASEMAPS = ["basemapde", "dop_nrw", "alkis_nrw"]
     settings.BASEMAP_DEFAULT = ""
+    # As the settings build it from SITEFINDER_BASEMAPS: the services' hosts may serve images.
+    settings.SECURE_CSP = content_security_policy("", preset_origins(settings.BASEMAPS))
     page = browser_page.page
     page.goto(browser_page.url("/"))
     expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
