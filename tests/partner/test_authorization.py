@@ -155,6 +155,8 @@ RULES: list[Rule] = [
     Rule("api-dataset-list", EVERYONE),
     Rule("api-district-list", EVERYONE),
     Rule("api-municipality-list", EVERYONE),
+    Rule("api-places", EVERYONE, query="q=essen"),
+    Rule("api-places", (400,) * 5, query="q="),
     Rule("api-municipality-detail", EVERYONE, {"ags": "05113000"}),
     Rule("api-schema", EVERYONE),
     Rule("api-docs", EVERYONE),
@@ -202,6 +204,9 @@ RULES: list[Rule] = [
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
     Rule("inquiry_thanks", (404,) * 5, {"token": "forged"}),
+    # "Ask about this site": anyone who may see the site (an empty form: its errors, 200).
+    Rule("site_question", EVERYONE, {"pk": "published_a"}, method="post", data={}),
+    Rule("site_question", SEES_DRAFT_A, {"pk": "draft_a"}, method="post", data={}),
     Rule("offer_link", EVERYONE, {"token": "offer_token"}),
     Rule("offer_link", (404,) * 5, {"token": "forged"}),
     # Ready, or being rendered (202, the page reloads itself).
