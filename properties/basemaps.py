@@ -192,6 +192,11 @@ def origins() -> list[str]:
     return sorted({basemap.origin() for basemap in configured()})
 
 
+def preset_origins(keys: list[str]) -> list[str]:
+    """The hosts of the named presets (settings build the CSP from it before apps load)."""
+    return sorted({PRESETS[key].origin() for key in keys if key in PRESETS})
+
+
 def attribution_rows() -> list[dict[str, str]]:
     """For the data page: every base map offered, its licence and credit."""
     return [

@@ -474,3 +474,18 @@ def result_entries(page: Page | None, sort: str, kind_labels: dict[str, str]) ->
             }
         )
     return entries
+
+
+def search_scope(params: QueryDict) -> str:
+    """What area the result count counts: the map area searched, a drawn area or radius,
+    the chosen municipalities, or the whole region (repeated by results.js as it changes)."""
+    parts = []
+    if params.get("bbox"):
+        parts.append(_("in the map area searched"))
+    if params.get("area"):
+        parts.append(_("in the drawn area"))
+    elif params.get("near"):
+        parts.append(_("around the chosen point"))
+    if params.getlist("municipality") or params.getlist("district"):
+        parts.append(_("in the chosen municipalities"))
+    return ", ".join(str(part) for part in parts) or str(_("in the whole Ruhr area"))

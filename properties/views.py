@@ -84,6 +84,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "tiles": map_config.tile_urls(),
         "siteUrl": map_config.url_template("site_detail", pk=7770004),
         "apiUrl": reverse("api-site-list"),
+        "placesUrl": reverse("api-places"),
         "shortlistUrl": _shortlist_api_url(),
         "pageSize": search.RESULTS_PER_PAGE,
         # Invalid filters (shown as form errors) must not reach the tiles: they would 400.
@@ -140,6 +141,13 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "areaPolygon": _("Search area: drawn polygon"),
             "areaCircle": _("Search area: %(km)s km around a point"),
             "areaNone": _("No search area: the whole region."),
+            "scopeBbox": _("in the map area searched"),
+            "scopeArea": _("in the drawn area"),
+            "scopeNear": _("around the chosen point"),
+            "scopePlaces": _("in the chosen municipalities"),
+            "scopeRegion": _("in the whole Ruhr area"),
+            "placeSearchEmpty": _("No place found. Try a town, station or site number."),
+            "placeSearchFailed": _("The place search failed. Please try again."),
             "exportTooMany": _(
                 "Too many results to export: narrow the search to at most %(max)s sites."
             ),
@@ -160,6 +168,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
             else (_("%(count)s sites") if count_is_exact else _("about %(count)s sites"))
             % {"count": number_format(count, 0, force_grouping=True)}
         ),
+        "scope_text": search.search_scope(request.GET),
         "page": page,
         "entries": entries,
         "sort_label": sort_distance_labels.get(sort, ""),

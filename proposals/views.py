@@ -247,7 +247,7 @@ def site_question(request: HttpRequest, pk: int) -> HttpResponse:
         logger.info("site question: rate limit reached for %s", fingerprint[:12])
         return page(429, question_rate_limited=True)
     if not form.is_valid():
-        return page(400)
+        return page(200)  # as the inquiry form: the page again, with the errors marked
     inquiry = inquiry_create(
         data=form.inquiry_data(site),
         acting_user=user,

@@ -38,8 +38,13 @@ def tile_host_source(url_template: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(basemap_url: str) -> dict[str, list[str]]:
+def content_security_policy(
+    basemap_url: str, basemap_origins: list[str] | None = None
+) -> dict[str, list[str]]:
+    """`basemap_origins`: the hosts of the official base maps offered (properties.basemaps,
+    SITEFINDER_BASEMAPS), allowed for images like the operator's own tile host."""
     tiles = [source] if (source := tile_host_source(basemap_url)) else []
+    tiles += [origin for origin in basemap_origins or [] if origin not in tiles]
     return {
         "default-src": [CSP.SELF],
         "script-src": [CSP.SELF, CSP.NONCE],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, views
+from . import exports, places, views
 
 urlpatterns = [
     path("sites/", views.SiteList.as_view(), name="api-site-list"),
@@ -13,6 +13,7 @@ urlpatterns = [
         name="api-site-export-geojson",
     ),
     path("sites/<int:pk>/", views.SiteDetail.as_view(), name="api-site-detail"),
+    path("places/", places.PlaceSearch.as_view(), name="api-places"),
 ]
 
 tile_urlpatterns = [

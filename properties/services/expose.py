@@ -51,6 +51,12 @@ MAP_HEIGHT_MM = 100.0
 MAP_MIN_WIDTH_M = 2_500.0
 MAP_PADDING = 0.1  # of the content's extent, on every side
 
+# The site plan (Lageplan): the site itself, close up; never narrower than this.
+SITE_PLAN_HEIGHT_MM = 70.0
+SITE_PLAN_MIN_WIDTH_M = 150.0
+# The offer's cover: all its sites on one overview map.
+OVERVIEW_HEIGHT_MM = 80.0
+
 # Reference layers drawn on the exposé map for orientation (as on the detail page).
 MAP_CONTEXT_LAYERS = ("rail_lines", "stations")
 
@@ -405,6 +411,44 @@ def _datasets_shown(site: Site, nearest: list[NearestFeature]) -> list[Dataset]:
     return list(Dataset.objects.filter(pk__in=ids).order_by("title"))
 
 
+def site_plan_svg_data(site: Site) -> dict:
+    """The site plan: the site's own outline framed close up (at least
+    SITE_PLAN_MIN_WIDTH_M across), with the boundaries and railways around it, a scale bar
+    and north arrow; no distance markers (the overview map has those)."""
+    frame = MapFrame.around(
+        site.geom.extent, height_mm=SITE_PLAN_HEIGHT_MM, min_width_m=SITE_PLAN_MIN_WIDTH_M
+    )
+    data = site_map_svg_data(site, [], frame, {})
+    data["scale_note"] = _("Map scale about 1 : %(denominator)s") % {
+        "denominator": number_format(_round_scale(1000 / frame.mm_per_m), 0, force_grouping=True)
+    }
+    return data
+
+
+def sites_overview_svg_data(sites: list[Site]) -> dict | None:
+    """One map of several sites (an offer's cover): the frame holds all of them, each is
+    marked with its number in the list (1, 2, ...). None without sites."""
+    if not sites:
+        return None
+    xs = [x for site in sites for x in (site.geom.extent[0], site.geom.extent[2])]
+    ys = [y for site in sites for y in (site.geom.extent[1], site.geom.extent[3])]
+    frame = MapFrame.around((min(xs), min(ys), max(xs), max(ys)), height_mm=OVERVIEW_HEIGHT_MM)
+    # The map's background (boundaries, names, railways) is drawn around the first site;
+    # every site then gets its numbered marker, placed in the map's millimetres here.
+    data = site_map_svg_data(sites[0], [], frame, {})
+    data["site"] = None
+    k = frame.mm_per_m
+    data["sites"] = [
+        {
+            "number": number,
+            "x": round((site.location.x - frame.xmin) * k, 2),
+            "y": round((frame.ymax - site.location.y) * k, 2),
+        }
+        for number, site in enumerate(sites, start=1)
+    ]
+    return data
+
+
 # --- the document ---------------------------------------------------------------------
 
 
@@ -431,6 +475,7 @@ def site_expose_context(*, site: Site) -> dict:
         "contact": site_contact(site),
         "last_verified": site_last_verified(site),
         "map": site_map_svg_data(site, nearest, frame, markers),
+        "site_plan": site_plan_svg_data(site),
         "context_layers": {
             layer.slug: layer.name for layer in Layer.objects.filter(slug__in=MAP_CONTEXT_LAYERS)
         },

@@ -28,6 +28,7 @@ from properties.services.expose import (
     EXPOSE_STYLESHEET,
     LocalOnlyURLFetcher,
     site_expose_context,
+    sites_overview_svg_data,
 )
 
 from ..models import InquiryEvent, Offer, OfferSite
@@ -127,6 +128,7 @@ def offer_document_context(*, offer: Offer) -> dict:
         "pages": pages,
         "datasets": sorted(datasets.values(), key=lambda d: getattr(d, "title", "")),
         "has_demo": any(item.site.is_demo for item in items),
+        "overview": sites_overview_svg_data([item.site for item in items]),
         "agency_contact": offer_contact(offer),
         "language": offer.language,
     }

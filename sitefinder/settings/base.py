@@ -7,6 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from properties.basemaps import preset_origins
 from sitefinder.csp import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -335,8 +336,9 @@ GEOCODER_KIND = os.environ.get("SITEFINDER_GEOCODER_KIND", "photon")  # or "nomi
 GEOCODER_TIMEOUT_S = float(os.environ.get("SITEFINDER_GEOCODER_TIMEOUT", "2"))
 
 # Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
-# the request's nonce; the base map's tile host is allowed for images and fetches.
-SECURE_CSP = content_security_policy(BASEMAP_URL)
+# the request's nonce; the base maps' hosts (own tile URL, official presets offered) are
+# allowed for images and fetches.
+SECURE_CSP = content_security_policy(BASEMAP_URL, preset_origins(BASEMAPS))
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (51.48, 7.2),

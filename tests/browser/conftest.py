@@ -31,6 +31,8 @@ from tests.conftest import load_reference_data
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 VIEWPORT: ViewportSize = {"width": 1400, "height": 860}
+# A phone: every page must work at 390 px without scrolling sideways.
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # Screenshots of every run go to test-results/ (ignored by git); the README's pictures come
 # from `manage.py readme_screenshots` on the real demo data.
@@ -89,11 +91,14 @@ def _is_local(url: str) -> bool:
 
 
 def _open_page(
-    browser: Browser, base_url: str, locale: str = "en-GB"
+    browser: Browser, base_url: str, locale: str = "en-GB", viewport: ViewportSize | None = None
 ) -> tuple[BrowserContext, BrowserPage]:
     """A page in a context of its own (own cookies) that cannot reach anything but the
     server: every other request is aborted and recorded, as are script errors."""
-    context = browser.new_context(viewport=VIEWPORT, locale=locale)
+    phone = viewport is not None and viewport["width"] < 600
+    context = browser.new_context(
+        viewport=viewport or VIEWPORT, locale=locale, is_mobile=phone, has_touch=phone
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     result = BrowserPage(page=page, base_url=base_url)
@@ -133,12 +138,12 @@ def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
 @pytest.fixture
 def new_page(browser: Browser, live_server) -> Iterator[Callable[..., BrowserPage]]:
     """More pages like `browser_page`, each in its own context: another person at another
-    computer. `new_page(locale="de-DE")` opens one."""
+    computer. `new_page(locale="de-DE")` opens one; `viewport=PHONE` a phone."""
     contexts: list[BrowserContext] = []
     pages: list[BrowserPage] = []
 
-    def make(locale: str = "en-GB") -> BrowserPage:
-        context, result = _open_page(browser, live_server.url, locale)
+    def make(locale: str = "en-GB", viewport: ViewportSize | None = None) -> BrowserPage:
+        context, result = _open_page(browser, live_server.url, locale, viewport)
         contexts.append(context)
         pages.append(result)
         return result

@@ -155,6 +155,8 @@ RULES: list[Rule] = [
     Rule("api-dataset-list", EVERYONE),
     Rule("api-district-list", EVERYONE),
     Rule("api-municipality-list", EVERYONE),
+    Rule("api-places", EVERYONE, query="q=essen"),
+    Rule("api-places", (400,) * 5, query="q="),
     Rule("api-municipality-detail", EVERYONE, {"ags": "05113000"}),
     Rule("api-schema", EVERYONE),
     Rule("api-docs", EVERYONE),
@@ -201,11 +203,11 @@ RULES: list[Rule] = [
     # Site proposals: the public inquiry form, the investor's private offer link (the
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
-    # "Ask about this site": an empty question is a form error on the site's page; a site
-    # the role cannot see is a 404.
-    Rule("site_question", (400,) * 5, {"pk": "published_a"}, method="post"),
-    Rule("site_question", (404, 404, 400, 404, 400), {"pk": "draft_a"}, method="post"),
     Rule("inquiry_thanks", (404,) * 5, {"token": "forged"}),
+    # "Ask about this site": an empty question is a form error on the site's page (200, as
+    # the inquiry form answers); a site the role cannot see is a 404.
+    Rule("site_question", EVERYONE, {"pk": "published_a"}, method="post", data={}),
+    Rule("site_question", SEES_DRAFT_A, {"pk": "draft_a"}, method="post", data={}),
     Rule("offer_link", EVERYONE, {"token": "offer_token"}),
     Rule("offer_link", (404,) * 5, {"token": "forged"}),
     # Ready, or being rendered (202, the page reloads itself).

@@ -62,3 +62,13 @@ def test_data_page_lists_the_offered_base_maps_with_licence(client, settings):
     assert "Topographic map (TopPlusOpen)" in html
     assert "Datenlizenz Deutschland – Namensnennung – 2.0" in html
     assert "Datenlizenz Deutschland – Zero – 2.0" in html
+
+
+def test_the_offered_base_maps_are_allowed_by_the_content_security_policy():
+    from sitefinder.csp import content_security_policy
+
+    origins = basemaps.preset_origins(["basemapde", "alkis_nrw", "unknown"])
+    assert origins == ["https://sgx.geodatenzentrum.de", "https://www.wms.nrw.de"]
+    policy = content_security_policy("https://tiles.example.org/{z}/{x}/{y}.png", origins)
+    assert {"https://tiles.example.org", *origins} <= set(policy["img-src"])
+    assert "https://www.wms.nrw.de" not in content_security_policy("", [])["img-src"]

@@ -86,7 +86,9 @@ def test_expose_pdf_has_title_demo_banner_distances_and_attribution(client, demo
     assert "DB Netz AG" in text  # the railway lines' source
     assert "Industrial area (§ 9 BauNVO)" in text
     assert "Erika Musterfrau" in text
-    assert pdf_pages(pdf, tmp_path) in (1, 2)
+    assert "Site plan" in text
+    # Overview map and facts, then the site plan (Lageplan) with the remaining sections.
+    assert pdf_pages(pdf, tmp_path) in (2, 3)
     assert elapsed < 15  # about 1 s on a quiet machine; generous for busy CI runners
 
 
@@ -188,3 +190,34 @@ def test_rendering_never_opens_a_network_connection(monkeypatch):
     )
     pdf = HTML(string=html, url_fetcher=LocalOnlyURLFetcher()).write_pdf()
     assert pdf.startswith(b"%PDF-")
+
+
+def test_expose_has_a_site_plan_framing_the_site_itself(demo_site):
+    from properties.services.expose import SITE_PLAN_MIN_WIDTH_M, site_plan_svg_data
+
+    plan = site_plan_svg_data(demo_site)
+    overview = site_expose_context(site=demo_site)["map"]
+    assert plan["site"]["path"].startswith("M")
+    assert plan["features"] == [] and plan["connectors"] == []
+    # Close up: a much larger scale than the map of the surroundings, never too close.
+    plan_m = float(plan["scale"]["label"].split()[0]) * (
+        1000 if "km" in plan["scale"]["label"] else 1
+    )
+    overview_m = float(overview["scale"]["label"].split()[0]) * (
+        1000 if "km" in overview["scale"]["label"] else 1
+    )
+    assert plan_m < overview_m
+    assert plan_m * 5 >= SITE_PLAN_MIN_WIDTH_M * 0.5
+    assert "1 :" in str(plan["scale_note"])
+
+
+def test_an_overview_map_numbers_every_site(demo_site, dortmund):
+    from properties.services.expose import sites_overview_svg_data
+
+    other = SiteFactory(title="Dortmund Nord", municipality=dortmund)
+    overview = sites_overview_svg_data([demo_site, other])
+    assert overview is not None and overview["site"] is None
+    assert [marker["number"] for marker in overview["sites"]] == [1, 2]
+    for marker in overview["sites"]:
+        assert 0 <= marker["x"] <= overview["width"] and 0 <= marker["y"] <= overview["height"]
+    assert sites_overview_svg_data([]) is None

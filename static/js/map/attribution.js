@@ -1,14 +1,44 @@
 // The map's credits in an info control: every source once (layers that share a source, e.g.
-// "© GeoBasis-DE / BKG" of region, districts and municipalities, are credited once), open
+// "© GeoBasis-DE / BKG" of region, districts and municipalities, are credited once: each
+// credit is split at "|" and ";" and every part shown once), open
 // on wide screens and folded behind an "i" button on phones, where a five-line box would
 // cover a third of the map.
 const PHONE = window.matchMedia('(max-width: 40em)');
 
-function textOf(html) {
-  const probe = document.createElement('span');
-  probe.innerHTML = html;
-  return probe.textContent.replace(/\s+/g, ' ').trim();
+// A credit line's parts: split at "|" and ";" between (never inside) its links.
+function partsOf(html) {
+  const root = document.createElement('span');
+  // The credits come from the server's config, escaped there (properties/map_config.py).
+  root.innerHTML = html;
+  const parts = [];
+  let current = [];
+  const flush = () => {
+    if (current.length) {
+      const part = document.createElement('span');
+      part.append(...current);
+      parts.push(part);
+      current = [];
+    }
+  };
+  for (const node of [...root.childNodes]) {
+    if (node.nodeType !== Node.TEXT_NODE) {
+      current.push(node);
+      continue;
+    }
+    node.textContent.split(/\s*(?:\||;)\s+|\s+\|\s*/).forEach((piece, index) => {
+      if (index > 0) {
+        flush();
+      }
+      if (piece.trim()) {
+        current.push(document.createTextNode(piece));
+      }
+    });
+  }
+  flush();
+  return parts;
 }
+
+const normalised = (node) => node.textContent.replace(/\s+/g, ' ').trim();
 
 const InfoAttribution = L.Control.Attribution.extend({
   onAdd(map) {
@@ -38,21 +68,25 @@ const InfoAttribution = L.Control.Attribution.extend({
     if (!this._map || !this._text) {
       return;
     }
-    const seen = new Set();
-    const parts = [];
     const sources = [this.options.prefix, ...Object.keys(this._attributions)
       .filter((key) => this._attributions[key])];
-    for (const source of sources) {
-      for (const part of String(source || '').split(/\s+\|\s+/)) {
-        const key = textOf(part);
-        if (key && !seen.has(key)) {
-          seen.add(key);
-          parts.push(part);
-        }
+    const parts = sources.flatMap((source) => partsOf(String(source || '')));
+    const texts = parts.map(normalised);
+    // Each credit once: a part said already, or contained in a longer one, is left out.
+    const kept = parts.filter((part, index) => {
+      const text = texts[index];
+      return text
+        && texts.indexOf(text) === index
+        && !texts.some((other) => other !== text && other.includes(text));
+    });
+    const nodes = [];
+    kept.forEach((part, index) => {
+      if (index > 0) {
+        nodes.push(document.createTextNode(' · '));
       }
-    }
-    // The parts come from the server's config, escaped there (properties/map_config.py).
-    this._text.innerHTML = parts.join(' · ');
+      nodes.push(part);
+    });
+    this._text.replaceChildren(...nodes);
   },
 });
 

@@ -116,7 +116,7 @@ export function addBasemap(map, config, { preferred = [] } = {}) {
     }
   }
 
-  const control = L.control.layers(baseNames, overlayNames, { position: 'topright', collapsed: true });
+  const control = L.control.layers(baseNames, overlayNames, { position: 'topleft', collapsed: true });
   control.addTo(map);
   control.getContainer().classList.add('basemap-switcher');
   control.getContainer().querySelector('.leaflet-control-layers-toggle')

@@ -61,6 +61,7 @@ export class GeometryInput {
     } else if (config.startBounds || config.bounds) {
       // Nothing drawn yet: the editor's own area (a partner's municipalities), else the region.
       map.fitBounds(config.startBounds || config.bounds);
+      container.dataset.startedOn = config.startBounds ? 'own' : 'region';
     } else {
       map.setView([51.47, 7.2], startZoom);
     }

@@ -6,6 +6,7 @@ import { readJsonScript } from './config.js';
 import { bindLayerSwitcher, createReferenceLayer } from './layers.js';
 import { Search } from './search.js';
 import { createSitesLayer } from './sites.js';
+import { bindViewToggle } from './view-toggle.js';
 
 const FALLBACK_VIEW = { center: [51.48, 7.2], zoom: 10 };
 
@@ -47,6 +48,7 @@ function init() {
   // The search sets the sites' filters from the URL before their first tiles load.
   new Search({ map, sites, config }).start();
   sites.addTo(map);
+  bindViewToggle(map);
   container.dataset.ready = 'true';
 }
 

@@ -1,6 +1,8 @@
 // The search: form, list and map in step, with the whole state in the URL. A user's change
 // pushes a history entry; the back button (popstate) restores form, area, list and map.
+import { AreaSearch } from './area-search.js';
 import { AreaDrawing } from './draw.js';
+import { PlaceSearch } from './place-search.js';
 import { ResultList } from './results.js';
 import {
   filterParams, formatMapView, formToParams, paramsToForm, parseMapView,
@@ -28,6 +30,24 @@ export class Search {
         this.changed();
       },
     });
+    this.places = new PlaceSearch({
+      map,
+      config,
+      onPick: (place) => {
+        const id = place.kind === 'site' ? place.url.match(/(\d+)\/?$/)?.[1] : null;
+        if (id) {
+          this.select(id);
+        }
+      },
+    });
+    this.area = new AreaSearch({
+      map,
+      messages: config.messages,
+      onChange: (bbox) => {
+        this.form.elements.bbox.value = bbox;
+        this.changed();
+      },
+    });
   }
 
   start() {
@@ -38,6 +58,9 @@ export class Search {
     this.bindList();
     this.bindMap();
     this.shortlist.start(this.list);
+    this.places.start();
+    this.area.start();
+    this.area.update(this.params);
     this.links.update(this.params);
     window.addEventListener('popstate', () => this.restore());
     // The server rendered the first page from the same URL; a stale page (the browser's
@@ -89,6 +112,7 @@ export class Search {
         this.sites.setFilters(filters);
         this.shortlist.decorate(this.list);
         this.links.showCount(this.results.lastCount);
+        this.area.update(this.params);
       }
       this.list.dataset.loaded = String(Date.now());
     });
@@ -228,6 +252,7 @@ export class Search {
       if (this.movingProgrammatically || this.showsViewOfUrl()) {
         return;
       }
+      this.area.moved();
       const view = formatMapView(this.map);
       this.form.elements.map.value = view;
       this.params.set('map', view);
