@@ -10,7 +10,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from geodata.layers import DISTANCE_FIELDS
 
-from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
+from .models import OFFER_FIELDS, PartnerOrganisation, Site, SiteChange, SiteMedia
 from .services.moderation import site_publish
 from .services.sites import SiteConflict, site_changes_since, site_field_label, site_save
 
@@ -131,6 +131,7 @@ class SiteAdmin(LeafletGeoAdmin):
         "municipality",
         "gross_area_m2",
         "price_eur_m2",
+        "rent_eur_m2_month",
         "is_demo",
         "last_verified_at",
     )
@@ -196,7 +197,7 @@ class SiteAdmin(LeafletGeoAdmin):
                 "fields": (
                     "ownership",
                     "available_from",
-                    "price_eur_m2",
+                    *OFFER_FIELDS,
                     "price_on_request",
                     "price_negotiable",
                 )

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -114,13 +115,14 @@ def _freshness(site: Site, cutoff: datetime.datetime) -> dict[str, Any]:
     return {"text": site_last_verified(site), "stale": reference < cutoff}
 
 
-# The buttons of the transitions (to status -> label); sending back has its own form.
+# The buttons of the transitions (to status -> label); sending back has its own form. Lazy:
+# a label translated at import would be in the default language on every page.
 ACTION_LABELS = {
-    Site.Status.SUBMITTED: _("Submit for publication"),
-    Site.Status.PUBLISHED: _("Publish"),
-    Site.Status.RESERVED: _("Mark reserved"),
-    Site.Status.SOLD: _("Mark sold"),
-    Site.Status.WITHDRAWN: _("Mark withdrawn"),
+    Site.Status.SUBMITTED: gettext_lazy("Submit for publication"),
+    Site.Status.PUBLISHED: gettext_lazy("Publish"),
+    Site.Status.RESERVED: gettext_lazy("Mark reserved"),
+    Site.Status.SOLD: gettext_lazy("Mark sold"),
+    Site.Status.WITHDRAWN: gettext_lazy("Mark withdrawn"),
 }
 
 

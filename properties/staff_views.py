@@ -78,8 +78,14 @@ def data_health_rows(now: datetime.datetime | None = None) -> list[HealthRow]:
         "fresh": public & ~verified_before(stale_cut),
         "stale": public & verified_before(stale_cut) & ~verified_before(hidden_cut),
         "hidden": public & verified_before(hidden_cut),
+        # No figure of any offer type (sale price, rent, ground rent), and not on request.
         "missing_price": public
-        & Q(sites__price_eur_m2__isnull=True, sites__price_on_request=False),
+        & Q(
+            sites__price_eur_m2__isnull=True,
+            sites__rent_eur_m2_month__isnull=True,
+            sites__ground_rent_eur_m2_year__isnull=True,
+            sites__price_on_request=False,
+        ),
         "missing_net_area": public & Q(sites__net_area_m2__isnull=True),
         "missing_available_from": public & Q(sites__available_from__isnull=True),
         "missing_contact_email": public & Q(sites__contact_email=""),

@@ -21,15 +21,15 @@ import re
 import sqlite3
 import tempfile
 import zipfile
-from ctypes import c_char_p
 from collections.abc import Iterator
+from ctypes import c_char_p
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from django.contrib.gis.gdal import DataSource, GDALException, OGRGeometry, SpatialReference
+from django.contrib.gis.gdal.driver import Driver
 from django.contrib.gis.gdal.feature import Feature
 from django.contrib.gis.gdal.layer import Layer
-from django.contrib.gis.gdal.driver import Driver
 from django.contrib.gis.gdal.prototypes import ds as gdal_capi
 from django.utils.encoding import force_bytes
 from django.utils.translation import gettext as _
@@ -175,8 +175,7 @@ def check_content(path: Path, driver: str, *, shown_name: str | None = None) -> 
         text = head.lstrip(b"\xef\xbb\xbf").lstrip()
         if not text.startswith(b"{"):
             raise SourceError(
-                _("%(name)s: this is not a GeoJSON file (it must start with “{”)")
-                % {"name": name}
+                _("%(name)s: this is not a GeoJSON file (it must start with “{”)") % {"name": name}
             )
         check_geojson_crs(path, shown_name=name)
     elif driver == "GPKG":
@@ -253,9 +252,7 @@ def _check_crs_member(path: Path, position: int, name: str) -> None:
     )
 
 
-_CRS_NAME = re.compile(
-    r"^(?:EPSG:{1,2}|urn:ogc:def:crs:EPSG:[0-9.]*:)(\d{4,6})$", re.IGNORECASE
-)
+_CRS_NAME = re.compile(r"^(?:EPSG:{1,2}|urn:ogc:def:crs:EPSG:[0-9.]*:)(\d{4,6})$", re.IGNORECASE)
 _CRS84 = re.compile(r"^urn:ogc:def:crs:OGC:[0-9.]*:CRS84$", re.IGNORECASE)
 
 
@@ -319,7 +316,9 @@ def _check_geopackage(path: Path, name: str) -> None:
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
             rows = db.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
     except sqlite3.Error:
-        raise SourceError(_("%(name)s: this is not a readable GeoPackage") % {"name": name}) from None
+        raise SourceError(
+            _("%(name)s: this is not a readable GeoPackage") % {"name": name}
+        ) from None
     for _type, _name, sql in rows:
         lowered = sql.lower()
         virtual = "create virtual table" in lowered
@@ -357,7 +356,8 @@ def _unpack_shapefile_zip(path: Path, into: Path) -> Path:
                     written += len(chunk)
                     if written > entry.file_size:
                         raise SourceError(
-                            _("%(name)s: a zip entry is larger than it claims") % {"name": path.name}
+                            _("%(name)s: a zip entry is larger than it claims")
+                            % {"name": path.name}
                         )
                     dst.write(chunk)
         return into / PurePosixPath(shapefiles[0].filename.replace("\\", "/")).name
@@ -371,21 +371,25 @@ def check_zip_entries(
     entries = [e for e in archive.infolist() if not e.is_dir()]
     if len(entries) > MAX_ZIP_ENTRIES:
         raise SourceError(
-            _("%(name)s: too many files in the zip (%(count)s)") % {"name": name, "count": len(entries)}
+            _("%(name)s: too many files in the zip (%(count)s)")
+            % {"name": name, "count": len(entries)}
         )
     total = 0
     for entry in entries:
         entry_name = PurePosixPath(entry.filename.replace("\\", "/"))
         if entry_name.is_absolute() or ".." in entry_name.parts:
             raise SourceError(
-                _("%(name)s: unsafe path in the zip: %(entry)s") % {"name": name, "entry": repr(entry.filename)}
+                _("%(name)s: unsafe path in the zip: %(entry)s")
+                % {"name": name, "entry": repr(entry.filename)}
             )
         if entry_name.suffix.lower() == ".vrt":
             raise SourceError(_("%(name)s: VRT files are not accepted") % {"name": name})
         total += entry.file_size
         ratio = entry.file_size / max(entry.compress_size, 1)
         if total > max_total_bytes or (entry.file_size > 10 * 1024**2 and ratio > MAX_ZIP_RATIO):
-            raise SourceError(_("%(name)s: the zip unpacks to too much data (zip bomb?)") % {"name": name})
+            raise SourceError(
+                _("%(name)s: the zip unpacks to too much data (zip bomb?)") % {"name": name}
+            )
     return entries
 
 

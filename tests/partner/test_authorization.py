@@ -116,6 +116,18 @@ RULES: list[Rule] = [
         {"pk": "saved_search"},
         method="post",
     ),
+    Rule(
+        "saved_search_update",
+        (LOGIN, 303, 404, 404, 404),
+        {"pk": "saved_search"},
+        method="post",
+    ),
+    Rule(
+        "saved_search_pause",
+        (LOGIN, 303, 404, 404, 404),
+        {"pk": "saved_search"},
+        method="post",
+    ),
     Rule("saved_search_unsubscribe", EVERYONE, {"pk": "saved_search", "token": "token"}),
     Rule("saved_search_unsubscribe", (404,) * 5, {"pk": "saved_search", "token": "forged"}),
     Rule(

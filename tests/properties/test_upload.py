@@ -564,3 +564,63 @@ def test_utm_coordinates_declared_as_4326(tmp_path, centre, organisation, partne
         "create",
         ["coordinate system not stated: read as EPSG:25832 from the coordinate values"],
     )
+
+
+# -- offer types and prices (issue 13) -------------------------------------------------------
+
+
+def test_offer_columns_are_read_in_german(tmp_path, centre, organisation, partner):
+    """Angebotsart, Kaufpreis, Miete €/m², Erbbauzins, Nebenkosten, provisionsfrei; a row
+    naming no offer type gets the one its figures imply."""
+    wkts = [as_4326(geom).wkt for geom in squares(centre)]
+    header = [
+        "Objekt-Nr",
+        "Bezeichnung",
+        "Art",
+        "BauNVO",
+        "B-Plan",
+        "Eigentum",
+        "Fläche (m²)",
+        "Angebotsart",
+        "Kaufpreis",
+        "Miete €/m²",
+        "Erbbauzins",
+        "Nebenkosten",
+        "provisionsfrei",
+        "WKT",
+    ]
+    rows = [
+        ["O-1", "Fläche", "Grundstück", "GE", "rechtskräftig", "kommunal", "10.000",
+         "Kauf, Erbbaurecht", "85,50", "", "3,40", "", "ja", wkts[0]],
+        ["O-2", "Büro", "Büro", "GE", "rechtskräftig", "privat", "2.500",
+         "", "", "11,75", "", "2,80", "nein", wkts[1]],
+        ["O-3", "Halle", "Halle", "GE", "rechtskräftig", "privat", "6.400",
+         "Tausch", "", "", "", "", "", wkts[2]],
+    ]  # fmt: skip
+    path = tmp_path / "angebote.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(rows)
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+    assert [row.action for row in report.rows] == ["create", "create", "reject"]
+    assert any("Tausch" in message for message in report.rows[2].messages)
+
+    rows.pop()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(rows)
+    sites_upload_commit(path=path, organisation=organisation, acting_user=partner)
+    plot = Site.objects.get(partner_ref="O-1")
+    assert plot.offer_types == ["sale", "leasehold"]
+    assert (float(plot.price_eur_m2), float(plot.ground_rent_eur_m2_year)) == (85.5, 3.4)
+    assert plot.commission_free is True
+    office = Site.objects.get(partner_ref="O-2")
+    assert office.offer_types == ["rent"]  # implied by the rent
+    assert float(office.rent_eur_m2_month) == 11.75
+    assert float(office.service_charges_eur_m2_month) == 2.8
+    assert office.price_eur_m2 is None
+    # The same file again changes nothing.
+    again = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+    assert [row.action for row in again.rows] == ["unchanged", "unchanged"]

@@ -74,6 +74,7 @@ _SQL_TYPES = {
     "number": "float8",
     "bool": "boolean",
     "date": "date",
+    "offers": "varchar[]",
 }
 # Values for attributes the file has no column for (the model's defaults).
 _DEFAULTS: dict[str, str] = {
@@ -87,6 +88,7 @@ _DEFAULTS: dict[str, str] = {
     "contact_email": "''",
     "contact_phone": "''",
     "is_divisible": "false",
+    "commission_free": "false",
     "price_on_request": "false",
     "price_negotiable": "false",
     "has_water": "false",
@@ -620,6 +622,7 @@ def _check_values(cursor, present: dict[str, str]) -> None:
         "price_eur_m2 < 0 OR price_eur_m2 > %s",
         [MAX_PRICE_EUR_M2],
     )
+    _check_offer(cursor)
     _add_error(
         cursor,
         "format('net area (%%s m²) is larger than the gross area (%%s m²)', net_area_m2, gross_area_m2)",
@@ -660,6 +663,47 @@ def _check_values(cursor, present: dict[str, str]) -> None:
         """,
         [],
     )
+
+
+# The offer types a row's figures imply when it names none: the rule of
+# properties.services.sites.site_offer_types_implied, in SQL.
+_IMPLIED_OFFER_TYPES = """
+    coalesce(nullif(array_remove(ARRAY[
+        CASE WHEN price_eur_m2 IS NOT NULL OR price_total_eur IS NOT NULL THEN 'sale' END,
+        CASE WHEN rent_eur_m2_month IS NOT NULL THEN 'rent' END,
+        CASE WHEN ground_rent_eur_m2_year IS NOT NULL THEN 'leasehold' END], NULL), '{}'),
+        CASE WHEN kind = 'plot' THEN ARRAY['sale'] ELSE ARRAY['rent'] END)
+"""
+OFFER_FIELDS = (
+    "offer_types",
+    "price_eur_m2",
+    "price_total_eur",
+    "rent_eur_m2_month",
+    "ground_rent_eur_m2_year",
+)
+
+
+def _check_offer(cursor) -> None:
+    """Offer types: known codes; a row naming none gets those its figures imply; rents,
+    ground rents and additional costs within 0 to 1,000 €/m²."""
+    _add_error(
+        cursor,
+        f"format('offer type %%L is not one of: %%s', array_to_string(offer_types, ', '), "
+        f"{_quote(columns.allowed_offer_types())})",
+        "offer_types IS NOT NULL AND NOT offer_types::text[] <@ %s::text[]",
+        [list(columns.OFFER_TYPES)],
+    )
+    cursor.execute(
+        f"UPDATE upload_staging SET offer_types = {_IMPLIED_OFFER_TYPES} "
+        "WHERE offer_types IS NULL OR cardinality(offer_types) = 0"
+    )
+    for name in ("rent_eur_m2_month", "ground_rent_eur_m2_year", "service_charges_eur_m2_month"):
+        _add_error(
+            cursor,
+            f"format('%%s %%s €/m² is not plausible (0 to 1,000 €/m²)', "
+            f"{_quote(_label(name))}, {name})",
+            f"{name} < 0 OR {name} > 1000",
+        )
 
 
 def _quote(text: str) -> str:
@@ -823,7 +867,7 @@ def _snapshot(fields: list[str], prefix: str) -> str:
     parts = []
     for name in fields:
         value = f"{prefix}{name}"
-        if name == "price_eur_m2":
+        if name in ("price_eur_m2", *columns.DECIMAL_FIELDS):
             value = f"{value}::text"
         parts.append(f"'{name}', to_jsonb({value})")
     geom = f"{prefix}geom"
@@ -845,11 +889,20 @@ def _write(
     """Writes new and changed rows in one statement, bumps the version of changed sites and
     records each in the site history (action "uploaded": the fields before and after)."""
     names = [name for name in columns.FIELDS if name != "partner_ref"]
+    # Always from the staging row: the area (else the polygon's), the offer types (else
+    # implied by the figures); an update sets the offer types only if the file speaks of
+    # the offer at all.
+    from_staging = {"gross_area_m2", "offer_types"}
     values = [
-        f"s.{name}" if name in present or name == "gross_area_m2" else _DEFAULTS.get(name, "NULL")
+        f"s.{name}" if name in present or name in from_staging else _DEFAULTS.get(name, "NULL")
         for name in names
     ]
-    updated = [name for name in names if name in present or name == "gross_area_m2"]
+    offer_given = any(name in present for name in OFFER_FIELDS)
+    updated = [
+        name
+        for name in names
+        if name in present or name == "gross_area_m2" or (name == "offer_types" and offer_given)
+    ]
     assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
     params = {
         "organisation": organisation.pk,

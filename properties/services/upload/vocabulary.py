@@ -108,6 +108,61 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "number",
         ("price_eur_m2", "price", "price (€/m²)", "€/m²", "Preis", "Preis (€/m²)", "Kaufpreis"),
     ),
+    "offer_types": (
+        "offers",
+        (
+            "offer_types",
+            "offer type",
+            "offer",
+            "Angebotsart",
+            "Vermarktungsart",
+            "Angebot",
+        ),
+    ),
+    "price_total_eur": (
+        "number",
+        ("price_total_eur", "total price", "total price (€)", "Kaufpreis gesamt", "Gesamtpreis"),
+    ),
+    "rent_eur_m2_month": (
+        "number",
+        (
+            "rent_eur_m2_month",
+            "rent",
+            "rent (€/m²)",
+            "monthly rent",
+            "Miete",
+            "Miete €/m²",
+            "Miete (€/m²)",
+            "Kaltmiete",
+            "Mietpreis",
+        ),
+    ),
+    "ground_rent_eur_m2_year": (
+        "number",
+        (
+            "ground_rent_eur_m2_year",
+            "ground rent",
+            "leasehold rent",
+            "Erbbauzins",
+            "Erbbauzins (€/m²)",
+            "Erbbauzins €/m² p.a.",
+        ),
+    ),
+    "service_charges_eur_m2_month": (
+        "number",
+        (
+            "service_charges_eur_m2_month",
+            "service charges",
+            "additional costs",
+            "Nebenkosten",
+            "Nebenkosten (€/m²)",
+            "NK",
+        ),
+    ),
+    "commission_free": (
+        "bool",
+        ("commission_free", "commission-free", "no commission", "provisionsfrei", "Provisionsfrei"),
+    ),
     "price_on_request": (
         "bool",
         ("price_on_request", "price on request", "on request", "Preis auf Anfrage"),
@@ -180,6 +235,19 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
         "fast": ("fast", "schnell"),
         "gigabit": ("gigabit", "Glasfaser", "fibre", "fiber", "FTTH"),
     },
+}
+# Money columns stored as decimals (the history keeps them as text, as site_save does).
+DECIMAL_FIELDS = (
+    "price_total_eur",
+    "rent_eur_m2_month",
+    "ground_rent_eur_m2_year",
+    "service_charges_eur_m2_month",
+)
+# The offer types (a list in one cell: "Kauf, Erbbaurecht", "sale/rent").
+OFFER_TYPES: dict[str, tuple[str, ...]] = {
+    "sale": ("sale", "buy", "Kauf", "Verkauf", "kaufen"),
+    "rent": ("rent", "let", "lease", "Miete", "Vermietung", "mieten", "Pacht"),
+    "leasehold": ("leasehold", "Erbbaurecht", "Erbpacht", "ground lease"),
 }
 TRUE_WORDS = {"ja", "yes", "y", "j", "x", "1", "true", "wahr"}
 FALSE_WORDS = {"nein", "no", "n", "0", "false", "falsch", "-"}
@@ -259,6 +327,26 @@ def parse_choice(field: str, value: object) -> str | None:
     return _CHOICE_INDEX[field].get(normalise(text), text)
 
 
+_OFFER_INDEX = {
+    normalise(spelling): value for value, spellings in OFFER_TYPES.items() for spelling in spellings
+}
+
+
+def parse_offer_types(value: object) -> list[str] | None:
+    """ "Kauf, Erbbaurecht" -> ["sale", "leasehold"]; an unknown word is returned as given,
+    for SQL to reject with the allowed values."""
+    text = parse_text(value)
+    if text is None:
+        return None
+    words = [w for w in re.split(r"[,;/|+&]|\s+(?:oder|und|or|and)\s+", text) if w.strip()]
+    codes = [_OFFER_INDEX.get(normalise(word), word.strip()) for word in words]
+    return list(dict.fromkeys(codes))
+
+
+def allowed_offer_types() -> str:
+    return ", ".join(f"{value} ({spellings[2]})" for value, spellings in OFFER_TYPES.items())
+
+
 def parse_number(value: object, *, german: bool = False) -> float | None:
     """12.5, "12,5", "1.234,5", "1,234.5", "12.500 m²", "€ 85"; with german=True a lone
     dot group such as "1.234" is read as thousands (1234)."""
@@ -321,4 +409,9 @@ def parse_date(value: object) -> dt.date | None:
     raise ValueProblem(text)
 
 
-PARSERS = {"text": parse_text, "bool": parse_bool, "date": parse_date}
+PARSERS = {
+    "text": parse_text,
+    "bool": parse_bool,
+    "date": parse_date,
+    "offers": parse_offer_types,
+}
