@@ -174,12 +174,12 @@ def _date(value) -> str:
 
 
 # The unit of each offer type's comparable figure.
-OFFER_UNITS: dict[str, Promise] = {
+OFFER_UNITS: dict[str, Promise | str] = {
     Site.OfferType.SALE: gettext_lazy("€/m²"),
     Site.OfferType.RENT: gettext_lazy("€/m²/month"),
     Site.OfferType.LEASEHOLD: gettext_lazy("€/m²/year"),
 }
-OFFER_FIGURES = {
+OFFER_FIGURES: dict[str, str] = {
     Site.OfferType.SALE: "price_eur_m2",
     Site.OfferType.RENT: "rent_eur_m2_month",
     Site.OfferType.LEASEHOLD: "ground_rent_eur_m2_year",
