@@ -134,6 +134,27 @@ def area_short(value: float) -> str:
     return f"{number_format(round(value), 0, force_grouping=True)}{NBSP_M2}"
 
 
+def area_gross(value: float) -> str:
+    """The headline area of a site, labelled: "4.3 ha gross"."""
+    return _("%(area)s gross") % {"area": area_short(value)}
+
+
+def area_net(value: float) -> str:
+    """The net area (net building land), labelled: "3.9 ha net"."""
+    return _("%(area)s net") % {"area": area_short(value)}
+
+
+def area_pair(site: Site) -> str:
+    """The one way a site's area is told in lists and documents: the gross area as the
+    headline, the net area beside it when stated, both labelled ("4.3 ha gross · 3.9 ha
+    net"). Search filters compare the gross area; matching compares the net area where
+    stated (and says so)."""
+    text = area_gross(site.gross_area_m2)
+    if site.net_area_m2 is not None:
+        text += " · " + area_net(site.net_area_m2)
+    return text
+
+
 def area_range(low: float | None, high: float | None) -> str:
     """A wanted range of area: "5.8–9.8 ha", "700–900 m²", "5,000 m² – 2 ha", "at least
     10 ha", "at most 2 ha"; "" when neither end is given."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from geodata.layers import DISTANCE_FIELDS
@@ -271,6 +272,23 @@ class SiteQuerySet(models.QuerySet):
         `distance_station`, `distance_junction`; nearest first, unknown distances last);
         ties broken by id."""
         return self.order_by(*SORT_ORDERINGS[key])
+
+    def to_review(self) -> SiteQuerySet:
+        """Sites submitted for publication, waiting for staff: oldest submission first
+        (annotated `submitted_at`, the time of the last "submitted" history entry, else
+        the last change)."""
+        from .models import SiteChange
+
+        submitted = (
+            SiteChange.objects.filter(site_id=OuterRef("pk"), action=SiteChange.Action.SUBMITTED)
+            .order_by("-changed_at")
+            .values("changed_at")[:1]
+        )
+        return (
+            self.filter(status="submitted")
+            .annotate(submitted_at=Coalesce(Subquery(submitted), F("updated_at")))
+            .order_by("submitted_at", "id")
+        )
 
     def demo(self) -> SiteQuerySet:
         return self.filter(is_demo=True)

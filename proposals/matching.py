@@ -63,7 +63,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import Site
-from properties.presentation import area_range, area_short, km, site_price
+from properties.presentation import (
+    area_gross,
+    area_net,
+    area_range,
+    area_short,
+    km,
+    site_price,
+)
 
 from .models import Criterion, Inquiry
 
@@ -724,10 +731,11 @@ def _explain(
 
 def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, str]:
     lo, hi = _area_bounds(inquiry)
-    whole = site.net_area_m2 if site.net_area_m2 is not None else site.gross_area_m2
-    actual = area_short(whole)
+    # The criterion compares the net area where stated, else the gross: labelled either way.
     if site.net_area_m2 is not None:
-        actual = _("%(area)s net") % {"area": actual}
+        whole, actual = site.net_area_m2, area_net(site.net_area_m2)
+    else:
+        whole, actual = site.gross_area_m2, area_gross(site.gross_area_m2)
     wanted = area_range(lo, hi)
     whole_fits = (lo is None or whole >= lo) and (hi is None or whole <= hi)
     if verdict == Verdict.PASS and whole_fits:
