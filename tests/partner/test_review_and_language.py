@@ -2,6 +2,7 @@
 (issue 13)."""
 
 import ast
+import datetime
 import re
 from html import unescape
 from pathlib import Path
@@ -30,7 +31,7 @@ def people(essen):
     }
 
 
-def submitted(essen, people, title: str, days_ago: int) -> Site:
+def submitted(essen, people, title: str, days_ago: int):
     site = SiteFactory(
         municipality=essen,
         title=title,
@@ -39,7 +40,7 @@ def submitted(essen, people, title: str, days_ago: int) -> Site:
     )
     site_submit(site=site, acting_user=people["partner"])
     SiteChange.objects.filter(site=site, action=SiteChange.Action.SUBMITTED).update(
-        changed_at=timezone.now() - timezone.timedelta(days=days_ago)
+        changed_at=timezone.now() - datetime.timedelta(days=days_ago)
     )
     return site
 
