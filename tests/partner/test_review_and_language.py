@@ -31,8 +31,8 @@ def people(essen):
     }
 
 
-def submitted(essen, people, title: str, days_ago: int):
-    site = SiteFactory(
+def submitted(essen, people, title: str, days_ago: int) -> Site:
+    site: Site = SiteFactory(
         municipality=essen,
         title=title,
         status=Site.Status.DRAFT,
