@@ -32,7 +32,7 @@ def people(essen):
 
 
 def submitted(essen, people, title: str, days_ago: int) -> Site:
-    site: Site = SiteFactory(
+    site: Site = SiteFactory(  # type: ignore[assignment]
         municipality=essen,
         title=title,
         status=Site.Status.DRAFT,
