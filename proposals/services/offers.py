@@ -307,7 +307,7 @@ def offer_link_create(
     return link
 
 
-def _offer_sent(offer: Offer, *, acting_user: User, at: datetime.datetime) -> None:
+def _offer_sent(offer: Offer, *, acting_user: User | None, at: datetime.datetime) -> None:
     """The offer has reached the investor: its sent time, the inquiry's first offer time,
     and the inquiry moves on to "offer sent" (through "in progress" if new)."""
     if offer.sent_at is None:
