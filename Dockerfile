@@ -5,7 +5,8 @@ FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_SETTINGS_MODULE=sitefinder.settings.local
+    DJANGO_SETTINGS_MODULE=sitefinder.settings.local \
+    SITEFINDER_DEBUG=0
 
 # GeoDjango needs GDAL, GEOS and PROJ (libgdal32 pulls in GEOS and PROJ); gettext for
 # translations; nodejs/npm for the Leaflet plugins pinned in package-lock.json.
@@ -25,4 +26,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_reference_data && python manage.py generate_demo_sites --if-empty && python manage.py collectstatic --noinput -v0 && exec python manage.py runserver 0.0.0.0:8000"]
+# The production command of scripts/run.sh: prepare (migrations, reference data, static
+# files, the first staff account from SITEFINDER_ADMIN_EMAIL/PASSWORD), then gunicorn, the
+# task worker and the scheduler supervised together. Demo data only with SITEFINDER_DEMO=1.
+CMD ["sh", "-c", "python manage.py prepare ${SITEFINDER_DEMO:+--demo} && exec python manage.py serve --bind 0.0.0.0:8000"]

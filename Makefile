@@ -4,8 +4,9 @@
 #   make lint              ruff format --check, ruff check, mypy
 #   make format            ruff format and ruff check --fix
 #   make benchmark         manage.py benchmark
-#   make stop-db           stop the private PostGIS cluster
-.PHONY: setup run test lint format benchmark stop-db
+#   make loadtest          locust, 20 users, 60 s against the production server (ARGS=--restart-db)
+#   make stop-db           stop the private PostGIS cluster and the private Redis
+.PHONY: setup run test lint format benchmark loadtest stop-db
 
 PORT ?= 8000
 ARGS ?=
@@ -29,5 +30,10 @@ benchmark:
 	scripts/setup.sh
 	.venv/bin/python manage.py benchmark $(ARGS)
 
+loadtest:
+	scripts/setup.sh
+	.venv/bin/python -m benchmarks.loadtest $(ARGS)
+
 stop-db:
+	scripts/redis.sh stop
 	scripts/pg.sh stop

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import DigestLog, User
+from .models import DigestLog, ThrottleEvent, User
 
 
 @admin.register(User)
@@ -32,4 +32,19 @@ class DigestLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: DigestLog | None = None) -> bool:
+        return False
+
+
+@admin.register(ThrottleEvent)
+class ThrottleEventAdmin(admin.ModelAdmin):
+    """Counted password-reset requests (keyed hashes); read-only, they expire by themselves.
+    Locked-out logins are under "Axes" (access attempts), where staff can also unlock."""
+
+    list_display = ("scope", "created_at", "key")
+    list_filter = ("scope",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

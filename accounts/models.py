@@ -79,3 +79,19 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} · {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class ThrottleEvent(models.Model):
+    """One throttled action (e.g. a password-reset e-mail requested) under a keyed hash of
+    what it is counted by (the requested address, the client address); see
+    accounts.throttling. Rows older than the throttle's window are deleted as they expire."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.created_at:%Y-%m-%d %H:%M}"

@@ -4,6 +4,7 @@ invitations of municipal partners and the invitation link."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,10 @@ from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
+
+from sitefinder.net import client_address
 
 from .forms import LoginForm, PartnerInviteForm, SignupForm
 from .models import User
@@ -31,6 +35,7 @@ from .services.invitations import (
     partner_organisation_create,
 )
 from .services.signup import investor_signup
+from .throttling import minutes_until, throttle_check
 
 
 def _remember_language(response: HttpResponse, user: User) -> HttpResponse:
@@ -66,6 +71,14 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         return _remember_language(response, form.get_user())
+
+    def get_default_redirect_url(self) -> str:
+        """Without a ?next=, partners land on their workspace; staff and investors on the
+        map (LOGIN_REDIRECT_URL)."""
+        user = self.request.user
+        if isinstance(user, User) and user.is_partner:
+            return _workspace_url()
+        return super().get_default_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):
@@ -134,6 +147,29 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # At most a few reset e-mails per requested address and per client address: counted
+        # whether or not an account has the address, so the answer reveals nothing.
+        wait = throttle_check(
+            scope="password-reset-email",
+            keys=[form.cleaned_data["email"].strip().lower()],
+            limit=settings.PASSWORD_RESET_LIMIT_PER_EMAIL,
+            window=timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES),
+        ) or throttle_check(
+            scope="password-reset-client",
+            keys=[client_address(self.request)],
+            limit=settings.PASSWORD_RESET_LIMIT_PER_CLIENT,
+            window=timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES),
+        )
+        if wait:
+            message = ngettext(
+                "Too many password-reset requests. Please try again in %(minutes)d minute.",
+                "Too many password-reset requests. Please try again in %(minutes)d minutes.",
+                minutes_until(wait),
+            ) % {"minutes": minutes_until(wait)}
+            form.add_error(None, message)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
         # The link in the e-mail points at SITE_URL, never at the request's Host header.
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
@@ -150,7 +186,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 # --- invitations of municipal partners ---------------------------------------------------
 
 
-def _after_invitation_url() -> str:
+def _workspace_url() -> str:
     try:
         return reverse("partner_dashboard")
     except NoReverseMatch:  # the partner pages are not there yet
@@ -201,7 +237,7 @@ def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         invitation_accept(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to sitefinder! Your account is ready."))
-        return _remember_language(HttpResponseRedirect(_after_invitation_url()), user)
+        return _remember_language(HttpResponseRedirect(_workspace_url()), user)
     return render(
         request,
         "accounts/invitation.html",

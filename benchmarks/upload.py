@@ -1,9 +1,12 @@
-"""Benchmark of the partner bulk upload: a generated GeoJSON of N non-overlapping squares
-inside one municipality, timed through plan (dry run), commit (all created), re-upload (all
-unchanged) and a commit with a tenth of the rows changed.
+"""Benchmark of the partner bulk upload as partners run it: a generated GeoJSON of N
+non-overlapping squares inside one municipality is checked (dry run) and committed as a
+background job (`UploadJob`, the task `upload_job_run`), each run in a fresh worker process
+so its peak memory (max RSS) is the worker's own. The database holds at least
+`other_sites` other sites (demo sites are generated to make up the number and kept).
 
-Everything runs inside one transaction that is rolled back at the end, so the database the
-settings point at is left as it was.
+Per size and step: p50 and max wall time and peak RSS over `repeat` runs; every commit
+starts from the same state (the benchmark organisation's sites are deleted in between), and
+the benchmark organisation is deleted at the end.
 """
 
 from __future__ import annotations
@@ -11,23 +14,23 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
+import subprocess
+import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation
-from properties.services.upload import UploadReport, sites_upload_commit, sites_upload_plan
 
-RESULTS_PATH = Path(settings.BASE_DIR) / "benchmarks" / "results" / "upload.md"
-SIDE_M = 40.0
-SPACING_M = 60.0
+RESULTS_DIR = Path(settings.BASE_DIR) / "benchmarks" / "results"
+ORGANISATION_NAME = "Benchmark upload (deleted afterwards)"
+SIDE_M = 30.0
+SPACING_M = 45.0
 
 
 def squares_inside(municipality: Municipality, count: int) -> list[Polygon]:
@@ -50,98 +53,180 @@ def squares_inside(municipality: Municipality, count: int) -> list[Polygon]:
     return found
 
 
-def write_geojson(path: Path, squares: list[Polygon], *, changed_every: int = 0) -> Path:
-    features = []
-    for number, square in enumerate(squares, start=1):
-        title = f"Benchmark-Fläche {number}"
-        if changed_every and number % changed_every == 0:
-            title += " (geändert)"
-        features.append(
-            {
+def write_geojson(path: Path, squares: list[Polygon]) -> Path:
+    """A partner's file in German vocabulary, written feature by feature."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for number, square in enumerate(squares, start=1):
+            feature = {
                 "type": "Feature",
                 "properties": {
                     "id": f"B-{number:06d}",
-                    "Bezeichnung": title,
+                    "Bezeichnung": f"Benchmark-Fläche {number}",
                     "Art": "Grundstück",
                     "Gebietsart": "GE",
                     "Planungsrecht": "rechtskräftig",
-                    "Eigentum": "öffentlich",
-                    "Preis": 85,
+                    "Eigentum": "kommunal",
+                    "Preis": "85,00",
+                    "Kontakt": "Wirtschaftsförderung <wf@example.org>",
                 },
                 "geometry": json.loads(square.transform(4326, clone=True).json),
             }
-        )
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+            out.write(("" if number == 1 else ",\n") + json.dumps(feature, ensure_ascii=False))
+        out.write("\n]}\n")
     return path
 
 
-def _timed(step: Callable[[], UploadReport]) -> tuple[float, UploadReport]:
-    started = time.perf_counter()
-    report = step()
-    return time.perf_counter() - started, report
+def _run_in_worker(job) -> dict:
+    """Runs the queued job in a fresh Python process (benchmarks/upload_worker.py)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.upload_worker", str(job.pk), str(job.revision)],
+        cwd=settings.BASE_DIR,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    lines = finished.stdout.strip().splitlines()
+    if finished.returncode or not lines:
+        raise RuntimeError(f"the worker failed: {finished.stderr[-3000:]}")
+    outcome = json.loads(lines[-1])
+    if outcome["status"] != "done":
+        raise RuntimeError(f"the upload job failed: {outcome['error']}")
+    return outcome
 
 
-def run(*, count: int = 10_000, ags: str = "05113000") -> dict:
+def ensure_other_sites(count: int) -> int:
+    from properties.models import Site
+    from properties.services.demo import sites_generate_demo
+
+    present = Site.objects.exclude(organisation__name=ORGANISATION_NAME).count()
+    if present < count:
+        sites_generate_demo(count=count - present, seed=present + 1)
+    return Site.objects.exclude(organisation__name=ORGANISATION_NAME).count()
+
+
+def _summary(name: str, rows: int, runs: list[dict], counts: dict) -> dict:
+    seconds = [run["seconds"] for run in runs]
+    peaks = [run["peak_mb"] for run in runs]
+    return {
+        "name": name,
+        "rows": rows,
+        "runs": len(runs),
+        "p50_s": round(statistics.median(seconds), 2),
+        "max_s": round(max(seconds), 2),
+        "peak_mb": round(max(peaks), 1),
+        "counts": counts,
+    }
+
+
+def run(
+    *,
+    sizes: tuple[int, ...] = (10_000, 50_000),
+    repeat: int = 3,
+    other_sites: int = 100_000,
+    ags: str = "05113000",
+) -> dict:
+    from properties.models import PartnerOrganisation, Site, UploadJob
+
     municipality = Municipality.objects.get(ags=ags)
     results: dict = {
         "measured_at": timezone.now().isoformat(timespec="seconds"),
-        "features": count,
         "municipality": municipality.name,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
+        "other_sites": ensure_other_sites(other_sites),
         "steps": [],
     }
-    with tempfile.TemporaryDirectory(prefix="sitefinder-bench-") as tmp, transaction.atomic():
-        squares = squares_inside(municipality, count)
-        first = write_geojson(Path(tmp) / "sites.geojson", squares)
-        changed = write_geojson(Path(tmp) / "changed.geojson", squares, changed_every=10)
-        results["file_mb"] = round(first.stat().st_size / 1024**2, 1)
-        organisation = PartnerOrganisation.objects.create(name="Benchmark upload (rolled back)")
-        organisation.municipalities.add(municipality)
-
-        def plan(path: Path) -> UploadReport:
-            return sites_upload_plan(path=path, organisation=organisation, acting_user=None)
-
-        def commit(path: Path) -> UploadReport:
-            return sites_upload_commit(path=path, organisation=organisation, acting_user=None)
-
-        steps: list[tuple[str, Callable[[], UploadReport]]] = [
-            ("plan (dry run), all new", lambda: plan(first)),
-            ("commit, all created", lambda: commit(first)),
-            ("re-upload, all unchanged", lambda: commit(first)),
-            ("commit, 10 % changed", lambda: commit(changed)),
-        ]
-        for name, step in steps:
-            seconds, report = _timed(step)
-            results["steps"].append(
-                {"name": name, "seconds": round(seconds, 2), "counts": report.counts}
-            )
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT postgis_lib_version()")
-            results["postgis"] = cursor.fetchone()[0]
-        transaction.set_rollback(True)
+    PartnerOrganisation.objects.filter(name=ORGANISATION_NAME).delete()
+    organisation = PartnerOrganisation.objects.create(name=ORGANISATION_NAME)
+    organisation.municipalities.add(municipality)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sitefinder-bench-") as tmp:
+            for size in sizes:
+                squares = squares_inside(municipality, size)
+                upload_dir = Path(settings.MEDIA_ROOT) / "uploads"
+                upload_dir.mkdir(parents=True, exist_ok=True)
+                source = write_geojson(Path(tmp) / f"sites-{size}.geojson", squares)
+                del squares
+                results.setdefault("file_mb", {})[size] = round(source.stat().st_size / 1024**2, 1)
+                plans, commits = [], []
+                counts: dict = {}
+                for _ in range(repeat):
+                    stored = upload_dir / f"benchmark-{size}.geojson"
+                    stored.write_bytes(source.read_bytes())
+                    job = UploadJob.objects.create(
+                        organisation=organisation,
+                        stored_name=stored.name,
+                        filename=source.name,
+                        format="GeoJSON",
+                        language="de",
+                        revision=1,
+                    )
+                    plans.append(_run_in_worker(job))
+                    job.refresh_from_db()
+                    counts["plan"] = job.counts
+                    UploadJob.objects.filter(pk=job.pk).update(
+                        operation=UploadJob.Operation.COMMIT,
+                        status=UploadJob.Status.QUEUED,
+                        revision=2,
+                    )
+                    job.refresh_from_db()
+                    commits.append(_run_in_worker(job))
+                    job.refresh_from_db()
+                    counts["commit"] = job.counts
+                    Site.objects.filter(organisation=organisation).delete()
+                    job.delete()
+                    stored.unlink(missing_ok=True)
+                results["steps"].append(_summary("dry run", size, plans, counts["plan"]))
+                results["steps"].append(_summary("commit", size, commits, counts["commit"]))
+                end_to_end = [
+                    p["seconds"] + c["seconds"] for p, c in zip(plans, commits, strict=True)
+                ]
+                results.setdefault("end_to_end_p50_s", {})[size] = round(
+                    statistics.median(end_to_end), 2
+                )
+    finally:
+        Site.objects.filter(organisation=organisation).delete()
+        organisation.delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT postgis_lib_version()")
+        results["postgis"] = cursor.fetchone()[0]
     return results
 
 
 def as_markdown(results: dict) -> str:
     lines = [
         f"# Upload benchmark\n\nMeasured {results['measured_at']} on {results['cpu_count']} cores, "
-        f"PostGIS {results['postgis']}: a GeoJSON of {results['features']:,} squares "
-        f"({results['file_mb']} MB, EPSG:4326) inside {results['municipality']}.",
+        f"PostGIS {results['postgis']}, with {results['other_sites']:,} other sites in the "
+        f"database: GeoJSON files of N squares (EPSG:4326, German vocabulary) inside "
+        f"{results['municipality']}, each step run as an upload job in a fresh worker process "
+        "(p50 over the runs; peak = the worker's max RSS).",
         "",
-        "| step | seconds | created | updated | unchanged | rejected |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| rows | step | runs | p50 s | max s | peak MB | created | updated | unchanged | rejected |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step in results["steps"]:
         counts = step["counts"]
         lines.append(
-            f"| {step['name']} | {step['seconds']} | {counts['create']} | {counts['update']} "
-            f"| {counts['unchanged']} | {counts['rejected']} |"
+            f"| {step['rows']:,} | {step['name']} | {step['runs']} | {step['p50_s']} "
+            f"| {step['max_s']} | {step['peak_mb']} | {counts.get('create', 0)} "
+            f"| {counts.get('update', 0)} | {counts.get('unchanged', 0)} "
+            f"| {counts.get('reject', 0)} |"
+        )
+    lines.append("")
+    for size, seconds in results.get("end_to_end_p50_s", {}).items():
+        lines.append(
+            f"- {int(size):,} rows end to end (dry run + commit), p50: {seconds} s "
+            f"(file {results['file_mb'][size]} MB)"
         )
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict) -> Path:
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(as_markdown(results), encoding="utf-8")
-    return RESULTS_PATH
+def write(results: dict, *, name: str = "upload") -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    path = RESULTS_DIR / f"{name}.md"
+    path.write_text(as_markdown(results), encoding="utf-8")
+    return path

@@ -176,6 +176,7 @@ class DataVersion(models.Model):
         return f"{self.name} v{self.version}"
 
     @classmethod
-    def current(cls, name: str) -> int:
-        row = cls.objects.filter(name=name).values_list("version", flat=True).first()
+    def current(cls, name: str, using: str | None = None) -> int:
+        rows = cls.objects.using(using) if using else cls.objects
+        row = rows.filter(name=name).values_list("version", flat=True).first()
         return row or 0

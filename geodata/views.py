@@ -1,9 +1,9 @@
 """HTML views of the reference data."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from properties import basemaps
 from properties.models import Site
 
 from .models import Dataset
@@ -14,6 +14,6 @@ def attributions(request: HttpRequest) -> HttpResponse:
     context = {
         "datasets": Dataset.objects.order_by("title"),
         "demo_site_count": Site.objects.published().demo().count(),
-        "basemap_attribution": settings.BASEMAP_ATTRIBUTION if settings.BASEMAP_URL else "",
+        "basemaps": basemaps.attribution_rows(),
     }
     return render(request, "geodata/attributions.html", context)

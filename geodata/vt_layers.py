@@ -1,6 +1,8 @@
 """Vector tiles of the reference layers and the boundaries, built by PostGIS."""
 
-from django.db import connection
+from sitefinder.db import read_connection
+
+from .models import LayerFeature, Municipality
 
 # The tile envelope in the storage SRID, widened by the tile buffer, for index use on
 # EPSG:25832 geometries (transforming each feature to 3857 happens only for the hits).
@@ -59,12 +61,12 @@ SELECT {_BOUNDARY_LAYER.format(name="region", table="geodata_region", ags="''")}
 
 
 def layer_tile(slug: str, z: int, x: int, y: int) -> bytes:
-    with connection.cursor() as cursor:
+    with read_connection(LayerFeature).cursor() as cursor:
         cursor.execute(_LAYER_SQL, {"z": z, "x": x, "y": y, "slug": slug})
         return bytes(cursor.fetchone()[0] or b"")
 
 
 def boundaries_tile(z: int, x: int, y: int) -> bytes:
-    with connection.cursor() as cursor:
+    with read_connection(Municipality).cursor() as cursor:
         cursor.execute(_BOUNDARIES_SQL, {"z": z, "x": x, "y": y})
         return bytes(cursor.fetchone()[0] or b"")

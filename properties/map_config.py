@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Transform
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from geodata.models import Dataset, District, Municipality, Region
 from geodata.querysets import layers_with_datasets
 
+from .basemaps import basemap_config
 from .models import Site
 
 
@@ -49,18 +49,27 @@ DEFAULT_VISIBLE = {"region", "municipalities", "rail_lines"}
 
 def region_bounds() -> list[list[float]] | None:
     """The region's extent as Leaflet bounds [[south, west], [north, east]] in EPSG:4326."""
-    extent = Region.objects.aggregate(extent=Extent(Transform("geom", 4326)))["extent"]
+    return bounds_of(Region.objects.all())
+
+
+def basemap() -> dict[str, Any]:
+    """The base maps offered (none unless configured: the map then needs no internet) and
+    the words of the switcher and the credits control."""
+    return {
+        **basemap_config(),
+        "failedNotice": _("The base map could not be loaded: boundaries and names only"),
+        "switcherLabel": _("Base map and overlays"),
+        "creditsLabel": _("Data sources and credits"),
+    }
+
+
+def bounds_of(queryset: Any) -> list[list[float]] | None:
+    """The extent of a queryset's `geom` as Leaflet bounds, or None if it is empty."""
+    extent = queryset.aggregate(extent=Extent(Transform("geom", 4326)))["extent"]
     if extent is None:
         return None
     west, south, east, north = extent
     return [[south, west], [north, east]]
-
-
-def basemap() -> dict[str, str] | None:
-    """The configured raster base map, or None: the map then needs no internet at all."""
-    if not settings.BASEMAP_URL:
-        return None
-    return {"url": settings.BASEMAP_URL, "attribution": settings.BASEMAP_ATTRIBUTION}
 
 
 def _boundary_datasets() -> list[Dataset]:

@@ -506,3 +506,36 @@ class UploadMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.value or self.field or '-'}"
+
+
+class SiteCluster(models.Model):
+    """The public sites aggregated on the low-zoom tile grid (properties.clusters): one row
+    per occupied cell and zoom below SITE_TILE_POINT_MIN_ZOOM, so a low-zoom tile reads at
+    most 16 x 16 rows instead of grouping every site under it. Derived data, rebuilt from
+    the sites when their data version moves on; never edited."""
+
+    zoom = models.PositiveSmallIntegerField()
+    cell_x = models.IntegerField()
+    cell_y = models.IntegerField()  # counted from the south, as EPSG:3857 y
+    site_count = models.IntegerField()
+    # The mean position of the cell's sites (EPSG:3857 metres).
+    x = models.FloatField()
+    y = models.FloatField()
+    first_site_id = models.BigIntegerField()  # a cell of one site is drawn as that site
+
+    class Meta:
+        indexes = [models.Index(fields=["zoom", "cell_x", "cell_y"], name="sitecluster_cell_idx")]
+
+
+class SiteClusterBuild(models.Model):
+    """What the SiteCluster rows were built from: the sites' data version and the day (the
+    staleness cut-off moves with the date). One row."""
+
+    sites_version = models.BigIntegerField()
+    day = models.DateField()
+    built_at = models.DateTimeField()
+    seconds = models.FloatField()
+
+
+# The bulk upload's background job (in its own module; Django finds it here).
+from .upload_job import UploadJob  # noqa: E402, F401

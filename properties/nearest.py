@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
 from geodata.layers import DISTANCE_FIELDS
 from geodata.models import Layer
+from sitefinder.db import read_connection
 
 from .models import Site
 
@@ -79,7 +78,7 @@ def site_nearest(site: Site) -> list[NearestFeature]:
         layer_ids.append(layer.pk if layer is not None else None)
         max_categories.append(feature_filter.get("max_category"))
         specs.append((layer, feature_filter.get("max_category")))
-    with connection.cursor() as cursor:
+    with read_connection(Site).cursor() as cursor:
         cursor.execute(_NEAREST_SQL, [FEATURE_CLIP_M, fields, layer_ids, max_categories, site.pk])
         rows = cursor.fetchall()
 

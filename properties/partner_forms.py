@@ -332,6 +332,15 @@ class UploadForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    source_name = forms.CharField(
+        label=_("Name of the list (optional)"),
+        help_text=_(
+            "If you keep several lists, name this one: sites not in this file are looked "
+            "for only among the sites uploaded with the same name."
+        ),
+        max_length=200,
+        required=False,
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

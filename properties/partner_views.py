@@ -1,5 +1,5 @@
 """The partner workspace (HTML): the dashboard of a partner's sites, the site editor with
-the geometry drawn on the map, a site's history and the bulk upload.
+the geometry drawn on the map, a site's history (the bulk upload is in partner_upload_views).
 
 Partners and agency staff only (investors get a 403 page); every site is looked up through
 `Site.objects.editable_by(user)`, so another municipality's site is a 404.
@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import uuid
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -28,23 +27,25 @@ from django.core.exceptions import (
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from geodata.models import Municipality
 
-from .map_config import small_map_config
-from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
-from .partner_forms import SiteForm, UploadForm
+from .basemaps import EDITOR_BASEMAPS
+from .map_config import bounds_of, small_map_config
+from .models import Site, SiteChange, SiteMedia
+from .partner_forms import SiteForm
 from .presentation import site_last_verified
+from .querysets import SiteQuerySet
+from .services.bulk import BULK_ACTIONS, MAX_BULK_SITES, BulkResult, sites_bulk_action
 from .services.media import media_thumbnail_url, site_media_add
 from .services.moderation import (
     site_allowed_transitions,
@@ -55,19 +56,10 @@ from .services.moderation import (
     site_verify,
 )
 from .services.sites import SiteConflict, site_field_label, site_save
-from .services.upload import (
-    REJECTED,
-    SUFFIXES,
-    UploadError,
-    UploadRejected,
-    UploadReport,
-    sites_upload_commit,
-    sites_upload_plan,
-)
 
 SITES_PER_PAGE = 25
-UPLOAD_SESSION_KEY = "partner_upload"
-UPLOAD_DIR = "uploads"
+# A bulk action's summary names this many skipped sites per reason, then counts the rest.
+BULK_TITLES_SHOWN = 5
 
 ViewFunction = Callable[..., HttpResponse]
 
@@ -115,8 +107,8 @@ def _freshness(site: Site, cutoff: datetime.datetime) -> dict[str, Any]:
     return {"text": site_last_verified(site), "stale": reference < cutoff}
 
 
-# The buttons of the transitions (to status -> label); sending back has its own form. Lazy:
-# a label translated at import would be in the default language on every page.
+# The buttons of the transitions (to status -> label); sending back has its own form.
+# Lazy: translated when a page is rendered, in its language.
 ACTION_LABELS = {
     Site.Status.SUBMITTED: gettext_lazy("Submit for publication"),
     Site.Status.PUBLISHED: gettext_lazy("Publish"),
@@ -147,31 +139,102 @@ def _row_actions(site: Site, user: User) -> list[dict[str, str]]:
     return actions
 
 
+@dataclass
+class DashboardFilter:
+    """What the dashboard's list is narrowed to; the bulk actions' "all filtered" re-applies
+    it on the server, so the selection is exactly what the partner saw."""
+
+    municipality_id: str = ""
+    status: str = ""
+    stale_only: bool = False
+    search: str = ""
+
+    @classmethod
+    def from_data(cls, data: QueryDict, user: User) -> DashboardFilter:
+        municipality_id = data.get("municipality", "")
+        status = data.get("status", "")
+        return cls(
+            municipality_id=(
+                municipality_id if user.is_agency_staff and municipality_id.isdigit() else ""
+            ),
+            status=status if status in Site.Status.values else "",
+            stale_only=data.get("stale") == "1",
+            search=" ".join(data.get("q", "").split())[:100],
+        )
+
+    def apply(self, sites: SiteQuerySet, *, with_status: bool = True) -> SiteQuerySet:
+        if self.municipality_id:
+            sites = sites.filter(municipality_id=int(self.municipality_id))
+        if self.search:
+            sites = sites.filter(
+                Q(title__icontains=self.search) | Q(partner_ref__icontains=self.search)
+            )
+        if self.stale_only:
+            cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
+            sites = sites.filter(_stale_q(cutoff))
+        if with_status and self.status:
+            sites = sites.filter(status=self.status)
+        return sites
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """The filter as (name, value) pairs, for the bulk form's hidden inputs."""
+        pairs = [
+            ("municipality", self.municipality_id),
+            ("status", self.status),
+            ("stale", "1" if self.stale_only else ""),
+            ("q", self.search),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
+
+# The inventory map shows at most this many sites (the newest changed first).
+INVENTORY_MAP_LIMIT = 2000
+
+
+def _inventory_geojson(sites: SiteQuerySet) -> dict[str, Any]:
+    """The filtered sites as a GeoJSON FeatureCollection in EPSG:4326, built by PostGIS."""
+    rows = (
+        sites.order_by("-updated_at", "-id")
+        .annotate(geojson=AsGeoJSON(Transform("geom", 4326), precision=6))
+        .values_list("pk", "title", "status", "partner_ref", "geojson")[:INVENTORY_MAP_LIMIT]
+    )
+    labels = dict(Site.Status.choices)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": json.loads(geojson),
+                "properties": {
+                    "id": pk,
+                    "title": title,
+                    "ref": partner_ref,
+                    "status": status,
+                    "statusLabel": str(labels.get(status, status)),
+                    "url": reverse("partner_site_edit", args=[pk]),
+                },
+            }
+            for pk, title, status, partner_ref, geojson in rows
+            if geojson
+        ],
+    }
+
+
 @partner_or_staff_required
 @require_GET
 def partner_dashboard(request: HttpRequest) -> HttpResponse:
     """The partner's sites (staff: all, by municipality) by status, with their freshness and
-    what can be done with each."""
+    what can be done with each; a search by title or the partner's id, a map of the
+    filtered inventory, and bulk actions on a selection or on all filtered sites."""
     user = _user(request)
-    sites = Site.objects.editable_by(user)
     municipalities: list[Municipality] = []
-    municipality_id = request.GET.get("municipality", "")
     if user.is_agency_staff:
         municipalities = list(Municipality.objects.order_by("name").only("pk", "name"))
-        if municipality_id.isdigit():
-            sites = sites.filter(municipality_id=int(municipality_id))
-        else:
-            municipality_id = ""
-    counts = dict(sites.order_by().values_list("status").annotate(n=Count("id")))
-    status = request.GET.get("status", "")
-    if status in Site.Status.values:
-        sites = sites.filter(status=status)
-    else:
-        status = ""
-    stale_only = request.GET.get("stale") == "1"
+    selection = DashboardFilter.from_data(request.GET, user)
+    unfiltered_by_status = selection.apply(Site.objects.editable_by(user), with_status=False)
+    counts = dict(unfiltered_by_status.order_by().values_list("status").annotate(n=Count("id")))
+    sites = selection.apply(Site.objects.editable_by(user))
     cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
-    if stale_only:
-        sites = sites.filter(_stale_q(cutoff))
     page = Paginator(
         sites.select_related("municipality", "organisation").order_by("-updated_at", "-id"),
         SITES_PER_PAGE,
@@ -192,21 +255,31 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     filter_query = request.GET.copy()
     filter_query.pop("page", None)
     filter_query.pop("status", None)
+    inventory = _inventory_geojson(sites)
     return render(
         request,
         "partner/dashboard.html",
         {
             "rows": rows,
             "page": page,
-            "status": status,
+            "status": selection.status,
             "status_tabs": status_tabs,
             "filter_query": filter_query.urlencode(),
             "query": query.urlencode(),
             "municipalities": municipalities,
-            "municipality_id": municipality_id,
-            "stale_only": stale_only,
+            "municipality_id": selection.municipality_id,
+            "stale_only": selection.stale_only,
+            "search": selection.search,
             "stale_after_days": stale_after_days(),
             "is_staff": user.is_agency_staff,
+            "bulk_actions": [(key, label) for key, (label, _call) in BULK_ACTIONS.items()],
+            "bulk_filter": selection.hidden_fields(),
+            "inventory": inventory,
+            "inventory_truncated": page.paginator.count > len(inventory["features"]),
+            "inventory_limit": INVENTORY_MAP_LIMIT,
+            "inventory_map_config": small_map_config(
+                messages={"edit": _("Edit"), "empty": _("No site with a geometry here.")}
+            ),
         },
     )
 
@@ -261,6 +334,79 @@ def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_next_url(request))
 
 
+def _bulk_summary(request: HttpRequest, result: BulkResult) -> None:
+    """One message with the count done, one naming what was skipped and why."""
+    done = len(result.done)
+    if result.action == "submit":
+        text = ngettext(
+            "%(count)s site was submitted for publication.",
+            "%(count)s sites were submitted for publication.",
+            done,
+        )
+    elif result.action == "verify":
+        text = ngettext(
+            "%(count)s site is confirmed as current.",
+            "%(count)s sites are confirmed as current.",
+            done,
+        )
+    else:
+        text = ngettext("%(count)s site was withdrawn.", "%(count)s sites were withdrawn.", done)
+    (messages.success if done else messages.info)(request, text % {"count": done})
+    if not result.skipped:
+        return
+    parts = []
+    for reason, skips in result.reasons().items():
+        titles = [f"“{skip.title}”" for skip in skips if skip.title]
+        shown = ", ".join(titles[:BULK_TITLES_SHOWN])
+        if len(titles) > BULK_TITLES_SHOWN:
+            shown += " " + _("and %(count)s more") % {"count": len(titles) - BULK_TITLES_SHOWN}
+        part = f"{reason} ({len(skips)})"
+        parts.append(f"{part}: {shown}" if shown else part)
+    messages.warning(
+        request,
+        ngettext(
+            "%(count)s site was skipped: %(reasons)s.",
+            "%(count)s sites were skipped: %(reasons)s.",
+            len(result.skipped),
+        )
+        % {"count": len(result.skipped), "reasons": "; ".join(parts)},
+    )
+
+
+@partner_or_staff_required
+@require_POST
+def partner_sites_bulk(request: HttpRequest) -> HttpResponse:
+    """One workflow step for the selected sites, or for every site the dashboard's filter
+    (sent along) finds: submit, mark still current, or withdraw. Each site goes through the
+    one-site service with its own permission check; the summary counts what was done and
+    says what was skipped and why."""
+    user = _user(request)
+    action = request.POST.get("action", "")
+    if request.POST.get("scope") == "filtered":
+        selection = DashboardFilter.from_data(request.POST, user)
+        site_ids = list(
+            selection.apply(Site.objects.editable_by(user))
+            .order_by("-updated_at", "-id")
+            .values_list("pk", flat=True)[: MAX_BULK_SITES + 1]
+        )
+    else:
+        raw = request.POST.getlist("site")
+        site_ids = [int(value) for value in raw if value.isdigit()]
+        if len(site_ids) != len(raw):
+            messages.error(request, _("The selection is not valid; select the sites again."))
+            return redirect(_next_url(request))
+    if not site_ids:
+        messages.error(request, _("Select at least one site."))
+        return redirect(_next_url(request))
+    try:
+        result = sites_bulk_action(site_ids=site_ids, action=action, acting_user=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _bulk_summary(request, result)
+    return redirect(_next_url(request))
+
+
 # --- the site editor -------------------------------------------------------------------
 
 
@@ -277,8 +423,15 @@ def _geometry_geojson(site: Site) -> dict | None:
     return json.loads(text)
 
 
-def _editor_config(form: SiteForm) -> dict[str, Any]:
+def _editor_config(form: SiteForm, user: User) -> dict[str, Any]:
+    """The editor's map opens on the partner's own municipalities (staff: the region) and
+    offers the aerial image and the parcels first when they are configured."""
+    own = Municipality.objects.none()
+    if user.organisation_id is not None:
+        own = Municipality.objects.filter(partner_organisations=user.organisation_id)
     return small_map_config(
+        startBounds=bounds_of(own),
+        preferredBasemaps=EDITOR_BASEMAPS,
         inputId=form["geometry"].id_for_label,
         kindId=form["kind"].id_for_label,
         messages={
@@ -412,7 +565,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
             if item.kind == SiteMedia.Kind.PHOTO
         ],
         "documents": [item for item in media if item.kind == SiteMedia.Kind.DOCUMENT],
-        "editor_config": _editor_config(form),
+        "editor_config": _editor_config(form, user),
     }
     return render(request, "partner/site_form.html", context, status=200)
 
@@ -463,177 +616,3 @@ def partner_site_history(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "partner/site_history.html", {"site": site, "entries": entries, "page": changes}
     )
-
-
-# --- bulk upload ---------------------------------------------------------------------------
-
-
-def _upload_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / UPLOAD_DIR
-
-
-def _store_upload(upload) -> tuple[str, Path]:
-    """Writes the uploaded file under a name the server chose: MEDIA_ROOT/uploads/<uuid>.<ext>."""
-    suffix = "." + upload.name.rsplit(".", 1)[-1].lower()
-    if suffix not in SUFFIXES:  # UploadForm.clean_file refused it already
-        raise UploadError(_("Files of this type are not accepted."))
-    token = uuid.uuid4().hex
-    root = _upload_root()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"{token}{suffix}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return token, path
-
-
-def _pending_upload(request: HttpRequest) -> dict[str, Any] | None:
-    """The upload checked in this session (if its file is still there)."""
-    pending = request.session.get(UPLOAD_SESSION_KEY)
-    if not isinstance(pending, dict):
-        return None
-    path = _upload_root() / pending.get("stored", "")
-    if not pending.get("stored") or path.parent != _upload_root() or not path.is_file():
-        return None
-    return {**pending, "path": path}
-
-
-def _discard_upload(request: HttpRequest) -> None:
-    pending = _pending_upload(request)
-    if pending is not None:
-        pending["path"].unlink(missing_ok=True)
-    request.session.pop(UPLOAD_SESSION_KEY, None)
-
-
-def _upload_organisation(request: HttpRequest, organisation_id: int | None):
-    user = _user(request)
-    if user.is_agency_staff:
-        if organisation_id is None:
-            return None
-        return PartnerOrganisation.objects.filter(pk=organisation_id).first()
-    return user.organisation
-
-
-def _plan_pending(request: HttpRequest, pending: dict[str, Any]) -> UploadReport:
-    organisation = _upload_organisation(request, pending.get("organisation"))
-    if organisation is None:
-        raise UploadError(_("The organisation of this upload no longer exists."))
-    return sites_upload_plan(
-        path=pending["path"],
-        organisation=organisation,
-        acting_user=_user(request),
-        declared_srid=pending.get("declared_srid"),
-        filename=pending["filename"],
-    )
-
-
-def _upload_message(error: Exception, pending: dict[str, Any]) -> str:
-    """The service's message about the stored file, naming the file as the user knows it
-    (never the server's path)."""
-    path = Path(pending["path"])
-    return (
-        str(error).replace(str(path), pending["filename"]).replace(path.name, pending["filename"])
-    )
-
-
-def _report_context(report: UploadReport) -> dict[str, Any]:
-    return {
-        "report": report,
-        "counts": report.counts,
-        "rejected": report.counts[REJECTED],
-    }
-
-
-@partner_or_staff_required
-@require_http_methods(["GET", "POST"])
-def partner_upload(request: HttpRequest) -> HttpResponse:
-    """Bulk upload: "Check (dry run)" stores the file and shows the row-by-row report;
-    "Commit" writes the checked file's sites (all or nothing)."""
-    user = _user(request)
-    context: dict[str, Any] = {"error": "", "report": None}
-    if request.method == "POST" and "commit" in request.POST:
-        pending = _pending_upload(request)
-        if pending is None or request.POST.get("token") != pending.get("token"):
-            context["error"] = _("There is no checked file to commit; check the file first.")
-            form = UploadForm(user=user)
-        else:
-            organisation = _upload_organisation(request, pending.get("organisation"))
-            try:
-                if organisation is None:
-                    raise UploadError(_("The organisation of this upload no longer exists."))
-                report = sites_upload_commit(
-                    path=pending["path"],
-                    organisation=organisation,
-                    acting_user=user,
-                    declared_srid=pending.get("declared_srid"),
-                    filename=pending["filename"],
-                )
-            except UploadRejected as rejected:
-                context.update(_report_context(rejected.report))
-                context["error"] = _(
-                    "Nothing was written: %(count)s rows are rejected. Correct the file and "
-                    "check it again."
-                ) % {"count": rejected.report.counts[REJECTED]}
-                context["pending"] = pending
-                form = UploadForm(user=user)
-            except UploadError as error:
-                _discard_upload(request)
-                context["error"] = _upload_message(error, pending)
-                form = UploadForm(user=user)
-            else:
-                _discard_upload(request)
-                counts = report.counts
-                messages.success(
-                    request,
-                    _(
-                        "%(filename)s: %(create)s sites created, %(update)s updated, "
-                        "%(unchanged)s unchanged. New sites are drafts: submit them when ready."
-                    )
-                    % {"filename": report.filename, **counts},
-                )
-                return redirect("partner_dashboard")
-    elif request.method == "POST":
-        form = UploadForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
-            _discard_upload(request)
-            token, path = _store_upload(form.cleaned_data["file"])
-            organisation = form.cleaned_data.get("organisation")
-            pending = {
-                "token": token,
-                "stored": path.name,
-                "filename": Path(form.cleaned_data["file"].name).name[:200],
-                "declared_srid": form.cleaned_data["declared_srid"],
-                "organisation": organisation.pk if organisation else None,
-            }
-            request.session[UPLOAD_SESSION_KEY] = pending
-            try:
-                report = _plan_pending(request, {**pending, "path": path})
-            except UploadError as error:
-                _discard_upload(request)
-                context["error"] = _upload_message(error, {**pending, "path": path})
-            else:
-                context.update(_report_context(report))
-                context["pending"] = pending
-    else:
-        form = UploadForm(user=user)
-    context["form"] = form
-    return render(request, "partner/upload.html", context)
-
-
-@partner_or_staff_required
-@require_GET
-def partner_upload_report(request: HttpRequest) -> HttpResponse:
-    """The checked file's report as CSV (generated again from the stored file)."""
-    pending = _pending_upload(request)
-    if pending is None:
-        messages.error(request, _("There is no checked file; check the file first."))
-        return redirect("partner_upload")
-    try:
-        report = _plan_pending(request, pending)
-    except UploadError as error:
-        messages.error(request, _upload_message(error, pending))
-        return redirect("partner_upload")
-    stem = slugify(Path(pending["filename"]).stem)[:60] or "upload"
-    response = HttpResponse("\ufeff" + report.as_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="report-{stem}.csv"'
-    return response

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import QueryDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from properties.api.filters import (
 from properties.models import Site
 from properties.presentation import site_price
 from properties.querysets import SORT_ORDERINGS
+from sitefinder.counting import EstimatingPaginator
 
 # Results per page, on the server-rendered page and in the page's API requests alike.
 RESULTS_PER_PAGE = 20
@@ -435,16 +436,17 @@ def _area(value: float | None) -> str:
     return f"{number_format(round(value), 0, force_grouping=True)} m²"
 
 
-def result_page(filterset: SiteFilterSet, page_number: str | None) -> tuple[int, Page | None]:
-    """The number of results and the requested page (the first if out of range)."""
+def result_page(filterset: SiteFilterSet, page_number: str | None) -> tuple[int, bool, Page | None]:
+    """The number of results, whether it is exact (else an estimate: COUNT_EXACT_MAX),
+    and the requested page (the first if out of range)."""
     if filterset.is_bound and not filterset.is_valid():
-        return 0, None
+        return 0, True, None
     queryset = filterset.qs
     if not filterset.data.get("sort"):
         queryset = queryset.sorted_by("newest")
-    paginator = Paginator(queryset.select_related("municipality"), RESULTS_PER_PAGE)
+    paginator = EstimatingPaginator(queryset.select_related("municipality"), RESULTS_PER_PAGE)
     page = paginator.get_page(page_number)
-    return paginator.count, page
+    return paginator.count, paginator.count_is_exact, page
 
 
 def result_entries(page: Page | None, sort: str, kind_labels: dict[str, str]) -> list[dict]:

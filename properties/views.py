@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
+from proposals.forms import SiteQuestionForm, rendered_token
 from search.models import EmptySearch
 from search.services.empty_searches import empty_search_record
 
@@ -62,7 +64,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         filter_data.pop(name, None)
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
     form = search.search_form(filterset, layers_with_data)
-    count, page = search.result_page(filterset, request.GET.get("page"))
+    count, count_is_exact, page = search.result_page(filterset, request.GET.get("page"))
     if (
         count == 0
         and filterset.is_valid()
@@ -101,6 +103,10 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "exportMaxRows": EXPORT_MAX_ROWS,
         "messages": {
             "demo": _("Demo data"),
+            "unfilteredClusters": _(
+                "Too many matching sites to group at this zoom: the circles count all "
+                "sites. Zoom in to see only the search's sites."
+            ),
             "kind": _("Kind"),
             "status": _("Status"),
             "area": _("Area"),
@@ -118,6 +124,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "reserved": _("Reserved"),
             "resultsOne": _("1 site"),
             "resultsMany": _("%(count)s sites"),
+            "resultsAbout": _("about %(count)s sites"),
             "resultsNone": _("No sites match this search."),
             "loading": _("Searching …"),
             "failed": _("The search failed. Please try again."),
@@ -153,7 +160,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "count_text": (
             _("1 site")
             if count == 1
-            else _("%(count)s sites") % {"count": number_format(count, 0, force_grouping=True)}
+            else (_("%(count)s sites") if count_is_exact else _("about %(count)s sites"))
+            % {"count": number_format(count, 0, force_grouping=True)}
         ),
         "page": page,
         "entries": entries,
@@ -201,7 +209,19 @@ def _export_links() -> list[dict[str, str]]:
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts of one site, its photos and documents, a map with the nearest feature of
     every reference layer, the distances, and its planning situation in plain words."""
-    site = _visible_site_or_404(request, pk)
+    site = visible_site_or_404(request, pk)
+    user = request.user if isinstance(request.user, User) else None
+    initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
+    return render(
+        request,
+        "properties/site_detail.html",
+        site_detail_context(site, question_form=SiteQuestionForm(initial=initial)),
+    )
+
+
+def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra: Any) -> dict:
+    """What the site's page shows; the "ask about this site" form is given (a fresh one, or
+    the one sent with its errors: proposals.views.site_question)."""
     nearest = site_nearest(site)
     media = list(site.media.all())
     context = {
@@ -231,13 +251,17 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             siteColour=SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
             nearest=_nearest_map_entries(nearest),
         ),
+        "question_form": question_form,
+        # A fresh render time with every page: after an error the clock starts anew.
+        "rendered_token": rendered_token(),
+        **extra,
     }
-    return render(request, "properties/site_detail.html", context)
+    return context
 
 
 def site_expose(request: HttpRequest, pk: int) -> FileResponse:
     """The site's exposé as PDF, in the active language (?lang=en|de overrides it)."""
-    site = _visible_site_or_404(request, pk)
+    site = visible_site_or_404(request, pk)
     language = request.GET.get("lang", "")
     if language not in dict(settings.LANGUAGES):
         language = get_language() or settings.LANGUAGE_CODE
@@ -251,7 +275,7 @@ def site_expose(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-def _visible_site_or_404(request: HttpRequest, pk: int) -> Site:
+def visible_site_or_404(request: HttpRequest, pk: int) -> Site:
     """The site if the user may see it (drafts only for its editors), else 404."""
     user = request.user if isinstance(request.user, User) else None
     return get_object_or_404(

@@ -89,7 +89,50 @@ def _number(label: Any, maximum: Decimal, help_text: Any = "", **kwargs: Any) ->
     )
 
 
-class InquiryForm(forms.Form):
+class SpamProtectedForm(forms.Form):
+    """What every public form of ours carries against bots, with no third party: a
+    honeypot field (the view drops the submission quietly when it is filled in) and the
+    signed time the form was rendered (faster than a person can type is refused)."""
+
+    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The honeypot: hidden from people (and skipped by screen readers); bots fill it in.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_rendered(self) -> str:
+        token = self.cleaned_data.get("rendered") or ""
+        signer = _TimestampSigner()
+        try:
+            signer.unsign(token, max_age=MAX_FILL_SECONDS)
+        except signing.SignatureExpired:
+            raise forms.ValidationError(
+                _(
+                    "This form was opened more than a day ago. Everything you entered is still "
+                    "here: please check it and send it again."
+                ),
+                code="stale",
+            ) from None
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                _("The form could not be checked. Please send it again."), code="tampered"
+            ) from None
+        try:
+            signer.unsign(token, max_age=MIN_FILL_SECONDS)
+        except signing.SignatureExpired:
+            return token  # old enough: filled in by a person
+        raise forms.ValidationError(
+            _(
+                "That was faster than a person can fill in the form. Please check your "
+                "entries and send the form again."
+            ),
+            code="too_fast",
+        )
+
+
+class InquiryForm(SpamProtectedForm):
     # --- who ---
     company = forms.CharField(
         label=_("Company"),
@@ -203,13 +246,6 @@ class InquiryForm(forms.Form):
 
     # --- machinery ---
     source_query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
-    rendered = forms.CharField(required=False, widget=forms.HiddenInput)
-    # The honeypot: hidden from people (and skipped by screen readers); bots fill it in.
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
 
     FIELDSETS = (
         (
@@ -302,35 +338,6 @@ class InquiryForm(forms.Form):
             )
         return result
 
-    def clean_rendered(self) -> str:
-        token = self.cleaned_data.get("rendered") or ""
-        signer = _TimestampSigner()
-        try:
-            signer.unsign(token, max_age=MAX_FILL_SECONDS)
-        except signing.SignatureExpired:
-            raise forms.ValidationError(
-                _(
-                    "This form was opened more than a day ago. Everything you entered is still "
-                    "here: please check it and send it again."
-                ),
-                code="stale",
-            ) from None
-        except signing.BadSignature:
-            raise forms.ValidationError(
-                _("The form could not be checked. Please send it again."), code="tampered"
-            ) from None
-        try:
-            signer.unsign(token, max_age=MIN_FILL_SECONDS)
-        except signing.SignatureExpired:
-            return token  # old enough: filled in by a person
-        raise forms.ValidationError(
-            _(
-                "That was faster than a person can fill in the form. Please check your "
-                "entries and send the form again."
-            ),
-            code="too_fast",
-        )
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         low, high = data.get("area_min"), data.get("area_max")
@@ -373,3 +380,58 @@ class InquiryForm(forms.Form):
             km = data.get(form_name)
             result[model_name] = None if km is None else float(km * 1000)
         return result
+
+
+class SiteQuestionForm(SpamProtectedForm):
+    """ "Ask about this site": who asks and what, on the site's page; the same spam
+    protection as the inquiry form. It becomes an inquiry tied to the site."""
+
+    contact_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    company = forms.CharField(
+        label=_("Company (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    message = forms.CharField(
+        label=_("Your question"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that my details are stored and passed to the site's municipal partner "
+            "to answer this question (see the privacy notice)."
+        ),
+        error_messages={
+            "required": _("Please agree to the privacy notice: without it we cannot answer.")
+        },
+    )
+
+    def inquiry_data(self, site: Site) -> dict[str, Any]:
+        """The inquiry's fields: the contact, the question, and the site's own kind and
+        municipality as the requirement profile (matching starts from there)."""
+        data = self.cleaned_data
+        return {
+            "company": data.get("company") or "",
+            "contact_name": data["contact_name"],
+            "email": data["email"],
+            "phone": data.get("phone") or "",
+            "message": data["message"],
+            "language": (get_language() or "de")[:2],
+            "kinds": [site.kind],
+            "municipalities": [site.municipality] if site.municipality_id else [],
+        }

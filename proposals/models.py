@@ -72,6 +72,7 @@ class Inquiry(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("Inquiry form")
         STAFF = "staff", _("Entered by staff (phone, e-mail, fair)")
+        SITE = "site", _("Question about a site")
 
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
@@ -190,6 +191,16 @@ class Inquiry(models.Model):
     # dashboard's unmet demand: inquiries nothing matched); refreshed by proposals.matching.
     match_count = models.PositiveIntegerField(_("matching sites"), null=True, blank=True)
     matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
+    # "Ask about this site" on a site's page: the inquiry is about that site, and the
+    # partner organisation that owns it is told as well.
+    site = models.ForeignKey(
+        Site,
+        verbose_name=_("about the site"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inquiries",
+    )
     source_query = models.TextField(
         _("started from the search"),
         blank=True,

@@ -21,9 +21,17 @@ from geodata.models import STORAGE_SRID, Layer, LayerFeature, Municipality
 from properties.api.filters import RADIUS_MAX_M, SearchAreaField
 from properties.map_config import small_map_config
 from properties.models import Site
+from properties.views import site_detail_context, visible_site_or_404
 from sitefinder.net import client_address
 
-from .forms import DISTANCE_FIELDS, DISTANCE_LAYERS, HONEYPOT_FIELD, InquiryForm, rendered_token
+from .forms import (
+    DISTANCE_FIELDS,
+    DISTANCE_LAYERS,
+    HONEYPOT_FIELD,
+    InquiryForm,
+    SiteQuestionForm,
+    rendered_token,
+)
 from .models import Inquiry
 from .services.inquiries import client_fingerprint, inquiry_create, inquiry_rate_limit_reached
 
@@ -209,7 +217,42 @@ def inquiry_thanks(request: HttpRequest, token: str) -> HttpResponse:
         pk = signing.loads(token, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
     except signing.BadSignature:
         raise Http404 from None
-    inquiry = Inquiry.objects.filter(pk=pk).only("pk").first()
+    inquiry = Inquiry.objects.filter(pk=pk).only("pk", "site").first()
     if inquiry is None:
         raise Http404
-    return render(request, "proposals/inquiry_thanks.html", {"reference": inquiry.reference})
+    context: dict[str, Any] = {"reference": inquiry.reference, "site": None}
+    if inquiry.site_id is not None:
+        context["site"] = Site.objects.filter(pk=inquiry.site_id).only("pk", "title").first()
+    return render(request, "proposals/inquiry_thanks.html", context)
+
+
+@require_http_methods(["POST"])
+def site_question(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Ask about this site" (the form on the site's page): an inquiry tied to the site in
+    staff's inbox, its partner told by e-mail; the inquiry form's spam protection."""
+    site = visible_site_or_404(request, pk)
+    user = request.user if isinstance(request.user, User) else None
+    if request.POST.get(HONEYPOT_FIELD):
+        logger.info("site question: honeypot filled in, submission dropped")
+        return render(request, "proposals/inquiry_thanks.html", {"reference": None, "site": site})
+
+    form = SiteQuestionForm(request.POST)
+    fingerprint = client_fingerprint(client_address(request))
+
+    def page(status: int, **extra: Any) -> HttpResponse:
+        context = site_detail_context(site, question_form=form, **extra)
+        return render(request, "properties/site_detail.html", context, status=status)
+
+    if inquiry_rate_limit_reached(client_fingerprint=fingerprint):
+        logger.info("site question: rate limit reached for %s", fingerprint[:12])
+        return page(429, question_rate_limited=True)
+    if not form.is_valid():
+        return page(400)
+    inquiry = inquiry_create(
+        data=form.inquiry_data(site),
+        acting_user=user,
+        client_fingerprint=fingerprint,
+        site=site,
+    )
+    token = signing.dumps(inquiry.pk, salt=THANKS_SALT)
+    return redirect("inquiry_thanks", token=token)

@@ -6,13 +6,15 @@
 #   1. Debian packages (PostGIS, Chromium for the browser tests, gettext, ...) if missing
 #   2. .venv with Python 3.12 and the pinned requirements
 #   3. npm packages from package-lock.json
-#   4. the private PostGIS cluster (skipped when DATABASE_URL points elsewhere)
+#   4. the private PostGIS cluster (skipped when DATABASE_URL points elsewhere) and the
+#      private Redis, the shared cache (skipped when REDIS_URL points elsewhere)
 #   5. compiled translations, if the project has any
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 # gdal-bin: the importer tests write Shapefile and GeoPackage fixtures with ogr2ogr.
-APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium gettext poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0)
+# redis-server: the shared cache (scripts/redis.sh starts a private one, like the database).
+APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium gettext poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 redis-server)
 
 # One set-up at a time per checkout (run.sh and test.sh both call this script).
 mkdir -p "$STAMPS"
@@ -112,13 +114,22 @@ else
   step_done database "private cluster on 127.0.0.1:$PG_PORT"
 fi
 
+# --- 4b. shared cache -------------------------------------------------------------------
+step_start
+if [ -n "${REDIS_URL:-}" ]; then
+  step_done redis "REDIS_URL set, private Redis not used"
+else
+  "$REPO_ROOT/scripts/redis.sh" start 9>&-
+  step_done redis "private Redis on $("$REPO_ROOT/scripts/redis.sh" url)"
+fi
+
 # --- 5. translations --------------------------------------------------------------------
 step_start
 # Project-level locale/ and app-level <app>/locale/; compiled only when a .po file is newer
 # than its .mo (or the .mo is missing).
 locale_dirs=()
 for d in locale */locale; do
-  case "$d" in .venv/* | node_modules/* | var/* | .pg/*) continue ;; esac
+  case "$d" in .venv/* | node_modules/* | var/* | .pg/* | .redis/*) continue ;; esac
   [ -d "$d" ] && locale_dirs+=("$d")
 done
 if [ ${#locale_dirs[@]} -eq 0 ]; then
@@ -130,7 +141,7 @@ else
   done < <(find "${locale_dirs[@]}" -name '*.po' -print0)
   if [ "$stale" -eq 1 ]; then
     ignores=()
-    for i in .venv node_modules var .pg .git; do ignores+=(--ignore "$i"); done
+    for i in .venv node_modules var .pg .redis .git; do ignores+=(--ignore "$i"); done
     DJANGO_SETTINGS_MODULE=sitefinder.settings.local \
       "$VENV/bin/python" manage.py compilemessages -v0 "${ignores[@]}"
     step_done i18n "compilemessages"

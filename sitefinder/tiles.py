@@ -4,6 +4,10 @@ A tile is keyed on (name, data version, z, x, y): any write to the underlying ta
 the version (statement triggers, see geodata.DataVersion), so a cached tile is never stale
 and nothing has to be purged by hand.
 
+While the database is unreachable, tiles already in the cache are still served: the last
+data version this process read (or the one kept in the cache beside the tiles) stands in
+for the one it cannot read; a tile not cached answers 503 (ops.outage).
+
 The key also holds today's date: a site is hidden from investors when it has not been
 verified for SITE_HIDE_AFTER_DAYS, i.e. by time passing, with no write to bump a version.
 With the date in the key (and the ETag), no tile outlives the day it was built in; with
@@ -16,12 +20,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import quote_etag
 
 from geodata.models import DataVersion
+from ops.metrics import TILE_CACHE
+from ops.outage import DatabaseUnavailable
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_ZOOM = 22
@@ -39,6 +46,27 @@ def tile_error(z: int, x: int, y: int) -> JsonResponse | None:
     return JsonResponse(errors, status=400) if errors else None
 
 
+# The last data versions this process read, for serving cached tiles through an outage.
+_last_versions: dict[tuple[str, ...], str] = {}
+
+
+def data_version(versions: tuple[str, ...]) -> tuple[str, bool]:
+    """The current data version of the tile's tables and whether it was read just now (False:
+    the last known one, the database being unreachable)."""
+    memo_key = "tile-version:" + ",".join(versions)
+    try:
+        version = ".".join(str(DataVersion.current(v)) for v in versions)
+    except DatabaseError:
+        last = _last_versions.get(versions) or cache.get(memo_key)
+        if last is None:
+            raise
+        return last, False
+    if _last_versions.get(versions) != version:
+        _last_versions[versions] = version
+        cache.set(memo_key, version, None)
+    return version, True
+
+
 def tile_response(
     request: HttpRequest,
     *,
@@ -48,12 +76,18 @@ def tile_response(
     x: int,
     y: int,
     build: Callable[[], bytes],
+    version: str | None = None,
 ) -> HttpResponse:
-    """The tile from cache, or built and cached; with an ETag so browsers revalidate cheaply."""
+    """The tile from cache, or built and cached; with an ETag so browsers revalidate cheaply.
+    `version`: what the tile is built from when that is not the tables' current data
+    version (precomputed aggregates that lag the tables by a rebuild)."""
     error = tile_error(z, x, y)
     if error is not None:
         return error
-    version = ".".join(str(DataVersion.current(v)) for v in versions)
+    if version is None:
+        version, live = data_version(versions)
+    else:
+        live = True  # read from the database just now by the caller
     # Staleness changes what is public without a write (see the module doc).
     version += f"@{timezone.localdate().isoformat()}"
     etag = quote_etag(f"{name}-{version}-{z}-{x}-{y}")
@@ -62,7 +96,15 @@ def tile_response(
     else:
         key = f"tile:{name}:{version}:{z}:{x}:{y}"
         tile = cache.get(key) if settings.TILE_CACHE_SECONDS else None
+        if settings.TILE_CACHE_SECONDS:
+            # One label per tile set, not per filter digest: "sites-<digest>" counts as "sites".
+            result = "miss" if tile is None else "hit" if live else "stale_hit"
+            TILE_CACHE.labels(
+                name.split("-")[0] if name.startswith("sites-") else name, result
+            ).inc()
         if tile is None:
+            if not live:
+                raise DatabaseUnavailable("tile not cached and the database is unreachable")
             tile = build()
             if settings.TILE_CACHE_SECONDS:
                 cache.set(key, tile, settings.TILE_CACHE_SECONDS)

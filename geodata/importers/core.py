@@ -112,13 +112,26 @@ def import_file(
     path: Path | str, spec: ImportSpec, *, skip_if_unchanged: bool = False
 ) -> ImportResult:
     """Imports one file into its target, all or nothing. Raises SourceError / ImportFailed."""
-    path = Path(path)
+    return import_files([Path(path)], spec, skip_if_unchanged=skip_if_unchanged)
+
+
+def import_files(
+    paths: list[Path], spec: ImportSpec, *, skip_if_unchanged: bool = False
+) -> ImportResult:
+    """Imports several files as one dataset (e.g. neighbouring OSM extracts that overlap at
+    their borders): a feature found in more than one file is taken from the first. Within
+    one file an id must still be unique. All or nothing, like import_file."""
     if spec.target not in TARGETS:
         try:
             get_layer_spec(spec.target)
         except KeyError as exc:
             raise ImportFailed(str(exc.args[0])) from None
-    checksum = file_checksum(path) if path.is_file() else ""
+    checksums = [file_checksum(path) if path.is_file() else "" for path in paths]
+    checksum = (
+        checksums[0]
+        if len(checksums) == 1
+        else hashlib.sha256("".join(checksums).encode()).hexdigest()
+    )
     result = ImportResult(target=spec.target)
     if (
         skip_if_unchanged
@@ -131,12 +144,29 @@ def import_file(
             dataset = _save_dataset(spec.dataset, checksum)
             with connection.cursor() as cursor:
                 _create_staging(cursor)
-                _stage(path, spec, cursor, result)
+                last_seq = 0
+                for path in paths:
+                    first_seq = last_seq
+                    last_seq = _stage(path, spec, cursor, result, seq_start=first_seq)
+                    if first_seq:  # the overlap with the files before this one
+                        cursor.execute(
+                            """
+                            DELETE FROM import_staging s WHERE s.seq > %s AND EXISTS (
+                                SELECT 1 FROM import_staging p
+                                WHERE p.seq <= %s AND p.external_id = s.external_id)
+                            """,
+                            [first_seq, first_seq],
+                        )
+                        result.read -= cursor.rowcount
+                if result.read == 0:
+                    names = ", ".join(path.name for path in paths)
+                    raise ImportFailed(f"{names}: the file holds no features for {spec.target}")
                 _check_and_prepare(cursor, spec, result)
                 _merge(cursor, spec, dataset, result)
                 cursor.execute("DROP TABLE import_staging")
     except DatabaseError as exc:
-        raise ImportFailed(f"{path.name}: the database refused the data ({exc})") from exc
+        names = ", ".join(path.name for path in paths)
+        raise ImportFailed(f"{names}: the database refused the data ({exc})") from exc
     return result
 
 
@@ -179,7 +209,9 @@ def _osm_match(attributes: dict[str, object], tags: dict[str, tuple[str, ...]]) 
     return any(str(attributes.get(key) or "") in values for key, values in tags.items())
 
 
-def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
+def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult, seq_start: int = 0) -> int:
+    """Copies the file's features into the staging table (seq from seq_start + 1); returns
+    the last seq used."""
     is_osm = path.suffix.lower() in (".pbf", ".osm")
     layer_spec = None if spec.target in TARGETS else get_layer_spec(spec.target)
     if is_osm and (layer_spec is None or not layer_spec.osm_tags):
@@ -194,7 +226,8 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
         with cursor.cursor.copy(
             "COPY import_staging (seq, external_id, name, category, properties, geom) FROM STDIN"
         ) as copy:
-            for seq, feature in enumerate(layer.features, start=1):
+            seq = seq_start
+            for seq, feature in enumerate(layer.features, start=seq_start + 1):
                 attributes = feature.attributes
                 if osm_tags is not None:
                     if not _osm_match(attributes, osm_tags):
@@ -234,8 +267,7 @@ def _stage(path: Path, spec: ImportSpec, cursor, result: ImportResult) -> None:
                 )
     if errors:
         raise ImportFailed(f"{path.name}: {len(errors)} features cannot be imported", errors)
-    if result.read == 0:
-        raise ImportFailed(f"{path.name}: the file holds no features for {spec.target}")
+    return seq
 
 
 _OSM_PREFIX = {

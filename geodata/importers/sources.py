@@ -59,7 +59,7 @@ MAX_ZIP_ENTRIES = 200
 MAX_ZIP_RATIO = 200  # uncompressed / compressed, per entry: more looks like a zip bomb
 # Pseudo column: the feature id the file itself gives (GeoJSON's top-level "id", a row id).
 FID = "@fid"
-_FORBIDDEN_NAME = re.compile(r"^(/vsi|[a-z][a-z0-9+.-]*://|//|\\\\)", re.IGNORECASE)
+_FORBIDDEN_NAME = re.compile(r"^(/vsi|[a-z][a-z0-9+.-]+:/|//|\\\\)", re.IGNORECASE)
 
 
 class SourceError(Exception):

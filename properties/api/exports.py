@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 
 from properties.models import Site
 from properties.services import export
+from sitefinder.counting import capped_count
 
 from .filters import SiteFilterSet
 
@@ -67,13 +68,20 @@ class SiteExport(generics.GenericAPIView):
         queryset = self.filter_queryset(self.get_queryset())
         if "ids" in request.query_params:
             queryset = queryset.filter(pk__in=_parse_ids(request.query_params.getlist("ids")))
-        total = queryset.count()
+        # Counted only as far as the limit (a broad search at a million sites would count
+        # them all to refuse), then estimated, as the search page says it.
+        total, exact = capped_count(queryset, export.EXPORT_MAX_ROWS)
         if total > export.EXPORT_MAX_ROWS:
             raise ValidationError(
                 {
                     "non_field_errors": [
                         _(
                             "%(count)d sites match; an export holds at most %(max)d. "
+                            "Please narrow the search."
+                        )
+                        if exact
+                        else _(
+                            "About %(count)d sites match; an export holds at most %(max)d. "
                             "Please narrow the search."
                         )
                         % {"count": total, "max": export.EXPORT_MAX_ROWS}

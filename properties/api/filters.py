@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from geodata.api.filters import REGION_OF_THE_WORLD, BBoxFilter
 from geodata.layers import DISTANCE_FIELDS
@@ -93,6 +95,7 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class FlagFilter(django_filters.Filter):
     """A yes-only switch: `true` applies the filter, `false` or absent leaves it out (each
     filter method checks `value is True`)."""
@@ -190,6 +193,7 @@ class SearchAreaField(forms.CharField):
         return geom
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class SearchAreaFilter(django_filters.Filter):
     field_class = SearchAreaField
 
@@ -223,8 +227,14 @@ class LonLatField(forms.CharField):
         return Point(lon, lat, srid=4326)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class LonLatFilter(django_filters.Filter):
     field_class = LonLatField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AgsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Municipalities or districts by their official key (AGS), repeatable."""
 
 
 def _number(maximum: Decimal, help_text: str, **kwargs: Any) -> django_filters.NumberFilter:
@@ -372,14 +382,14 @@ class SiteFilterSet(django_filters.FilterSet):
         method="filter_joint",
         help_text=f"Radius in metres around `near` (at most {RADIUS_MAX_M:,}).",
     )
-    municipality = django_filters.ModelMultipleChoiceFilter(
+    municipality = AgsFilter(
         field_name="municipality__ags",
         to_field_name="ags",
         queryset=Municipality.objects.all(),
         method="filter_municipality",
         help_text="8-digit AGS; repeat for several.",
     )
-    district = django_filters.ModelMultipleChoiceFilter(
+    district = AgsFilter(
         field_name="municipality__district__ags",
         to_field_name="ags",
         queryset=District.objects.all(),

@@ -1,17 +1,20 @@
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
+from django.db import router
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
+from properties.clusters import site_clusters_for_tiles
 from properties.models import Site
 from properties.tiles import sites_tile
 from search.models import EmptySearch
 from search.services.empty_searches import empty_search_record
-from sitefinder.tiles import tile_response
+from sitefinder.tiles import tile_error, tile_response
 
 from .filters import VIEW_PARAMETERS, SiteFilterSet
 from .permissions import CanEditSite
@@ -75,6 +78,10 @@ def site_tile(request, z: int, x: int, y: int):
         for key in sorted(request.GET)
         if key not in VIEW_PARAMETERS and request.GET.getlist(key) != [""]
     }
+    using = router.db_for_read(Site)
+    clusters, current = None, False
+    if z < settings.SITE_TILE_POINT_MIN_ZOOM and not tile_error(z, x, y):
+        clusters, current = site_clusters_for_tiles(using)
     if not filters:
         return tile_response(
             request,
@@ -83,7 +90,9 @@ def site_tile(request, z: int, x: int, y: int):
             z=z,
             x=x,
             y=y,
-            build=lambda: sites_tile(z, x, y),
+            build=lambda: sites_tile(z, x, y, clusters=clusters, using=using),
+            # Built from the aggregates: cached under their version, not a newer one.
+            version=f"c{clusters.sites_version}" if clusters else None,
         )
     filterset = SiteFilterSet(request.GET, queryset=Site.objects.published(), request=request)
     if not filterset.is_valid():
@@ -96,5 +105,9 @@ def site_tile(request, z: int, x: int, y: int):
         z=z,
         x=x,
         y=y,
-        build=lambda: sites_tile(z, x, y, only=filterset.qs),
+        # A search's tile is keyed on the sites' own version: aggregates that are behind
+        # them are not used for it.
+        build=lambda: sites_tile(
+            z, x, y, only=filterset.qs, clusters=clusters if current else None, using=using
+        ),
     )

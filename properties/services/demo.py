@@ -21,6 +21,14 @@ Randomness never depends on row order: every random number is a hash of (seed, c
 number, attribute number), and ST_GeneratePoints gets a seed per municipality, so the same
 seed gives the same sites on the same reference data.
 
+Benchmark-sized sets (more than DRAWN_MAX sites) are drawn as above up to a tenth of the
+count (at least DRAWN_MAX), and the rest are copies of the drawn sites shifted by 60-160 m in
+a direction per copy (a copy whose point would leave its municipality is not made), so a
+million sites take minutes rather than the better part of an hour: the drawing and the
+nearest-neighbour distances cost about a millisecond per site, a copy a tenth of that.
+Copies keep their original's attributes and stored distances (off by at most the shift;
+`manage.py refresh_distances` recomputes them exactly) and may overlap other sites.
+
 Prices follow the market's offer types: plots are for sale at 40-170 €/m² of land (about one
 in six municipal plots also as a leasehold at a ground rent of 4 % of the land value a year);
 premises are let at 6-15 €/m² a month (offices dearest, logistics cheapest) plus additional
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +70,9 @@ KIND_SHARES = {"plot": 0.60, "office": 0.12, "hall": 0.12, "logistics": 0.10, "m
 CANDIDATE_SURPLUS = 2.2  # candidates per site wanted in the first round; doubles per round
 MAX_ROUNDS = 6
 MAX_OVERLAP_PASSES = 12
+# Beyond this many sites, the rest are shifted copies of the drawn ones (see above).
+DRAWN_MAX = 100_000
+COPY_SHIFT_M = (60.0, 160.0)
 
 # (AGS, share of eligible sites with port access): inland ports on the Rhine and the canals.
 PORT_SHARES = {
@@ -631,11 +643,21 @@ def sites_delete_demo() -> int:
 def sites_generate_demo(*, count: int, seed: int = 42, replace: bool = False) -> int:
     """Generates `count` demo sites across all municipalities; with `replace`, deletes the
     existing demo sites first. The same seed gives the same sites. Returns the number
-    created (always `count`; raises RuntimeError if the region cannot hold that many)."""
+    created (always `count`; raises RuntimeError if the region cannot hold that many).
+    More than DRAWN_MAX sites: a tenth drawn, the rest shifted copies (module doc)."""
     if count < 1:
         raise ValueError("count must be at least 1")
     if replace:
         sites_delete_demo()
+    drawn = count if count <= DRAWN_MAX else max(DRAWN_MAX, math.ceil(count / 10))
+    site_ids = _sites_draw_demo(count=drawn, seed=seed)
+    if count > drawn:
+        _sites_copy_demo(site_ids, count=count - drawn, seed=seed)
+    return count
+
+
+def _sites_draw_demo(*, count: int, seed: int) -> list[int]:
+    """The drawn demo sites (steps 1-5 of the module doc); returns their ids."""
     partner_organisations_ensure_demo()
     municipalities = list(
         Municipality.objects.annotate(area_m2=AreaM2("geom"))
@@ -678,7 +700,83 @@ def sites_generate_demo(*, count: int, seed: int = 42, replace: bool = False) ->
         cursor.execute("DROP TABLE pg_temp.demo_candidate")
         cursor.execute("DROP TABLE pg_temp.demo_keep")
     sites_refresh_distances(site_ids=site_ids)
-    return len(site_ids)
+    return site_ids
+
+
+# Copies of drawn sites, shifted per copy; only where the shifted point stays in the
+# original's municipality (pieces of the boundaries keep that test cheap).
+_COPY_PIECES_SQL = (
+    "DROP TABLE IF EXISTS pg_temp.demo_piece",
+    "CREATE TEMP TABLE demo_piece AS SELECT m.id AS municipality_id, "
+    "ST_Subdivide(m.geom, 128) AS geom FROM geodata_municipality m",
+    "CREATE INDEX ON demo_piece USING gist (geom)",
+    "ANALYZE demo_piece",
+)
+_COPY_SQL = """
+INSERT INTO properties_site ({columns}, partner_ref, geom)
+SELECT {source_columns},
+       %(ref_prefix)s || lpad((%(ref_offset)s + row_number() OVER (ORDER BY c.k, s.id))::text,
+                              6, '0'),
+       ST_Translate(s.geom, c.dx, c.dy)
+FROM properties_site s
+CROSS JOIN unnest(%(ks)s::int[], %(dxs)s::float8[], %(dys)s::float8[]) AS c(k, dx, dy)
+WHERE s.id = ANY(%(site_ids)s)
+  AND EXISTS (
+      SELECT 1 FROM demo_piece p
+      WHERE p.municipality_id = s.municipality_id
+        AND ST_Intersects(p.geom, ST_Translate(s.location, c.dx, c.dy)))
+ORDER BY c.k, s.id
+LIMIT %(needed)s
+"""
+
+
+def _sites_copy_demo(site_ids: list[int], *, count: int, seed: int) -> None:
+    """`count` shifted copies of the given demo sites, copy by copy (9 per round, each
+    with its own direction and distance), until there are enough."""
+    from django.db.models import GeneratedField
+
+    columns = [
+        str(field.column)
+        for field in Site._meta.concrete_fields
+        if not field.primary_key
+        and not isinstance(field, GeneratedField)
+        and field.name not in ("partner_ref", "geom")
+    ]
+    draw = random.Random(seed)  # noqa: S311 - demo data, not a secret
+    made = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        for statement in _COPY_PIECES_SQL:
+            cursor.execute(statement)
+        for round_number in range(MAX_ROUNDS):
+            if made >= count:
+                break
+            ks, dxs, dys = [], [], []
+            for k in range(9):
+                angle = 2 * math.pi * (k + draw.random()) / 9
+                distance = draw.uniform(*COPY_SHIFT_M)
+                ks.append(round_number * 9 + k)
+                dxs.append(distance * math.cos(angle))
+                dys.append(distance * math.sin(angle))
+            cursor.execute(
+                _COPY_SQL.format(
+                    columns=", ".join(columns),
+                    source_columns=", ".join(f"s.{column}" for column in columns),
+                ),
+                {
+                    "ks": ks,
+                    "dxs": dxs,
+                    "dys": dys,
+                    "site_ids": site_ids,
+                    "needed": count - made,
+                    "ref_prefix": DEMO_REF_PREFIX,
+                    "ref_offset": _last_demo_ref_number(),
+                },
+            )
+            made += cursor.rowcount
+        cursor.execute("DROP TABLE pg_temp.demo_piece")
+    if made < count:
+        raise RuntimeError(f"only {made} of {count} demo site copies fit")
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -43,6 +42,7 @@ from geodata.layers import DISTANCE_FIELDS
 from geodata.models import Dataset
 from geodata.querysets import layers_with_datasets
 from properties.models import Site
+from sitefinder.db import read_connection
 from sitefinder.spreadsheet import safe_row, safe_text, xlsx_text_cell
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
@@ -236,7 +236,7 @@ def sites_export_geojson_features(
         **codes,
     )
     inner_sql, inner_params = inner.query.sql_with_params()
-    quote = connection.ops.quote_name
+    quote = read_connection(Site).ops.quote_name
     names: list[str] = []
     pairs: list[str] = []
     for column in columns:
@@ -258,7 +258,8 @@ def sites_export_geojson_features(
         f"FROM ({inner_sql}) AS t"
     ).replace("{id}", quote(_alias("id")))
     params = names + list(inner_params)
-    with connection.cursor() as cursor:
+    # Read where the rows were read (a replica on a public GET).
+    with read_connection(Site).cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
 

@@ -20,6 +20,8 @@ staff, who may do everything a partner may and more):
     published   reserved    site_mark            yes      yes
     published   sold        site_mark            yes      yes
     published   withdrawn   site_mark            yes      yes
+    draft       withdrawn   site_mark            yes      yes
+    submitted   withdrawn   site_mark            yes      yes
     reserved    published   site_mark            yes      yes   (the reservation lapsed)
     reserved    sold        site_mark            yes      yes
     reserved    withdrawn   site_mark            yes      yes
@@ -70,6 +72,10 @@ class Transition:
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.DRAFT, Status.SUBMITTED, SiteChange.Action.SUBMITTED, True),
+    # A site that is no longer offered (e.g. gone from the partner's re-uploaded list) can
+    # be withdrawn before it was published too.
+    Transition(Status.DRAFT, Status.WITHDRAWN, SiteChange.Action.WITHDRAWN, True),
+    Transition(Status.SUBMITTED, Status.WITHDRAWN, SiteChange.Action.WITHDRAWN, True),
     Transition(Status.SUBMITTED, Status.PUBLISHED, SiteChange.Action.PUBLISHED, False),
     *(
         Transition(source, Status.DRAFT, SiteChange.Action.SENT_BACK, False)

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from properties.models import Site
 from sitefinder.mail import templated_email
 
 from ..models import Inquiry, InquiryEvent
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAIL_CONFIRMATION = "confirmation"
 MAIL_STAFF = "staff"
+MAIL_PARTNER = "partner"
 
 
 def client_fingerprint(remote_addr: str) -> str:
@@ -54,16 +56,23 @@ def inquiry_rate_limit_reached(
 
 @transaction.atomic
 def inquiry_create(
-    *, data: dict[str, Any], acting_user: User | None, client_fingerprint: str
+    *,
+    data: dict[str, Any],
+    acting_user: User | None,
+    client_fingerprint: str,
+    site: Site | None = None,
 ) -> Inquiry:
     """Stores a web inquiry (`data`: the model's fields plus `municipalities`), records its
-    receipt, and e-mails confirmation and notification after the commit."""
+    receipt, and e-mails confirmation and notification after the commit. With `site` it is
+    a question about that site ("ask about this site"): the site's partner is told too."""
     fields = dict(data)
     municipalities = fields.pop("municipalities", [])
     now = timezone.now()
+    channel = Inquiry.Channel.SITE if site is not None else Inquiry.Channel.WEB
     inquiry = Inquiry.objects.create(
         **fields,
-        channel=Inquiry.Channel.WEB,
+        site=site,
+        channel=channel,
         user=acting_user,
         received_at=now,
         privacy_accepted_at=now,
@@ -74,8 +83,12 @@ def inquiry_create(
         inquiry=inquiry,
         kind=InquiryEvent.Kind.RECEIVED,
         actor=acting_user,
-        text=_("Received through the inquiry form."),
-        data={"channel": Inquiry.Channel.WEB},
+        text=(
+            _("Received through “Ask about this site” on %(site)s.") % {"site": site.title}
+            if site is not None
+            else _("Received through the inquiry form.")
+        ),
+        data={"channel": channel, **({"site": site.pk} if site is not None else {})},
     )
     inquiry_id = inquiry.pk
     transaction.on_commit(lambda: inquiry_emails_send.enqueue(inquiry_id))
@@ -117,6 +130,38 @@ def staff_recipients() -> list[tuple[str, str]]:
     return list(recipients.items())
 
 
+def partner_recipients(inquiry: Inquiry) -> list[tuple[str, str]]:
+    """(address, language) of the partner organisation that owns the inquiry's site: its
+    active users with an address, each in their own language (none for other inquiries)."""
+    site = inquiry.site
+    if site is None or site.organisation_id is None:
+        return []
+    users = User.objects.filter(
+        is_active=True, role=User.Role.PARTNER, organisation_id=site.organisation_id
+    ).exclude(email="")
+    recipients: dict[str, str] = {}
+    for email, language in users.order_by("pk").values_list("email", "language"):
+        recipients.setdefault(email.lower(), language)
+    return list(recipients.items())
+
+
+def _site_url(inquiry: Inquiry) -> str:
+    if inquiry.site_id is None:
+        return ""
+    return settings.SITE_URL + reverse("site_detail", kwargs={"pk": inquiry.site_id})
+
+
+def _partner_notification(inquiry: Inquiry, address: str, language: str) -> Any:
+    with translation.override(language):
+        return templated_email(
+            template="proposals/email/inquiry_partner",
+            context={"inquiry": inquiry, "site_url": _site_url(inquiry)},
+            subject=_("sitefinder: a question about your site “%(site)s”")
+            % {"site": inquiry.site.title if inquiry.site else ""},
+            to=address,
+        )
+
+
 def _staff_url(inquiry: Inquiry) -> str:
     return settings.SITE_URL + reverse("inquiry_detail", kwargs={"pk": inquiry.pk})
 
@@ -143,6 +188,7 @@ def _staff_notification(inquiry: Inquiry, address: str, language: str) -> Any:
                 "inquiry": inquiry,
                 "summary": requirement_rows(inquiry),
                 "staff_url": _staff_url(inquiry),
+                "site_url": _site_url(inquiry),
             },
             subject=_("sitefinder: new inquiry %(reference)s from %(company)s")
             % {"reference": inquiry.reference, "company": inquiry.company},
@@ -156,6 +202,9 @@ def _mails_due(inquiry: Inquiry) -> list[tuple[str, str, str]]:
     if inquiry.email:
         due.append((MAIL_CONFIRMATION, inquiry.email, inquiry.language))
     due.extend((MAIL_STAFF, address, language) for address, language in staff_recipients())
+    due.extend(
+        (MAIL_PARTNER, address, language) for address, language in partner_recipients(inquiry)
+    )
     return due
 
 
@@ -165,7 +214,12 @@ def inquiry_emails_send(inquiry_id: int) -> int:
     become MAIL_FAILED events, never exceptions: the inquiry is stored already."""
     with transaction.atomic():
         # One run at a time per inquiry, so a retry never sends an e-mail twice.
-        inquiry = Inquiry.objects.select_for_update().filter(pk=inquiry_id).first()
+        inquiry = (
+            Inquiry.objects.select_for_update(of=("self",))
+            .select_related("site")
+            .filter(pk=inquiry_id)
+            .first()
+        )
         if inquiry is None or inquiry.anonymised_at is not None:
             return 0  # deleted, or erased before the worker came to it: nobody to write about
         sent_before = {
@@ -179,6 +233,8 @@ def inquiry_emails_send(inquiry_id: int) -> int:
             try:
                 if which == MAIL_CONFIRMATION:
                     message = _confirmation(inquiry)
+                elif which == MAIL_PARTNER:
+                    message = _partner_notification(inquiry, address, language)
                 else:
                     message = _staff_notification(inquiry, address, language)
                 message.send()

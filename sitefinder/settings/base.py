@@ -1,10 +1,13 @@
 """Settings shared by every environment; values that differ come from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+
+from sitefinder.csp import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,10 +41,18 @@ INSTALLED_APPS = [
     "properties",
     "search",
     "proposals",
+    "axes",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the log line cover everything below, 503s included.
+    "ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "sitefinder.csp.CspNonceForWidgetsMiddleware",
+    # Before anything reads the database: decides whether this request reads a replica.
+    "sitefinder.db.ReplicaMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -52,6 +63,11 @@ MIDDLEWARE = [
     "sitefinder.middleware.PrivatePagesNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Next to last, as django-axes asks (after everything but the outage handler): turns a
+    # locked-out login into its lock-out page.
+    "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's lost database connection first.
+    "ops.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "sitefinder.urls"
@@ -68,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -81,6 +98,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails a request in seconds (a 503, ops.outage), not
+# after the operating system's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+    os.environ.get("SITEFINDER_DB_CONNECT_TIMEOUT", "3")
+)
 # Short queries, many at once: PostgreSQL's JIT costs 10-100 ms to compile plans that run
 # in a few, and parallel workers slow concurrent tile requests on two cores.
 # A web request's statement may run STATEMENT_TIMEOUT_MS (a runaway query is cancelled and
@@ -109,8 +131,49 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
         "keepalives_count": 3,
     }
 )
+# Read replicas (streaming copies of the primary): DATABASE_REPLICA_URLS, comma-separated.
+# Safe requests read from one of them, writes and the writer's following reads go to the
+# primary (sitefinder.db).
+DATABASE_REPLICAS: list[str] = []
+for _index, _url in enumerate(
+    u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if u.strip()
+):
+    _alias = f"replica_{_index}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url,
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"]["OPTIONS"])
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["sitefinder.db.ReplicaRouter"]
+# After a write, the writer's reads stay on the primary this long (replicas lag a little).
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("SITEFINDER_READ_YOUR_WRITES_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# Login throttling (accounts/throttling.py, django-axes): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one account or from one client address, logins (site and admin) are
+# refused for LOGIN_COOLOFF_MINUTES, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = os.environ.get("SITEFINDER_LOGIN_THROTTLE", "1") == "1"
+AXES_FAILURE_LIMIT = int(os.environ.get("SITEFINDER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SITEFINDER_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sitefinder.net.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
+AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per requested address, and per client address,
+# in PASSWORD_RESET_WINDOW_MINUTES.
+PASSWORD_RESET_LIMIT_PER_EMAIL = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_EMAIL", "3"))
+PASSWORD_RESET_LIMIT_PER_CLIENT = int(os.environ.get("SITEFINDER_RESET_LIMIT_PER_CLIENT", "10"))
+PASSWORD_RESET_WINDOW_MINUTES = int(os.environ.get("SITEFINDER_RESET_WINDOW_MINUTES", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -139,11 +202,22 @@ STATICFILES_DIRS = [
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# One cache every worker and machine shares (tiles, data versions, throttling counters):
+# Redis, by default the private one scripts/redis.sh starts (a unix socket in .redis/);
+# REDIS_URL (redis://host:6379/0, unix:///path/redis.sock) names another. An outage of it
+# costs time, never an error (sitefinder.cache). The tests use a local-memory cache.
+REDIS_SOCKET = Path(os.environ.get("SITEFINDER_REDIS_DIR", BASE_DIR / ".redis")) / "redis.sock"
+REDIS_URL = os.environ.get("REDIS_URL", f"unix://{REDIS_SOCKET}")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "sitefinder",
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "BACKEND": "sitefinder.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sitefinder",
+        "OPTIONS": {
+            # Fail fast: a cache that does not answer is skipped (sitefinder.cache).
+            "socket_connect_timeout": 0.25,
+            "socket_timeout": 0.5,
+        },
     }
 }
 
@@ -192,7 +266,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["sitefinder.throttles.AnonymousClientThrottle"],
 }
+# Anonymous API clients: this many requests per client address (DRF rate syntax, e.g.
+# "300/minute"; empty: no limit). A 429 says how long to wait.
+API_ANONYMOUS_RATE = os.environ.get("SITEFINDER_API_ANONYMOUS_RATE", "300/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "sitefinder API",
@@ -233,10 +311,34 @@ INQUIRY_NOTIFY_EMAILS = [
     if a.strip()
 ]
 
+# Search counts are exact up to this many matches and estimated above ("about …"):
+# counting every match of a broad search at 1,000,000 sites costs 0.1-0.3 s
+# (sitefinder.counting).
+COUNT_EXACT_MAX = int(os.environ.get("SITEFINDER_COUNT_EXACT_MAX", "10000"))
+
 # Base map: a tile URL template, or empty for no base map at all (the map then shows the
 # region's own boundaries on a plain background and needs no internet).
 BASEMAP_URL = os.environ.get("SITEFINDER_BASEMAP_URL", "")
 BASEMAP_ATTRIBUTION = os.environ.get("SITEFINDER_BASEMAP_ATTRIBUTION", "")
+# The open official base maps offered in the maps' switcher (properties/basemaps.py), by
+# key, comma-separated: basemapde, basemapde_grey, topplus, topplus_grey, dop_nrw (aerial
+# image), alkis_nrw (parcel overlay from zoom 15). Empty: none offered (no internet needed).
+BASEMAPS = [
+    key.strip() for key in os.environ.get("SITEFINDER_BASEMAPS", "").split(",") if key.strip()
+]
+# The base map shown when a map opens ("none", a key above or "custom" for BASEMAP_URL);
+# empty: BASEMAP_URL if set, else none.
+BASEMAP_DEFAULT = os.environ.get("SITEFINDER_BASEMAP_DEFAULT", "")
+# An external geocoder for the place search (Photon or Nominatim base URL, e.g.
+# https://photon.komoot.io/api or https://nominatim.openstreetmap.org/search); empty:
+# the place search answers from our own data only.
+GEOCODER_URL = os.environ.get("SITEFINDER_GEOCODER_URL", "")
+GEOCODER_KIND = os.environ.get("SITEFINDER_GEOCODER_KIND", "photon")  # or "nominatim"
+GEOCODER_TIMEOUT_S = float(os.environ.get("SITEFINDER_GEOCODER_TIMEOUT", "2"))
+
+# Content-Security-Policy on every response (sitefinder/csp.py): no inline script without
+# the request's nonce; the base map's tile host is allowed for images and fetches.
+SECURE_CSP = content_security_policy(BASEMAP_URL)
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (51.48, 7.2),
@@ -249,6 +351,13 @@ LEAFLET_CONFIG = {
     "SRID": 3857,
     "RESET_VIEW": False,
 }
+
+# Transport layers from OpenStreetMap (geodata/services/transport_refresh.py): extracts
+# (comma- or space-separated .osm.pbf URLs, each with a .md5 beside it) downloaded, verified
+# and imported monthly and by `manage.py refresh_transport_layers`. Empty: never online.
+OSM_EXTRACT_URLS = os.environ.get("SITEFINDER_OSM_EXTRACT_URLS", "").replace(",", " ").split()
+OSM_DOWNLOAD_DIR = Path(os.environ.get("SITEFINDER_OSM_DOWNLOAD_DIR", BASE_DIR / "var" / "osm"))
+OSM_DOWNLOAD_TIMEOUT = int(os.environ.get("SITEFINDER_OSM_DOWNLOAD_TIMEOUT", "60"))
 
 # Folder for bundled reference data shipped with the project (see data/README.md).
 REFERENCE_DATA_DIR = BASE_DIR / "data" / "ruhr"
@@ -264,16 +373,39 @@ SITE_HIDE_AFTER_DAYS = int(os.environ.get("SITEFINDER_SITE_HIDE_AFTER_DAYS", "27
 # it, one point per site (its point on surface); from the polygon zoom, real footprints.
 SITE_TILE_POINT_MIN_ZOOM = 12
 SITE_TILE_POLYGON_MIN_ZOOM = 13
+# Below the point zoom the unfiltered map reads precomputed cells (properties.clusters),
+# rebuilt in a background thread when the sites changed; the tests rebuild them inline.
+SITE_CLUSTERS_REBUILD_INLINE = False
+# A search's low-zoom tile groups its own sites on the fly up to this many sites under the
+# tile (about 40 ms); beyond, it shows the precomputed cells of all sites, marked
+# `unfiltered`, and the map asks to zoom in.
+SITE_TILE_FILTERED_CLUSTER_MAX = int(
+    os.environ.get("SITEFINDER_TILE_FILTERED_CLUSTER_MAX", "50000")
+)
 # 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
 TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
 
+# One JSON object per line on stderr (ops.observability): a line per request
+# (`sitefinder.request`) and per task (`sitefinder.task`), each with the request id.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.observability.RequestIdFilter"}},
+    "formatters": {"json": {"()": "ops.observability.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"sitefinder": {"level": "INFO"}},
 }
+
+# /metrics (Prometheus) answers a staff session or `Authorization: Bearer <this token>`;
+# empty: staff sessions only.
+METRICS_TOKEN = os.environ.get("SITEFINDER_METRICS_TOKEN", "")
 
 # Debian 12 ships GDAL 3.6, older than the 3.9 Django needs to block GDAL's own file and
 # network access (gis.W001). GDAL here only ever opens files the server wrote itself, and

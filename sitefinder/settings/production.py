@@ -25,3 +25,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "sitefinder.storage.StaticFilesStorage"},
 }
+
+# HTTPS only (issue 11): plain HTTP is redirected, and browsers are told to use HTTPS for a
+# year (HSTS). The health checks stay reachable over plain HTTP for load balancers.
+SECURE_SSL_REDIRECT = os.environ.get("SITEFINDER_SSL_REDIRECT", "1") == "1"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SITEFINDER_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SITEFINDER_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("SITEFINDER_HSTS_PRELOAD", "1") == "1"

@@ -21,3 +21,19 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SITEFINDER_TEST_DB", "te
 # Tasks run at once, inside the request that enqueues them (one test uses the database
 # backend and its worker).
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Throttles are tested by the tests that set them low (tests/security): no other test may
+# trip them by accident.
+API_ANONYMOUS_RATE = "100000/minute"
+AXES_FAILURE_LIMIT = 5
+# The low-zoom aggregates are rebuilt inside the request that finds them behind, so a test
+# sees a write on the map at once (and no thread outlives its transaction).
+SITE_CLUSTERS_REBUILD_INLINE = True
+# A local-memory cache per test process: no Redis needed to run the suite (the shared cache
+# itself is tested against a real redis-server in tests/test_cache.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "sitefinder",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}

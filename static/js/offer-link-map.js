@@ -1,10 +1,8 @@
 // The investor's offer page: the offered sites on a map over the region's own boundaries
 // (a base map only if one is configured), numbered as in the list; a click on a site
 // jumps to its card.
-import { addBasemap } from './map/basemap.js';
-import { createBoundaryLayer } from './map/boundaries.js';
 import { readJsonScript } from './map/config.js';
-import { createPanes } from './map/panes.js';
+import { createSmallMap } from './map/small-map.js';
 
 function init() {
   const container = document.getElementById('offer-map');
@@ -13,15 +11,7 @@ function init() {
   }
   const config = readJsonScript(container.dataset.configId);
   const sites = readJsonScript(container.dataset.sitesId);
-  const map = L.map(container, { scrollWheelZoom: false, minZoom: 8, maxZoom: 18 });
-  map.attributionControl.setPrefix(
-    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-  );
-  createPanes(map);
-  addBasemap(map, config.basemap);
-  for (const entry of config.boundaries) {
-    createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
-  }
+  const map = createSmallMap(container, config, { minZoom: 8 });
   const layer = L.geoJSON(sites, {
     style: (feature) => ({
       pane: 'sitesPane', color: '#111111', weight: 2, fillColor: feature.properties.colour, fillOpacity: 0.6,

@@ -3,6 +3,7 @@ from django.contrib.gis.geos import Point
 from django.urls import reverse
 
 from properties.models import Site
+from sitefinder.protobuf import fields as _fields
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,37 +24,6 @@ def decode(content: bytes) -> dict:
     """Layer name -> feature count and values: a tiny protobuf walk of the MVT, so the
     test needs no decoder library and does not trust PostGIS to read its own output."""
     return _walk(content)
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        byte = data[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, i
-        shift += 7
-
-
-def _fields(data: bytes):
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        number, wire = key >> 3, key & 7
-        value: int | bytes
-        if wire == 0:
-            value, i = _varint(data, i)
-        elif wire == 2:
-            length, i = _varint(data, i)
-            value, i = data[i : i + length], i + length
-        elif wire == 5:
-            value, i = data[i : i + 4], i + 4
-        elif wire == 1:
-            value, i = data[i : i + 8], i + 8
-        else:
-            raise ValueError(f"wire type {wire}")
-        yield number, value
 
 
 def _walk(content: bytes) -> dict:

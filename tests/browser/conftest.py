@@ -49,8 +49,13 @@ class BrowserPage:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    @property
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.errors if "CSP violation" in e or "Content Security Policy" in e]
+
     def assert_self_contained(self) -> None:
         assert self.blocked_requests == [], "the page asked for off-site resources"
+        assert self.csp_violations == [], "the page broke its Content-Security-Policy"
         assert self.errors == [], "the page had script errors"
 
     def screenshot(self, name: str, **kwargs) -> Path:
@@ -101,6 +106,12 @@ def _open_page(
             route.abort()
 
     page.route("**/*", only_local)
+    # Every Content-Security-Policy violation is reported as a console error (Chromium also
+    # logs its own "Refused to ..." line): assert_self_contained fails on either.
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI));"
+    )
     page.on("pageerror", lambda error: result.errors.append(str(error)))
     page.on(
         "console",

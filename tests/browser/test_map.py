@@ -100,7 +100,8 @@ def test_map_shows_public_sites_layers_and_attribution(browser_page, sites):
     expect(stations).to_have_count(0)
     page.get_by_role("checkbox", name="Railway stations").check()
     # 197 stations in the region (some twice, in the buffers of neighbouring tiles).
-    page.wait_for_function("document.querySelectorAll('.layer-stations path').length >= 197")
+    # (a locator, not wait_for_function: its string is eval'd, which the page's CSP refuses)
+    page.locator(".layer-stations path").nth(196).wait_for(state="attached")
     page.get_by_role("checkbox", name="Railway stations").uncheck()
     expect(stations).to_have_count(0)
 
@@ -205,3 +206,25 @@ def test_language_switcher_changes_the_page_language(browser_page, sites):
     expect(page.locator("#layer-motorways-empty")).to_have_text("noch keine Daten")
     expect(page.locator("#map")).to_have_attribute("data-sites-loaded", "true")
     browser_page.assert_self_contained()
+
+
+def test_clusters_show_their_number_and_a_broad_search_says_to_zoom_in(
+    browser_page, essen, settings
+):
+    # Three plots 150 m apart share one grid cell at the region's zoom.
+    for i, dx in enumerate((0, 150, 300)):
+        SiteFactory(
+            municipality=essen, at=Point(362_800 + dx, 5_703_800, srid=25832), area_m2=2_500, seed=i
+        )
+    page = open_map(browser_page)
+    label = page.locator(".layer-sites text.cluster-label")
+    expect(label).to_have_count(1)
+    expect(label).to_have_text("3")
+    expect(page.locator("#map-status")).to_be_hidden()
+
+    # A search with more sites under a low-zoom tile than are grouped on the fly: the
+    # circles count all sites, drawn hollow, and the status line says so.
+    settings.SITE_TILE_FILTERED_CLUSTER_MAX = 2
+    page = open_map(browser_page, "/?kind=plot")
+    expect(page.locator(".layer-sites text.cluster-label--unfiltered")).to_have_text("3")
+    expect(page.locator("#map-status")).to_contain_text("Zoom in to see only the search")

@@ -103,10 +103,11 @@ def test_partner_uploads_edits_submits_and_staff_publishes(browser_page, people,
     expect(page.get_by_role("link", name="Download report (CSV)")).to_be_visible()
     assert not Site.objects.exists()
 
-    # Commit: two drafts, back on the dashboard.
+    # Commit: two drafts; the upload's page says so, then on to the dashboard.
     page.get_by_role("button", name="Commit 2 rows").click()
+    expect(page.locator(".pw-committed")).to_contain_text("2 sites created")
+    page.get_by_role("link", name="To my sites").click()
     expect(page).to_have_url(re.compile(re.escape(reverse("partner_dashboard")) + "$"))
-    expect(page.locator(".messages")).to_contain_text("2 sites created")
     row = page.locator("tr", has_text="Gewerbefläche E-1")
     expect(row.locator(".pw-status")).to_have_text("Draft")
     site = Site.objects.get(partner_ref="E-1")

@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -30,9 +30,11 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
 from geodata.models import Municipality
+from ops.health import heartbeat_beat
 from properties.api.permissions import CanEditSite
 from properties.media_views import other_media_file, site_media_file
-from properties.models import Site, SiteMedia
+from properties.models import PartnerOrganisation, Site, SiteMedia, UploadJob, UploadMapping
+from properties.services.upload import UploadReport
 from proposals.models import Inquiry, Offer, OfferLink
 from proposals.services.offers import offer_create, offer_link_create
 from search.models import SavedSearch, ShortlistEntry
@@ -203,6 +205,11 @@ RULES: list[Rule] = [
     Rule("tile-layer", (TILE,) * 5, {"slug": "stations", "z": "z", "x": "x", "y": "y"}),
     Rule("tile-boundaries", (TILE,) * 5, {"z": "z", "x": "x", "y": "y"}),
     Rule("healthz", EVERYONE),
+    # Readiness: the world has a fresh worker and scheduler heartbeat.
+    Rule("readyz", EVERYONE),
+    # Operations: Prometheus metrics (staff session or bearer token) and the job status page.
+    Rule("metrics", (404, 404, 404, 404, 200)),
+    Rule("staff_jobs", STAFF_PAGE),
     # Site proposals: the public inquiry form, the investor's private offer link (the
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
@@ -251,14 +258,48 @@ RULES: list[Rule] = [
     ),
     # Planned by the partner workspace contract: checked once they exist.
     Rule("partner_dashboard", PARTNER_PAGE),
+    # The search and the inventory map stay inside the partner's own sites.
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=SECRET"),
+    Rule("partner_dashboard", PARTNER_PAGE, query="q=7733&status=draft&stale=1"),
     Rule("partner_site_new", PARTNER_PAGE),
     Rule("partner_site_edit", PARTNER_PAGE_A, {"pk": "draft_a"}),
     Rule("partner_site_edit", PARTNER_PAGE_B, {"pk": "draft_b"}),
     Rule("partner_site_history", PARTNER_PAGE_A, {"pk": "draft_a"}),
     Rule("partner_site_history", PARTNER_PAGE_B, {"pk": "draft_b"}),
     Rule("partner_upload", PARTNER_PAGE),
-    # The checked file lives in the user's own session: nothing to see without one.
-    Rule("partner_upload_report", (LOGIN, NO, 302, 302, 302)),
+    # The upload's data contract holds no data: public.
+    Rule("upload_contract", EVERYONE),
+    Rule("upload_schema", EVERYONE),
+    Rule("upload_template", EVERYONE, {"language": "de", "extension": "xlsx"}),
+    Rule("upload_template", EVERYONE, {"language": "en", "extension": "csv"}),
+    Rule("upload_template", (404,) * 5, {"language": "fr", "extension": "xlsx"}),
+    Rule("upload_template", (404,) * 5, {"language": "de", "extension": "pdf"}),
+    # An upload of A's organisation (checked, nothing rejected) and a running one of B's.
+    Rule("partner_upload_job", PARTNER_PAGE_A, {"pk": "upload_job_a"}),
+    Rule("partner_upload_job_status", PARTNER_PAGE_A, {"pk": "upload_job_a"}),
+    Rule("partner_upload_job_report", PARTNER_PAGE_A, {"pk": "upload_job_a"}),
+    Rule("partner_upload_job_rejected", (LOGIN, NO, 302, 404, 302), {"pk": "upload_job_a"}),
+    Rule(
+        "partner_upload_job_mappings",
+        (LOGIN, NO, 302, 404, 302),
+        {"pk": "upload_job_a"},
+        method="post",
+    ),
+    # Nothing to commit in an empty report: a form error.
+    Rule(
+        "partner_upload_job_commit",
+        (LOGIN, NO, 400, 404, 400),
+        {"pk": "upload_job_a"},
+        method="post",
+    ),
+    # A running upload is not deleted: a message.
+    Rule(
+        "partner_upload_job_discard",
+        (LOGIN, NO, 404, 302, 302),
+        {"pk": "upload_job_b"},
+        method="post",
+    ),
+    Rule("partner_upload_mappings", PARTNER_PAGE),
     Rule("staff_data_health", STAFF_PAGE),
     Rule("staff_invite", STAFF_PAGE),
     Rule("password_reset", EVERYONE),
@@ -286,6 +327,27 @@ RULES: list[Rule] = [
         {"pk": "draft_b"},
         method="post",
         data={"action": "verify"},
+    ),
+    # Bulk actions: each site checked on its own; another organisation's id is skipped
+    # (partner A: nothing done, redirect with the summary), never a 500.
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "site": "draft_b"},
+    ),
+    Rule(
+        "partner_sites_bulk",
+        (LOGIN, NO, (302, 303), (302, 303), (302, 303)),
+        method="post",
+        data={"action": "verify", "scope": "filtered", "q": "SECRET"},
+    ),
+    # B's mapping: deleted by B, then gone for staff.
+    Rule(
+        "partner_upload_mapping_delete",
+        (LOGIN, NO, 404, 302, (302, 404)),
+        {"pk": "mapping_b"},
+        method="post",
     ),
     Rule("set_language", ((200, 204, 302),) * 5, method="post", data={"language": "en"}),
     Rule("logout", (302,) * 5, method="post"),
@@ -365,6 +427,7 @@ class World:
     offer: Offer
     offer_link: OfferLink
     spare_link: OfferLink
+    uploads: dict[str, Any] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
         """A Rule's parameter: a site, search or file by name, else the literal."""
@@ -376,6 +439,8 @@ class World:
             return saved_search_unsubscribe_token(self.saved_search)
         if name in ("inquiry", "offer", "spare_link"):
             return getattr(self, name).pk
+        if name in self.uploads:
+            return self.uploads[name].pk
         if name == "offer_token":
             return self.offer_link.token
         if name in self.media:
@@ -413,8 +478,12 @@ def _user(**fields: Any) -> User:
 
 
 @pytest.fixture
-def world(reference_data, settings, tmp_path) -> World:
+def world(reference_data, settings, tmp_path, monkeypatch) -> World:
     settings.MEDIA_ROOT = tmp_path
+    # The walk takes longer than a heartbeat stays fresh.
+    monkeypatch.setattr("ops.health.WORKER_STALE_SECONDS", 3600)
+    heartbeat_beat(process_id="test-worker", role="worker")
+    heartbeat_beat(process_id="test-scheduler", role="scheduler")
     essen = Municipality.objects.get(ags="05113000")
     dortmund = Municipality.objects.get(ags="05913000")
     organisation_a = PartnerOrganisationFactory(municipalities=[essen])
@@ -479,6 +548,29 @@ def world(reference_data, settings, tmp_path) -> World:
         offer=offer,
         offer_link=offer_link,
         spare_link=spare_link,
+        uploads={
+            "upload_job_a": UploadJob.objects.create(
+                organisation=cast(PartnerOrganisation, organisation_a),
+                stored_name="a.geojson",
+                filename="a.geojson",
+                status=UploadJob.Status.DONE,
+                report=UploadReport(filename="a.geojson", format="GeoJSON").to_json(),
+                counts=UploadReport(filename="a.geojson", format="GeoJSON").counts,
+            ),
+            "upload_job_b": UploadJob.objects.create(
+                organisation=cast(PartnerOrganisation, organisation_b),
+                stored_name="b.geojson",
+                filename="b.geojson",
+                status=UploadJob.Status.RUNNING,
+            ),
+            "mapping_b": UploadMapping.objects.create(
+                organisation=cast(PartnerOrganisation, organisation_b),
+                kind="column",
+                field="",
+                source="X",
+                source_key="x",
+            ),
+        },
     )
 
 

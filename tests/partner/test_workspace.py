@@ -1,5 +1,5 @@
 """The partner workspace pages: dashboard, editor (geometry, conflicts, photos and
-documents), history and bulk upload, each for partners of two municipalities, staff and
+documents) and history (the bulk upload: test_upload_jobs), each for partners of two municipalities, staff and
 investors."""
 
 import datetime
@@ -18,31 +18,9 @@ from accounts.models import User
 from properties.models import Site, SiteMedia
 from properties.services.media import media_thumbnail_name
 from properties.services.sites import site_save
-from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory, square
+from tests.factories import SiteFactory, square
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def people(essen, dortmund) -> dict:
-    organisation_a = PartnerOrganisationFactory(name="WFG Essen", municipalities=[essen])
-    organisation_b = PartnerOrganisationFactory(name="WFG Dortmund", municipalities=[dortmund])
-    return {
-        "a": UserFactory(
-            username="anna", role=User.Role.PARTNER, organisation=organisation_a, language="en"
-        ),
-        "b": UserFactory(
-            username="bernd", role=User.Role.PARTNER, organisation=organisation_b, language="en"
-        ),
-        "staff": UserFactory(username="stefanie", role=User.Role.STAFF, language="en"),
-        "investor": UserFactory(username="ivo", role=User.Role.INVESTOR),
-    }
 
 
 @pytest.fixture
@@ -480,130 +458,3 @@ def test_history_page_newest_first(client, people, site_a):
     ]
     assert "Gewerbepark Essen-Nord → Umbenannt" in content
     assert "Draft → Submitted" in content
-
-
-# --- bulk upload -----------------------------------------------------------------------
-
-
-def geojson_upload(centre: Point, refs=("U-1", "U-2"), name="flaechen.geojson", bad=False):
-    features = []
-    for number, ref in enumerate(refs):
-        geom = square(Point(centre.x + 300 * number, centre.y, srid=25832), 80)
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "id": ref,
-                    "title": f"Upload {ref}",
-                    "kind": "plot",
-                    "BauNVO": "XX" if bad and number == 1 else "GE",
-                    "B-Plan": "binding",
-                    "ownership": "municipal",
-                    "area": 6400,
-                    "price": 70,
-                },
-                "geometry": json.loads(geom.transform(4326, clone=True).json),
-            }
-        )
-    file = io.BytesIO(json.dumps({"type": "FeatureCollection", "features": features}).encode())
-    file.name = name
-    return file
-
-
-def uploaded_files(media_root) -> list[Path]:
-    folder = Path(media_root) / "uploads"
-    return sorted(folder.iterdir()) if folder.exists() else []
-
-
-def test_upload_dry_run_report_csv_and_commit(client, people, essen, media_root):
-    login(client, people["a"])
-    assert client.get(reverse("partner_upload")).status_code == 200
-    response = client.post(
-        reverse("partner_upload"),
-        {"file": geojson_upload(inside(essen)), "declared_srid": "", "dry_run": "1"},
-    )
-    content = response.content.decode()
-    assert response.status_code == 200
-    assert response.context["counts"] == {
-        "create": 2,
-        "update": 0,
-        "unchanged": 0,
-        "reject": 0,
-        "missing": 0,
-    }
-    assert "Report on flaechen.geojson" in content
-    assert content.count('class="pw-report__row pw-report__row--create"') == 2
-    assert "Download report (CSV)" in content
-    assert not Site.objects.exists()
-    [stored] = uploaded_files(media_root)
-    assert stored.suffix == ".geojson" and stored.stem == response.context["pending"]["token"]
-
-    report = client.get(reverse("partner_upload_report"))
-    assert report["Content-Type"].startswith("text/csv")
-    assert "attachment" in report["Content-Disposition"]
-    lines = report.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Row;Your site id;Action;Messages"
-    assert [line.split(";")[1:] for line in lines[1:]] == [["U-1", "new", ""], ["U-2", "new", ""]]
-
-    commit = client.post(
-        reverse("partner_upload"),
-        {"commit": "1", "token": response.context["pending"]["token"]},
-        follow=True,
-    )
-    assert commit.redirect_chain[-1][0] == reverse("partner_dashboard")
-    assert "2 sites created, 0 updated, 0 unchanged" in commit.content.decode()
-    assert set(Site.objects.values_list("partner_ref", flat=True)) == {"U-1", "U-2"}
-    assert all(site.municipality == essen for site in Site.objects.all())
-    assert uploaded_files(media_root) == []  # deleted after the commit
-
-
-def test_upload_with_rejected_rows_cannot_be_committed(client, people, essen):
-    login(client, people["a"])
-    response = client.post(
-        reverse("partner_upload"),
-        {"file": geojson_upload(inside(essen), bad=True), "dry_run": "1"},
-    )
-    content = response.content.decode()
-    assert response.context["counts"]["reject"] == 1
-    assert 'class="pw-report__row pw-report__row--reject"' in content
-    assert 'name="commit"' not in content
-    forced = client.post(
-        reverse("partner_upload"), {"commit": "1", "token": response.context["pending"]["token"]}
-    )
-    assert "Nothing was written: 1 rows are rejected" in forced.content.decode()
-    assert not Site.objects.exists()
-
-
-def test_upload_of_a_broken_file_is_a_message_not_a_500(client, people, media_root):
-    login(client, people["a"])
-    broken = io.BytesIO(b'{"type": "FeatureCollection", "features": [')
-    broken.name = "kaputt.geojson"
-    response = client.post(reverse("partner_upload"), {"file": broken, "dry_run": "1"})
-    assert response.status_code == 200
-    assert response.context["error"]
-    assert "kaputt.geojson" in response.context["error"]
-    assert uploaded_files(media_root) == []
-    wrong_type = io.BytesIO(b"MZ")
-    wrong_type.name = "setup.exe"
-    refused = client.post(reverse("partner_upload"), {"file": wrong_type, "dry_run": "1"})
-    assert "Files of this type are not accepted" in refused.content.decode()
-    no_file = client.post(reverse("partner_upload"), {"commit": "1", "token": "nope"})
-    assert "There is no checked file to commit" in no_file.content.decode()
-
-
-def test_staff_upload_for_a_chosen_organisation(client, people, dortmund):
-    login(client, people["staff"])
-    organisation = people["b"].organisation
-    response = client.post(
-        reverse("partner_upload"),
-        {"file": geojson_upload(inside(dortmund)), "organisation": organisation.pk, "dry_run": "1"},
-    )
-    assert response.context["counts"]["create"] == 2
-    client.post(
-        reverse("partner_upload"), {"commit": "1", "token": response.context["pending"]["token"]}
-    )
-    assert set(Site.objects.values_list("organisation", flat=True)) == {organisation.pk}
-    missing = client.post(
-        reverse("partner_upload"), {"file": geojson_upload(inside(dortmund)), "dry_run": "1"}
-    )
-    assert missing.context["form"].errors["organisation"] == ["This field is required."]

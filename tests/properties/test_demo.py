@@ -224,3 +224,28 @@ def test_replacing_demo_sites_takes_the_demo_inquiries_offering_them_along(refer
     with pytest.raises(CommandError, match="part of offers of real inquiries"):
         call_command("generate_demo_sites", "--delete", stdout=StringIO())
     assert Site.objects.demo().count() == 100
+
+
+def test_benchmark_sized_sets_are_a_drawn_tenth_and_shifted_copies(reference_data, monkeypatch):
+    monkeypatch.setattr("properties.services.demo.DRAWN_MAX", 40)
+    assert sites_generate_demo(count=300, seed=3) == 300
+    demo = Site.objects.demo()
+    assert demo.count() == 300
+    assert demo.values("partner_ref").distinct().count() == 300
+    assert demo.filter(distance_to_station_m__isnull=True).count() == 0
+    with connection.cursor() as cursor:
+        # Every copy's point lies in its municipality, 60-160 m from a drawn site.
+        cursor.execute(
+            """
+            SELECT count(*) FILTER (WHERE NOT ST_Intersects(s.location, m.geom)),
+                   count(*) FILTER (WHERE NOT EXISTS (
+                       SELECT 1 FROM properties_site o
+                       WHERE o.id < s.id AND o.is_demo AND o.kind = s.kind
+                         AND ST_DWithin(o.location, s.location, 161)
+                         AND NOT ST_DWithin(o.location, s.location, 59)))
+            FROM properties_site s JOIN geodata_municipality m ON m.id = s.municipality_id
+            WHERE s.is_demo AND s.id > (SELECT min(id) + 39 FROM properties_site WHERE is_demo)
+            """
+        )
+        outside, unshifted = cursor.fetchone()
+    assert (outside, unshifted) == (0, 0)

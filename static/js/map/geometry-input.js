@@ -1,10 +1,9 @@
 // One geometry kept as GeoJSON (EPSG:4326) in a form field, drawn or changed on a small map
 // with Leaflet-Geoman: the inquiry form's area of interest, the site editor's site. The field
 // stays the form's value; the server checks and transforms it.
-import { addBasemap } from './basemap.js';
+import { prepareMap } from './basemap.js';
 import { createBoundaryLayer } from './boundaries.js';
 import { showDrawMode } from './draw-mode.js';
-import { createPanes } from './panes.js';
 
 const DEFAULT_STYLE = { color: '#c2185b', weight: 2.5, fillColor: '#c2185b', fillOpacity: 0.2 };
 
@@ -38,15 +37,8 @@ export class GeometryInput {
 
     container.hidden = false;
     const map = L.map(container, { minZoom: 8, maxZoom, zoomSnap: 0.5 });
-    if (config.attributionPrefix) {
-      // The sources of the boundaries drawn here, as on every other map of the site.
-      map.attributionControl.setPrefix(
-        `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-      );
-    }
     this.map = map;
-    createPanes(map);
-    addBasemap(map, config.basemap);
+    prepareMap(map, config, { preferred: config.preferredBasemaps || [] });
     for (const entry of config.boundaries) {
       createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
     }
@@ -66,8 +58,9 @@ export class GeometryInput {
     const bounds = this.group.getBounds();
     if (bounds.isValid()) {
       map.fitBounds(bounds, { maxZoom: fitMaxZoom, padding: [fitPadding, fitPadding] });
-    } else if (config.bounds) {
-      map.fitBounds(config.bounds);
+    } else if (config.startBounds || config.bounds) {
+      // Nothing drawn yet: the editor's own area (a partner's municipalities), else the region.
+      map.fitBounds(config.startBounds || config.bounds);
     } else {
       map.setView([51.47, 7.2], startZoom);
     }

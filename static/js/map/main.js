@@ -1,10 +1,9 @@
 // The search page: region map, boundaries, reference layers with their switcher, sites,
 // and the search (filters, area, list) that keeps them in step through the URL.
-import { addBasemap } from './basemap.js';
+import { prepareMap } from './basemap.js';
 import { createBoundaryLayer, createMunicipalityLabels } from './boundaries.js';
 import { readJsonScript } from './config.js';
 import { bindLayerSwitcher, createReferenceLayer } from './layers.js';
-import { createPanes } from './panes.js';
 import { Search } from './search.js';
 import { createSitesLayer } from './sites.js';
 
@@ -16,11 +15,7 @@ function init() {
 
   // Quarter zoom steps let the region fill the map at any window size.
   const map = L.map(container, { minZoom: 8, maxZoom: 18, zoomSnap: 0.25, zoomDelta: 0.5 });
-  map.attributionControl.setPrefix(
-    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-  );
-  createPanes(map);
-  addBasemap(map, config.basemap);
+  prepareMap(map, config);
 
   if (config.bounds) {
     const bounds = L.latLngBounds(config.bounds);

@@ -45,8 +45,13 @@ export function formatListArea(squareMetres) {
   return `${formatNumber(Math.round(squareMetres))} m²`;
 }
 
-export function countText(count, messages) {
-  return count === 1 ? messages.resultsOne : interpolate(messages.resultsMany, { count: formatNumber(count) });
+export function countText(count, messages, exact = true) {
+  if (count === 1) {
+    return messages.resultsOne;
+  }
+  // Above the exact-count limit the API estimates (count_is_exact false): "about".
+  const template = exact === false ? messages.resultsAbout : messages.resultsMany;
+  return interpolate(template, { count: formatNumber(count) });
 }
 
 export class ResultList {
@@ -163,7 +168,7 @@ export class ResultList {
     const distanceColumn = sort.startsWith('distance_') ? `distance_to_${sort.slice(9)}_m` : null;
     const distanceLabel = this.config.sortDistanceLabels[sort] || '';
     const selected = params.get('selected');
-    this.count.textContent = countText(collection.count, this.messages);
+    this.count.textContent = countText(collection.count, this.messages, collection.count_is_exact);
     this.lastCount = collection.count;
     this.list.replaceChildren(
       ...collection.features.map((feature) =>

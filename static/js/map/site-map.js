@@ -1,28 +1,16 @@
 // The small map on a site's detail page: the site's geometry over the boundaries, with
 // the nearest feature of every reference layer and the distance to it.
-import { addBasemap } from './basemap.js';
-import { createBoundaryLayer } from './boundaries.js';
 import { readJsonScript } from './config.js';
 import { createReferenceLayer } from './layers.js';
 import { createNearestLayer } from './nearest.js';
-import { createPanes } from './panes.js';
+import { createSmallMap } from './small-map.js';
 
 function init() {
   const container = document.getElementById('site-map');
   const config = readJsonScript(container.dataset.configId);
   const feature = readJsonScript(container.dataset.geometryId);
 
-  const map = L.map(container, {
-    scrollWheelZoom: false, minZoom: 8, maxZoom: 18, zoomSnap: 0.5,
-  });
-  map.attributionControl.setPrefix(
-    `${config.attributionPrefix} | <a href="https://leafletjs.com">Leaflet</a>`,
-  );
-  createPanes(map);
-  addBasemap(map, config.basemap);
-  for (const entry of config.boundaries) {
-    createBoundaryLayer(config.tiles.boundaries, entry).addTo(map);
-  }
+  const map = createSmallMap(container, config, { minZoom: 8, zoomSnap: 0.5 });
   for (const entry of config.layers) {
     createReferenceLayer(config.tiles.layers, entry).addTo(map);
   }

@@ -1,6 +1,9 @@
 // The published sites from vector tiles: grid clusters below zoom 12 (a feature with
-// `cluster_count` stands for that many sites; a lone site stays itself), points at zoom 12,
-// footprints from 13 on. Drawn as SVG so each site is a DOM element that receives clicks.
+// `cluster_count` stands for that many sites, drawn as a circle with the number in it; a
+// lone site stays itself), points at zoom 12, footprints from 13 on. Drawn as SVG so each
+// site is a DOM element that receives clicks. A search with too many sites for a low-zoom
+// tile gets the clusters of all sites, marked `unfiltered`: drawn hollow, and the map's
+// status line asks to zoom in.
 import { buildSitePopup } from './site-popup.js';
 
 // Leaflet (>= 1.5) reads a clicked CircleMarker's position with getLatLng(), which
@@ -42,21 +45,65 @@ const ClickablePointsProtobuf = L.VectorGrid.Protobuf.extend({
 
 const CLUSTER_COLOUR = '#37474f';
 
-function clusterStyle(count) {
+// The radius grows with the count and always fits its label (up to four characters).
+function clusterStyle(count, unfiltered) {
   return {
     fill: true,
-    fillColor: CLUSTER_COLOUR,
-    fillOpacity: 0.75,
-    color: '#ffffff',
+    fillColor: unfiltered ? '#ffffff' : CLUSTER_COLOUR,
+    fillOpacity: unfiltered ? 0.6 : 0.8,
+    color: unfiltered ? CLUSTER_COLOUR : '#ffffff',
     weight: 1.5,
-    radius: Math.min(16, 4 + 2.2 * Math.log2(count)),
+    dashArray: unfiltered ? '3 2' : null,
+    radius: Math.max(10, Math.min(18, 6 + 1.6 * Math.log2(count))),
+  };
+}
+
+// 7, 42, 512, 1.2k / 1,2k, 12k, 120k, 1.2M: at most four characters in the page's language.
+function clusterLabel(count) {
+  const locale = document.documentElement.lang || undefined;
+  const compact = (value, suffix) => `${new Intl.NumberFormat(locale, {
+    maximumFractionDigits: value < 10 ? 1 : 0,
+  }).format(value)}${suffix}`;
+  if (count < 1000) {
+    return String(count);
+  }
+  if (count < 999500) {
+    return compact(count / 1000, 'k');
+  }
+  return compact(count / 1e6, 'M');
+}
+
+// The SVG tile renderer, adding each cluster's number on top of its circle (the text lets
+// clicks through to the circle).
+function labelledTileRenderer(onUnfiltered) {
+  return (coords, tileSize, options) => {
+    const renderer = L.svg.tile(coords, tileSize, options);
+    const addPath = renderer._addPath;
+    renderer._addPath = function addPathWithLabel(layer) {
+      addPath.call(this, layer);
+      const count = layer.properties && layer.properties.cluster_count;
+      if (!count || !layer._point) {
+        return;
+      }
+      if (layer.properties.unfiltered) {
+        onUnfiltered(coords);
+      }
+      const text = L.SVG.create('text');
+      text.setAttribute('x', layer._point.x);
+      text.setAttribute('y', layer._point.y);
+      text.setAttribute('class', layer.properties.unfiltered
+        ? 'cluster-label cluster-label--unfiltered' : 'cluster-label');
+      text.textContent = clusterLabel(count);
+      this._rootGroup.appendChild(text);
+    };
+    return renderer;
   };
 }
 
 function siteStyle(colours) {
   return (properties, zoom) => {
     if (properties.cluster_count) {
-      return clusterStyle(properties.cluster_count);
+      return clusterStyle(properties.cluster_count, Boolean(properties.unfiltered));
     }
     const colour = colours[properties.kind] || '#546e7a';
     const reserved = properties.status === 'reserved';
@@ -99,10 +146,14 @@ export function createSitesLayer(map, config) {
   const colours = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.colour]));
   const kindLabels = Object.fromEntries(config.kinds.map((kind) => [kind.value, kind.label]));
   const style = siteStyle(colours);
+  // Tiles (by key) that show all sites' clusters instead of the search's.
+  const unfilteredTiles = new Set();
   const layer = new ClickablePointsProtobuf(config.tiles.sites, {
     pane: 'sitesPane',
     className: 'layer-sites',
-    rendererFactory: L.svg.tile,
+    rendererFactory: labelledTileRenderer((coords) => {
+      unfilteredTiles.add(`${coords.x}:${coords.y}:${coords.z}`);
+    }),
     vectorTileLayerStyles: { sites: style },
     interactive: true,
     getFeatureId: (feature) => feature.properties.id ?? feature.id,
@@ -144,6 +195,27 @@ export function createSitesLayer(map, config) {
     filterQuery = query;
     layer.setUrl(query ? `${config.tiles.sites}?${query}` : config.tiles.sites);
   };
+
+  const status = document.getElementById('map-status');
+  const showUnfilteredStatus = () => {
+    if (!status) {
+      return;
+    }
+    const shown = [...unfilteredTiles].some((key) => key.endsWith(`:${layer._tileZoom}`));
+    if (shown) {
+      status.textContent = config.messages.unfilteredClusters;
+      status.dataset.reason = 'unfiltered';
+      status.hidden = false;
+    } else if (status.dataset.reason === 'unfiltered') {
+      status.hidden = true;
+      delete status.dataset.reason;
+    }
+  };
+  layer.on('tileunload', (event) => {
+    unfilteredTiles.delete(`${event.coords.x}:${event.coords.y}:${event.coords.z}`);
+  });
+  layer.on('load', showUnfilteredStatus);
+  map.on('zoomend', showUnfilteredStatus);
 
   const popup = L.popup({ maxWidth: 320, minWidth: 220, autoPanPadding: [24, 24] });
   const drawing = () => Boolean(map.pm && (map.pm.globalDrawModeEnabled() || map.pm.globalEditModeEnabled()));

@@ -31,3 +31,47 @@ window.addEventListener('pageshow', () => {
     }
   }
 });
+
+// A job in the background: poll its status, move the bars, and show the report (reload)
+// when the worker is done. Without JavaScript the page refreshes itself (noscript meta).
+const progress = document.getElementById('upload-progress');
+const POLL_MS = 1000;
+
+function showProgress(state) {
+  const total = state.total || 0;
+  for (const key of ['read', 'checked', 'written']) {
+    const bar = progress.querySelector(`progress[data-progress="${key}"]`);
+    const text = progress.querySelector(`[data-progress-text="${key}"]`);
+    if (!bar) continue;
+    bar.max = Math.max(total, state[key], 1);
+    bar.value = state[key];
+    text.textContent = total ? `${state[key]} / ${total}` : String(state[key]);
+  }
+  const status = document.getElementById('progress-status');
+  const label = state.stage_label ? `${state.status_label}: ${state.stage_label}` : state.status_label;
+  if (status.textContent !== label) status.textContent = label;
+}
+
+async function poll() {
+  try {
+    const response = await fetch(progress.dataset.statusUrl, {
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    if (response.ok) {
+      const state = await response.json();
+      showProgress(state);
+      if (state.finished) {
+        window.location.reload();
+        return;
+      }
+    }
+  } catch {
+    // the server is busy or restarting: try again
+  }
+  window.setTimeout(poll, POLL_MS);
+}
+
+if (progress) {
+  window.setTimeout(poll, POLL_MS);
+}

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('geodata', '0004_data_version_triggers'),
-        ('properties', '0007_ownership_kinds_upload_source_mappings'),
+        ('properties', '0009_site_clusters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

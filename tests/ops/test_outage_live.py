@@ -1,0 +1,246 @@
+"""The real thing: the production server (`manage.py serve`: gunicorn, worker, scheduler)
+under load while its database is stopped and started again. Zero 500s, 503s while it is
+down, everything answering again within seconds, the worker alive afterwards.
+
+It runs against a throwaway PostgreSQL cluster of its own (initdb on a free port, a copy
+of the test database's schema and reference data, a few demo sites), so stopping that
+cluster cannot disturb the rest of the suite or anyone else's database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+pytestmark = pytest.mark.slow
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+REPO = Path(settings.BASE_DIR)
+PYTHON = REPO / ".venv" / "bin" / "python"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def as_owner(argv: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root: as root, run them as Debian's postgres user.
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+@dataclass
+class Cluster:
+    home: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    def pg_ctl(self, *args: str) -> None:
+        subprocess.run(
+            as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self.pg_ctl(
+            "-l", str(self.home / "log"), "-w", "-t", "30",
+            "-o", f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
+            "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def psql(self, sql: str, database: str = "sitefinder") -> str:
+        return subprocess.run(
+            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster(django_db_setup, django_db_blocker) -> Iterator[Cluster]:
+    home = Path(tempfile.mkdtemp(prefix="sitefinder-outage-"))
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres")
+    c = Cluster(home=home, port=free_port())
+    try:
+        subprocess.run(
+            as_owner([str(PG_BIN / "initdb"), "-D", str(c.data), "-U", "postgres",
+                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"]),
+            check=True, capture_output=True,
+        )  # fmt: skip
+        c.start()
+        c.psql("CREATE DATABASE sitefinder", database="postgres")
+        # The test database (migrated, with the Ruhr reference data) copied over.
+        with django_db_blocker.unblock():
+            source = connection.settings_dict
+        dump = subprocess.Popen(
+            [str(PG_BIN / "pg_dump"), "-h", "127.0.0.1", "-p", str(source["PORT"]),
+             "-U", source["USER"] or "postgres", "--no-owner", source["NAME"]],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        subprocess.run(
+            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(c.port), "-U", "postgres",
+             "-d", "sitefinder", "-q", "-v", "ON_ERROR_STOP=0"],
+            stdin=dump.stdout, check=True, capture_output=True,
+        )  # fmt: skip
+        assert dump.wait() == 0
+        yield c
+    finally:
+        try:
+            c.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def server(cluster: Cluster, tmp_path_factory) -> Iterator[Server]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgis://postgres@127.0.0.1:{cluster.port}/sitefinder",
+        "DJANGO_SETTINGS_MODULE": "sitefinder.settings.local",
+        "SITEFINDER_DEBUG": "0",
+        "PROMETHEUS_MULTIPROC_DIR": str(log.parent / "metrics"),
+    }
+    subprocess.run(
+        [str(PYTHON), "manage.py", "generate_demo_sites", "--count", "40", "--seed", "7"],
+        cwd=REPO, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(PYTHON), "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while fetch(url + "/readyz")[0] != 200:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "server not ready: " + log.read_text()[-3000:]
+            time.sleep(0.3)
+        yield Server(url=url, process=process, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 (loopback)
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return 0, b""  # refused or timed out: counted, never a 500
+
+
+def test_a_database_restart_under_load_gives_503s_not_500s(cluster: Cluster, server: Server):
+    site_id, lon, lat = cluster.psql(
+        "SELECT id, ST_X(ST_Transform(location, 4326)), ST_Y(ST_Transform(location, 4326)) "
+        "FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1"
+    ).split("|")
+    import math
+
+    z = 12
+    x = int((float(lon) + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(float(lat)))) / math.pi) / 2 * 2**z)
+    urls = [
+        "/",
+        "/api/v1/sites/?kind=plot&area_min=1000&page_size=10",
+        f"/sites/{site_id}/",
+        f"/api/v1/sites/{site_id}/",
+        f"/tiles/sites/{z}/{x}/{y}.pbf",
+        "/healthz",
+    ]
+    for path in urls:  # warm every worker's caches (tiles) a little
+        for _ in range(4):
+            assert fetch(server.url + path)[0] in (200, 204), path
+
+    results: list[tuple[float, str, int, bytes]] = []
+    stop = threading.Event()
+
+    def client(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            path = urls[i % len(urls)]
+            status, body = fetch(server.url + path)
+            results.append((time.monotonic(), path, status, body[:300]))
+            i += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        down_at = time.monotonic()
+        cluster.stop()
+        time.sleep(4)
+        cluster.start()
+        up_at = time.monotonic()
+        # Recovered: every URL answered (200/204) after the database came back.
+        deadline = up_at + 20
+        while time.monotonic() < deadline:
+            recent = {p for t, p, s, _b in list(results) if t > up_at + 0.5 and s in (200, 204)}
+            if recent >= set(urls):
+                break
+            time.sleep(0.2)
+        recovered_after = time.monotonic() - up_at
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    statuses = [s for _t, _p, s, _b in results]
+    print(  # shown with -s: the figures of this run
+        f"{len(results)} requests, {statuses.count(503)} × 503, {statuses.count(0)} refused, "
+        f"every URL answering again {recovered_after:.1f} s after the database was back"
+    )
+    during = [s for t, _p, s, _b in results if down_at + 0.5 < t < up_at]
+    assert statuses.count(500) == 0, [r for r in results if r[2] >= 500 and r[2] != 503][:3]
+    assert all(s in (200, 204, 503) for s in statuses), sorted(set(statuses))
+    assert 503 in during, "the outage was not noticed"
+    assert not any(b"Traceback" in body for *_rest, body in results)
+    assert recovered_after < 10, f"not every URL answered again {recovered_after:.1f} s after"
+    # The worker and the scheduler lived through it: fresh heartbeats, /readyz green again.
+    deadline = time.monotonic() + 30
+    while fetch(server.url + "/readyz")[0] != 200:
+        assert time.monotonic() < deadline, fetch(server.url + "/readyz")[1]
+        time.sleep(0.5)
+    assert server.process.poll() is None
+    log = server.log.read_text()
+    assert "exited with" not in log, "a supervised program died"
