@@ -682,6 +682,9 @@ def _sites_draw_demo(*, count: int, seed: int) -> list[int]:
     with connection.cursor() as cursor:
         # JIT would spend minutes compiling the long generated expressions for no gain.
         cursor.execute("SET LOCAL jit = off")
+        # A batch job, also when called inside a web request's or test's connection: the
+        # web statement timeout is for runaway queries, not for generating sites.
+        cursor.execute("SET LOCAL statement_timeout = 0")
         cursor.execute(_FUNCTIONS_SQL)
         _draw_sites(cursor, municipalities=municipalities, count=count, params=params)
         cursor.execute(
