@@ -96,7 +96,8 @@ features AS (
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
     WHERE c.cluster_count = 1 AND %(singles)s
     UNION ALL
-    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL,
            c.cluster_count::integer, %(unfiltered)s,
            ST_AsMVTGeom(c.centre, bounds.env, 4096, 64, true)
     FROM cells c, bounds

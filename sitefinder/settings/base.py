@@ -257,7 +257,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * MIB
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sitefinder.api_schema.SiteAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sitefinder.pagination.GeoJsonPagination",
     "PAGE_SIZE": 50,
