@@ -284,6 +284,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error statuses and the exports' media types, documented for every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sitefinder.api_schema.document_errors_and_files",
+    ],
 }
 
 # Long work (rendering an offer's exposé, sending e-mails) runs as tasks of Django's task
