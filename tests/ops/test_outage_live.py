@@ -134,10 +134,11 @@ def server(cluster: Cluster, tmp_path_factory) -> Iterator[Server]:
         "SITEFINDER_DEBUG": "0",
         "PROMETHEUS_MULTIPROC_DIR": str(log.parent / "metrics"),
     }
-    subprocess.run(
+    generated = subprocess.run(
         [str(PYTHON), "manage.py", "generate_demo_sites", "--count", "40", "--seed", "7"],
-        cwd=REPO, env=env, check=True, capture_output=True,
+        cwd=REPO, env=env, capture_output=True, text=True,
     )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(PYTHON), "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
