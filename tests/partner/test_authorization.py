@@ -305,6 +305,8 @@ RULES: list[Rule] = [
     ),
     Rule("partner_upload_mappings", PARTNER_PAGE),
     Rule("staff_data_health", STAFF_PAGE),
+    Rule("staff_review_queue", STAFF_PAGE),
+    Rule("staff_review_queue", (LOGIN, NO, NO, NO, 400), method="post", data={}),
     Rule("staff_invite", STAFF_PAGE),
     Rule("password_reset", EVERYONE),
     Rule("password_reset_done", EVERYONE),
