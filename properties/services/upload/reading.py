@@ -27,6 +27,7 @@ from geodata.importers.sources import (
     read_layer,
     resolve_srid,
 )
+from sitefinder.spreadsheet import FORMULA_PREFIXES
 
 from . import vocabulary as vocab
 from .report import GEOMETRY, MAPPED, NOT_USED, USED, ColumnReading, UploadError
@@ -463,13 +464,30 @@ def _xlsx_problem(filename: str, exc: BaseException) -> str:
     }
 
 
+FORMULA_CHARS = "".join(FORMULA_PREFIXES)
+
+
 def _table_records(
     rows: Iterator[tuple[int, list[Any]]], declared_srid: int | None
 ) -> Iterator[Record]:
     for number, values in rows:
         if not any(v is not None and str(v).strip() for v in values):
             continue  # blank line
-        yield Record(row=number, cells=values, srid=declared_srid)
+        yield Record(row=number, cells=[_unescaped(v) for v in values], srid=declared_srid)
+
+
+def _unescaped(value: Any) -> Any:
+    """A cell as the partner meant it: our own spreadsheet files (the rejected rows, the
+    exports) write text that starts like a formula ("=", "-12") with a leading apostrophe so
+    that no spreadsheet runs it (sitefinder.spreadsheet); read back, the apostrophe goes."""
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:2]
+        and value[1] in FORMULA_CHARS
+    ):
+        return value[1:]
+    return value
 
 
 def table_geometry(

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('geodata', '0004_data_version_triggers'),
-        ('properties', '0009_site_clusters'),
+        ('properties', '0011_site_public_geom_gist'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
