@@ -5,8 +5,9 @@
 #   make format            ruff format and ruff check --fix
 #   make benchmark         manage.py benchmark
 #   make loadtest          locust, 20 users, 60 s against the production server (ARGS=--restart-db)
+#   make api-contract      schemathesis --checks all against a live server (MAX_EXAMPLES=5)
 #   make stop-db           stop the private PostGIS cluster and the private Redis
-.PHONY: setup run test lint format benchmark loadtest stop-db
+.PHONY: setup run test lint format benchmark loadtest api-contract stop-db
 
 PORT ?= 8000
 ARGS ?=
@@ -33,6 +34,9 @@ benchmark:
 loadtest:
 	scripts/setup.sh
 	.venv/bin/python -m benchmarks.loadtest $(ARGS)
+
+api-contract:
+	scripts/api_contract.sh
 
 stop-db:
 	scripts/redis.sh stop

@@ -11,6 +11,7 @@ from leaflet.admin import LeafletGeoAdmin
 from geodata.layers import DISTANCE_FIELDS
 
 from .models import (
+    OFFER_FIELDS,
     PartnerOrganisation,
     Site,
     SiteChange,
@@ -140,6 +141,7 @@ class SiteAdmin(LeafletGeoAdmin):
         "municipality",
         "gross_area_m2",
         "price_eur_m2",
+        "rent_eur_m2_month",
         "is_demo",
         "last_verified_at",
     )
@@ -205,7 +207,7 @@ class SiteAdmin(LeafletGeoAdmin):
                 "fields": (
                     "ownership",
                     "available_from",
-                    "price_eur_m2",
+                    *OFFER_FIELDS,
                     "price_on_request",
                     "price_negotiable",
                 )

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.utils import timezone
@@ -12,6 +12,18 @@ from geodata.layers import DISTANCE_FIELDS
 from geodata.models import STORAGE_SRID, Municipality
 
 from .querysets import SiteQuerySet
+
+# What a site's offer states (sale, rent, leasehold and their figures), in the order the
+# forms, the admin and the API show it.
+OFFER_FIELDS = (
+    "offer_types",
+    "price_eur_m2",
+    "price_total_eur",
+    "rent_eur_m2_month",
+    "ground_rent_eur_m2_year",
+    "service_charges_eur_m2_month",
+    "commission_free",
+)
 
 
 class PartnerOrganisation(models.Model):
@@ -85,6 +97,12 @@ class Site(models.Model):
         OTHER_PUBLIC = "other_public", _("Other public body")
         PRIVATE = "private", _("Private")
         MIXED = "mixed", _("Mixed")
+
+    class OfferType(models.TextChoices):
+        # How a site can be had; a site may be offered several ways (e.g. sale or leasehold).
+        SALE = "sale", _("Sale")
+        RENT = "rent", _("Rent")
+        LEASEHOLD = "leasehold", _("Leasehold (Erbbaurecht)")
 
     class Broadband(models.TextChoices):
         NONE = "none", _("None")
@@ -169,14 +187,57 @@ class Site(models.Model):
     available_from = models.DateField(
         _("available from"), null=True, blank=True, help_text=_("Empty: available now.")
     )
+    # What a price means: the offer types, and one figure per type that compares across
+    # sites (sale €/m², monthly rent €/m², yearly ground rent €/m²). Migration 0008 read
+    # the former single price of premises below 50 €/m² as a monthly rent.
+    offer_types = ArrayField(
+        models.CharField(max_length=16, choices=OfferType.choices),
+        verbose_name=_("offer type"),
+        default=list,
+        blank=True,
+        help_text=_("Sale, rent or leasehold (Erbbaurecht); one or several."),
+    )
     price_eur_m2 = models.DecimalField(
-        _("price (€/m²)"),
+        _("sale price (€/m²)"),
         max_digits=8,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
     )
+    price_total_eur = models.DecimalField(
+        _("total sale price (€)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    rent_eur_m2_month = models.DecimalField(
+        _("monthly rent (€/m²)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    ground_rent_eur_m2_year = models.DecimalField(
+        _("ground rent (Erbbauzins, €/m² per year)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    service_charges_eur_m2_month = models.DecimalField(
+        _("additional costs (Nebenkosten, €/m² per month)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    commission_free = models.BooleanField(_("commission-free"), default=False)
     price_on_request = models.BooleanField(_("price on request"), default=False)
     price_negotiable = models.BooleanField(_("price negotiable"), default=False)
 
@@ -294,6 +355,8 @@ class Site(models.Model):
                     "gross_area_m2",
                     "net_area_m2",
                     "price_eur_m2",
+                    "rent_eur_m2_month",
+                    "offer_types",
                     "price_on_request",
                     "available_from",
                     "is_divisible",
@@ -306,7 +369,7 @@ class Site(models.Model):
                     "created_at",
                     *DISTANCE_FIELDS,
                 ],
-                name="site_search_covering",
+                name="site_search_covering",  # at PostgreSQL's limit of 32 columns
             ),
             GistIndex(fields=["geom_web"], name="site_geom_web_gist"),
             GistIndex(fields=["location"], name="site_location_gist"),
@@ -315,6 +378,8 @@ class Site(models.Model):
             # id makes the tie-break an index scan too), the most used proximity filters.
             models.Index(fields=["gross_area_m2", "id"], name="site_gross_area_idx"),
             models.Index(fields=["price_eur_m2"], name="site_price_idx"),
+            models.Index(fields=["rent_eur_m2_month"], name="site_rent_idx"),
+            GinIndex(fields=["offer_types"], name="site_offer_types_gin"),
             models.Index(fields=["created_at", "id"], name="site_created_idx"),
             models.Index(fields=["distance_to_station_m"], name="site_dist_station_idx"),
             models.Index(

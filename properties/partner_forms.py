@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from geodata.models import STORAGE_SRID, Municipality
-from properties.models import PartnerOrganisation, Site
+from properties.models import OFFER_FIELDS, PartnerOrganisation, Site
 from properties.services.media import document_check, photo_check
 from properties.services.sites import site_municipality_for
 from properties.services.upload import MAX_AREA_M2, MAX_PRICE_EUR_M2, SUFFIXES
@@ -39,9 +39,10 @@ FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = (
             "restriction_notes",
         ),
     ),
+    (_("Ownership and availability"), ("ownership", "available_from")),
     (
-        _("Ownership, availability and price"),
-        ("ownership", "available_from", "price_eur_m2", "price_on_request", "price_negotiable"),
+        _("Offer and price"),
+        (*OFFER_FIELDS, "price_on_request", "price_negotiable"),
     ),
     (
         _("Servicing and transport"),
@@ -64,6 +65,8 @@ MIN_POLYGON_AREA_M2 = 10
 # The area entered may differ from the drawn one (net of roads, a rough sketch), but not
 # by orders of magnitude: that is a typo in one of them.
 AREA_RATIO_LIMIT = 10
+# Rents, ground rents and additional costs per m² above this are a typo.
+MAX_MONTHLY_EUR_M2 = Decimal(1000)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -110,6 +113,14 @@ class SiteForm(forms.ModelForm):
         choices=Site.Restriction.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
+    )
+
+    offer_types = forms.MultipleChoiceField(
+        label=_("offer type"),
+        choices=Site.OfferType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Empty: read from the prices given (plots: sale, premises: rent)."),
     )
 
     class Meta:
@@ -267,6 +278,36 @@ class SiteForm(forms.ModelForm):
         price = cleaned.get("price_eur_m2")
         if price is not None and not (Decimal(0) <= price <= MAX_PRICE_EUR_M2):
             self.add_error("price_eur_m2", _("A price from 0 to 10,000 €/m² is plausible."))
+        for name in (
+            "rent_eur_m2_month",
+            "ground_rent_eur_m2_year",
+            "service_charges_eur_m2_month",
+        ):
+            value = cleaned.get(name)
+            if value is not None and value > MAX_MONTHLY_EUR_M2:
+                self.add_error(name, _("A figure from 0 to 1,000 €/m² is plausible."))
+        self._clean_offer(cleaned)
+
+    def _clean_offer(self, cleaned: dict[str, Any]) -> None:
+        """A figure of an offer type the site is not offered as is an error on the figure:
+        a rent on a site for sale only would never be found by the rent filter."""
+        offers = set(cleaned.get("offer_types") or [])
+        if not offers:
+            return
+        needs = {
+            "price_eur_m2": Site.OfferType.SALE,
+            "price_total_eur": Site.OfferType.SALE,
+            "rent_eur_m2_month": Site.OfferType.RENT,
+            "ground_rent_eur_m2_year": Site.OfferType.LEASEHOLD,
+        }
+        labels = dict(Site.OfferType.choices)
+        for name, offer in needs.items():
+            if cleaned.get(name) is not None and offer not in offers:
+                self.add_error(
+                    name,
+                    _("Tick “%(offer)s” as an offer type, or leave this empty.")
+                    % {"offer": labels[offer]},
+                )
 
 
 DECLARED_CRS_CHOICES = (

@@ -134,6 +134,27 @@ def area_short(value: float) -> str:
     return f"{number_format(round(value), 0, force_grouping=True)}{NBSP_M2}"
 
 
+def area_gross(value: float) -> str:
+    """The headline area of a site, labelled: "4.3 ha gross"."""
+    return _("%(area)s gross") % {"area": area_short(value)}
+
+
+def area_net(value: float) -> str:
+    """The net area (net building land), labelled: "3.9 ha net"."""
+    return _("%(area)s net") % {"area": area_short(value)}
+
+
+def area_pair(site: Site) -> str:
+    """The one way a site's area is told in lists and documents: the gross area as the
+    headline, the net area beside it when stated, both labelled ("4.3 ha gross · 3.9 ha
+    net"). Search filters compare the gross area; matching compares the net area where
+    stated (and says so)."""
+    text = area_gross(site.gross_area_m2)
+    if site.net_area_m2 is not None:
+        text += " · " + area_net(site.net_area_m2)
+    return text
+
+
 def area_range(low: float | None, high: float | None) -> str:
     """A wanted range of area: "5.8–9.8 ha", "700–900 m²", "5,000 m² – 2 ha", "at least
     10 ha", "at most 2 ha"; "" when neither end is given."""
@@ -173,17 +194,82 @@ def _date(value) -> str:
     return date_format(value, "DATE_FORMAT")
 
 
+# The unit of each offer type's comparable figure.
+OFFER_UNITS: dict[str, Promise | str] = {
+    Site.OfferType.SALE: gettext_lazy("€/m²"),
+    Site.OfferType.RENT: gettext_lazy("€/m²/month"),
+    Site.OfferType.LEASEHOLD: gettext_lazy("€/m²/year"),
+}
+OFFER_FIGURES: dict[str, str] = {
+    Site.OfferType.SALE: "price_eur_m2",
+    Site.OfferType.RENT: "rent_eur_m2_month",
+    Site.OfferType.LEASEHOLD: "ground_rent_eur_m2_year",
+}
+
+
+def euros(value) -> str:
+    """A sum of money in whole euros: "1,234,000 €" ("1.234.000 €" in German)."""
+    return f"{number_format(round(value), 0, force_grouping=True)}\u00a0€"
+
+
+def offer_figure(site: Site, offer: str) -> str:
+    """One offer type's comparable figure with its unit ("85.00 €/m²", "9.50 €/m²/month"),
+    or "on request" / "not stated"."""
+    value = getattr(site, OFFER_FIGURES[offer])
+    if value is not None:
+        return f"{number_format(value, 2, force_grouping=True)}\u00a0{OFFER_UNITS[offer]}"
+    return _("on request") if site.price_on_request else _("not stated")
+
+
+def site_offer_types(site: Site) -> list[str]:
+    """The site's offer types in the fixed order sale, rent, leasehold."""
+    return [offer for offer in Site.OfferType.values if offer in (site.offer_types or [])]
+
+
 def site_price(site: Site) -> str:
-    if site.price_eur_m2 is not None:
-        price = f"{number_format(site.price_eur_m2, 2, force_grouping=True)} €/m²"
-        if site.price_on_request:
-            price += " · " + _("on request")
-        if site.price_negotiable:
-            price += " · " + _("negotiable")
-        return price
-    if site.price_on_request:
-        return _("on request")
-    return _("not stated")
+    """The headline of what a site costs, the same in the list, the detail page, the exposé,
+    the shortlist and the alert mails (static/js/map/format.js formatPrice writes the same):
+    each offer type with its comparable figure, e.g. "Sale 85.00 €/m² · Leasehold 3.40
+    €/m²/year", then "commission-free"."""
+    labels = dict(Site.OfferType.choices)
+    offers = site_offer_types(site)
+    if not offers and site.price_eur_m2 is None:
+        text = _("on request") if site.price_on_request else _("not stated")
+    else:
+        text = " · ".join(
+            f"{labels[offer]} {offer_figure(site, offer)}" for offer in offers or ["sale"]
+        )
+        if site.price_on_request and all(
+            getattr(site, OFFER_FIGURES[offer]) is not None for offer in offers
+        ):
+            text += " · " + _("on request")
+    if site.commission_free:
+        text += " · " + _("commission-free")
+    return text
+
+
+def site_price_rows(site: Site) -> list[tuple[str, str]]:
+    """The price facts of the detail page and the exposé, one row per stated figure."""
+    offers = site_offer_types(site)
+    labels = dict(Site.OfferType.choices)
+    rows: list[tuple[str, str]] = [
+        (_("Offer type"), ", ".join(str(labels[o]) for o in offers) or _("not stated"))
+    ]
+    if Site.OfferType.SALE in offers:
+        rows.append((_("Sale price"), offer_figure(site, Site.OfferType.SALE)))
+        if site.price_total_eur is not None:
+            rows.append((_("Total price"), euros(site.price_total_eur)))
+    if Site.OfferType.RENT in offers:
+        rows.append((_("Monthly rent"), offer_figure(site, Site.OfferType.RENT)))
+    if Site.OfferType.LEASEHOLD in offers:
+        rows.append((_("Ground rent (Erbbauzins)"), offer_figure(site, Site.OfferType.LEASEHOLD)))
+    if site.service_charges_eur_m2_month is not None:
+        charges = number_format(site.service_charges_eur_m2_month, 2, force_grouping=True)
+        rows.append((_("Additional costs (Nebenkosten)"), f"{charges}\u00a0{_('€/m²/month')}"))
+    rows.append((_("Commission-free"), _yes_no(site.commission_free)))
+    if site.price_negotiable:
+        rows.append((_("Negotiable"), _("yes")))
+    return rows
 
 
 def site_last_verified(site: Site) -> str:
@@ -265,7 +351,7 @@ def site_facts(site: Site) -> list[dict]:
                     if site.available_from
                     else pgettext("available", "immediately"),
                 ),
-                (_("Price"), site_price(site)),
+                *site_price_rows(site),
             ],
         },
         {

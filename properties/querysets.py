@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Literal
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from geodata.layers import DISTANCE_FIELDS
@@ -28,14 +29,22 @@ RESTRICTION_LEVELS = ("none", "light", "severe")
 PriceOnRequest = Literal["include", "only", "exclude"]
 Number = float | Decimal
 
+# The comparable figure of each offer type: the filter/sort key, its column, the offer type.
+PRICE_FIGURES: dict[str, tuple[str, str]] = {
+    "price": ("price_eur_m2", "sale"),  # sale price per m²
+    "rent": ("rent_eur_m2_month", "rent"),  # monthly rent per m²
+    "ground_rent": ("ground_rent_eur_m2_year", "leasehold"),  # yearly ground rent per m²
+}
+
 # Sort keys of `sorted_by`: the main ordering; every key ends with an id tie-break.
 _FIXED_SORT_ORDERINGS: dict[str, tuple[models.OrderBy, ...]] = {
     "newest": (F("created_at").desc(), F("id").desc()),
     "area": (F("gross_area_m2").asc(), F("id").asc()),
     "-area": (F("gross_area_m2").desc(), F("id").desc()),
-    "price": (F("price_eur_m2").asc(nulls_last=True), F("id").asc()),
-    "-price": (F("price_eur_m2").desc(nulls_last=True), F("id").desc()),
 }
+for _key, (_column, _offer) in PRICE_FIGURES.items():
+    _FIXED_SORT_ORDERINGS[_key] = (F(_column).asc(nulls_last=True), F("id").asc())
+    _FIXED_SORT_ORDERINGS["-" + _key] = (F(_column).desc(nulls_last=True), F("id").desc())
 
 
 def distance_sort_key(field_name: str) -> str:
@@ -146,31 +155,42 @@ class SiteQuerySet(models.QuerySet):
     def gross_area_at_most(self, m2: Number) -> SiteQuerySet:
         return self.filter(gross_area_m2__lte=m2)
 
+    def offered_as(self, offer_types: Iterable[str]) -> SiteQuerySet:
+        """Sites offered in any of these ways (sale, rent, leasehold)."""
+        return self.filter(offer_types__overlap=list(offer_types))
+
+    def commission_free(self) -> SiteQuerySet:
+        return self.filter(commission_free=True)
+
     def priced(
         self,
         *,
         minimum: Number | None = None,
         maximum: Number | None = None,
         on_request: PriceOnRequest | None = None,
+        figure: str = "price",
     ) -> SiteQuerySet:
-        """Sites by price in €/m².
+        """Sites by one comparable figure of `PRICE_FIGURES` (default the sale price €/m²;
+        "rent": monthly rent €/m²; "ground_rent": yearly ground rent €/m²).
 
-        A range keeps sites whose price lies in it (sites without a price drop out).
-        `on_request`: "include" also keeps sites that show no price (on request or not
-        given) next to the range; "only" keeps just the sites whose price is on request;
-        "exclude" drops them. Without a range, "include" changes nothing.
+        A range keeps sites whose figure lies in it (sites without it drop out).
+        `on_request`: "include" also keeps sites offered that way that show no figure (on
+        request or not given) next to the range; "only" keeps just the sites whose price is
+        on request; "exclude" drops them. Without a range, "include" changes nothing.
         """
+        column, offer = PRICE_FIGURES[figure]
         in_range = Q()
         if minimum is not None:
-            in_range &= Q(price_eur_m2__gte=minimum)
+            in_range &= Q(**{f"{column}__gte": minimum})
         if maximum is not None:
-            in_range &= Q(price_eur_m2__lte=maximum)
+            in_range &= Q(**{f"{column}__lte": maximum})
         if on_request == "only":
             return self.filter(in_range, price_on_request=True)
         if on_request == "exclude":
             return self.filter(in_range, price_on_request=False)
         if on_request == "include" and in_range:
-            return self.filter(in_range | Q(price_on_request=True) | Q(price_eur_m2__isnull=True))
+            no_figure = Q(price_on_request=True) | Q(**{f"{column}__isnull": True})
+            return self.filter(in_range | (Q(offer_types__contains=[offer]) & no_figure))
         return self.filter(in_range)
 
     def with_planning_categories(self, categories: Iterable[str]) -> SiteQuerySet:
@@ -247,10 +267,28 @@ class SiteQuerySet(models.QuerySet):
 
     def sorted_by(self, key: str) -> SiteQuerySet:
         """Sites in a deterministic order: `newest` (default), `area`, `-area`, `price`,
-        `-price` (sites without a price last), or `distance_<layer>` (e.g.
+        `-price`, `rent`, `-rent`, `ground_rent`, `-ground_rent` (sites without that figure
+        last), or `distance_<layer>` (e.g.
         `distance_station`, `distance_junction`; nearest first, unknown distances last);
         ties broken by id."""
         return self.order_by(*SORT_ORDERINGS[key])
+
+    def to_review(self) -> SiteQuerySet:
+        """Sites submitted for publication, waiting for staff: oldest submission first
+        (annotated `submitted_at`, the time of the last "submitted" history entry, else
+        the last change)."""
+        from .models import SiteChange
+
+        submitted = (
+            SiteChange.objects.filter(site_id=OuterRef("pk"), action=SiteChange.Action.SUBMITTED)
+            .order_by("-changed_at")
+            .values("changed_at")[:1]
+        )
+        return (
+            self.filter(status="submitted")
+            .annotate(submitted_at=Coalesce(Subquery(submitted), F("updated_at")))
+            .order_by("submitted_at", "id")
+        )
 
     def demo(self) -> SiteQuerySet:
         return self.filter(is_demo=True)

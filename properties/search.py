@@ -25,6 +25,7 @@ from properties.api.filters import (
     distance_sort_column,
 )
 from properties.models import Site
+from properties.presentation import site_price
 from properties.querysets import SORT_ORDERINGS
 from sitefinder.counting import EstimatingPaginator
 
@@ -52,8 +53,12 @@ SORT_LABELS = {
     "newest": gettext_lazy("Newest first"),
     "area": gettext_lazy("Area, smallest first"),
     "-area": gettext_lazy("Area, largest first"),
-    "price": gettext_lazy("Price, lowest first"),
-    "-price": gettext_lazy("Price, highest first"),
+    "price": gettext_lazy("Sale price, lowest first"),
+    "-price": gettext_lazy("Sale price, highest first"),
+    "rent": gettext_lazy("Rent, lowest first"),
+    "-rent": gettext_lazy("Rent, highest first"),
+    "ground_rent": gettext_lazy("Ground rent, lowest first"),
+    "-ground_rent": gettext_lazy("Ground rent, highest first"),
     "distance_station": gettext_lazy("Distance to a railway station"),
     "distance_junction": gettext_lazy("Distance to a motorway junction"),
     "distance_airport": gettext_lazy("Distance to an airport"),
@@ -287,10 +292,16 @@ def search_form(filterset: SiteFilterSet, layers_with_data: set[str]) -> dict[st
         Fieldset(_("Kind of site"), [choice_field("kind", _("Kind"))], slug="kind"),
         Fieldset(_("Gross area"), area_fields, slug="area-range"),
         Fieldset(
-            _("Price (€/m²)"),
+            _("Offer and price"),
             [
-                number("price_min", _("from"), "€/m²"),
+                choice_field("offer_type", _("Offer type")),
+                number("price_min", _("Sale price from"), "€/m²"),
                 number("price_max", _("to"), "€/m²"),
+                number("rent_min", _("Monthly rent from"), _("€/m²/month")),
+                number("rent_max", _("to"), _("€/m²/month")),
+                number("ground_rent_min", _("Ground rent from"), _("€/m²/year")),
+                number("ground_rent_max", _("to"), _("€/m²/year")),
+                flag("commission_free", _("Commission-free only")),
                 select_field(
                     "price_on_request",
                     _("Sites with price on request"),
@@ -445,12 +456,7 @@ def result_entries(page: Page | None, sort: str, kind_labels: dict[str, str]) ->
     distance_column = distance_sort_column(sort) if sort.startswith("distance_") else None
     entries = []
     for site in page.object_list:
-        if site.price_eur_m2 is not None:
-            price = f"{number_format(site.price_eur_m2, 2, force_grouping=True)} €/m²"
-        elif site.price_on_request:
-            price = _("Price on request")
-        else:
-            price = _("Price not stated")
+        price = site_price(site)
         distance = ""
         if distance_column:
             metres = getattr(site, distance_column, None)

@@ -1,4 +1,5 @@
-"""Agency staff's pages about the sites: the data health of each municipality."""
+"""Agency staff's pages about the sites: the review queue of submitted sites, the data
+health of each municipality."""
 
 from __future__ import annotations
 
@@ -6,16 +7,24 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from geodata.models import Municipality
 
-from .models import SiteMedia
+from .models import Site, SiteMedia
+from .presentation import area_pair
 from .querysets import PUBLIC_STATUSES, hidden_before, stale_before
+from .services.moderation import sites_review
 
 # The counts of a row, in the order of the table's columns after the municipality.
 COUNT_COLUMNS = (
@@ -78,8 +87,14 @@ def data_health_rows(now: datetime.datetime | None = None) -> list[HealthRow]:
         "fresh": public & ~verified_before(stale_cut),
         "stale": public & verified_before(stale_cut) & ~verified_before(hidden_cut),
         "hidden": public & verified_before(hidden_cut),
+        # No figure of any offer type (sale price, rent, ground rent), and not on request.
         "missing_price": public
-        & Q(sites__price_eur_m2__isnull=True, sites__price_on_request=False),
+        & Q(
+            sites__price_eur_m2__isnull=True,
+            sites__rent_eur_m2_month__isnull=True,
+            sites__ground_rent_eur_m2_year__isnull=True,
+            sites__price_on_request=False,
+        ),
         "missing_net_area": public & Q(sites__net_area_m2__isnull=True),
         "missing_available_from": public & Q(sites__available_from__isnull=True),
         "missing_contact_email": public & Q(sites__contact_email=""),
@@ -161,4 +176,76 @@ def data_health(request: HttpRequest) -> HttpResponse:
             "stale_after_days": settings.SITE_STALE_AFTER_DAYS,
             "hide_after_days": settings.SITE_HIDE_AFTER_DAYS,
         },
+    )
+
+
+# --- the review queue ----------------------------------------------------------------------
+
+REVIEW_PAGE_SIZE = 200
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Staff: the sites submitted for publication, oldest first; publish the selected ones,
+    or send them back with one reason (all or nothing)."""
+    user = request.user
+    if not getattr(user, "is_agency_staff", False):
+        raise Http404
+    errors: list[str] = []
+    reason = ""
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        ids = [int(v) for v in request.POST.getlist("site") if v.isdigit()]
+        try:
+            result = sites_review(
+                site_ids=ids,
+                decision=request.POST.get("decision", ""),
+                acting_user=user,  # type: ignore[arg-type]
+                reason=reason,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            errors = list(getattr(error, "messages", [str(error)]))
+        else:
+            count = len(result.sites)
+            if result.decision == "publish":
+                text = ngettext(
+                    "%(count)d site is published.", "%(count)d sites are published.", count
+                )
+            else:
+                text = ngettext(
+                    "%(count)d site was sent back to its partner.",
+                    "%(count)d sites were sent back to their partners.",
+                    count,
+                )
+            messages.success(request, text % {"count": count})
+            response = redirect(reverse("staff_review_queue"))
+            response.status_code = 303
+            return response
+    now = timezone.now()
+    queue = Site.objects.to_review().select_related("municipality", "organisation")
+    total = queue.count()
+    rows = [
+        {
+            "site": site,
+            "area": area_pair(site),
+            "waiting_days": (now - site.submitted_at).days,
+        }
+        for site in queue[:REVIEW_PAGE_SIZE]
+    ]
+    return render(
+        request,
+        "properties/staff_review_queue.html",
+        {
+            "rows": rows,
+            "total": total,
+            "errors": errors,
+            "reason": reason,
+            "selected": set(request.POST.getlist("site")),
+            "shown_of": gettext("the %(shown)d oldest of %(total)d")
+            % {"shown": len(rows), "total": total}
+            if total > len(rows)
+            else "",
+        },
+        status=400 if errors else 200,
     )

@@ -27,7 +27,10 @@ from .querysets import PUBLIC_STATUSES, hidden_before
 
 _SITE_PROPERTIES = """
     s.id, s.kind, s.title, s.status, s.is_demo, s.gross_area_m2 AS area_m2,
-    s.price_eur_m2::float8 AS price_eur_m2, s.price_on_request, m.name AS municipality
+    s.price_eur_m2::float8 AS price_eur_m2, s.rent_eur_m2_month::float8 AS rent_eur_m2_month,
+    s.ground_rent_eur_m2_year::float8 AS ground_rent_eur_m2_year,
+    array_to_string(s.offer_types, ',') AS offer_types, s.commission_free,
+    s.price_on_request, m.name AS municipality
 """
 
 _SITES_SQL = f"""
@@ -64,7 +67,8 @@ features AS (
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
     WHERE c.cluster_count = 1
     UNION ALL
-    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL,
            c.cluster_count::integer, ST_AsMVTGeom(c.centre, bounds.env, 4096, 64, true)
     FROM cells c, bounds
     WHERE c.cluster_count > 1
@@ -92,7 +96,8 @@ features AS (
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
     WHERE c.cluster_count = 1 AND %(singles)s
     UNION ALL
-    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    SELECT -row_number() OVER (), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, NULL,
            c.cluster_count::integer, %(unfiltered)s,
            ST_AsMVTGeom(c.centre, bounds.env, 4096, 64, true)
     FROM cells c, bounds

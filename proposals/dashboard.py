@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -308,14 +310,15 @@ def empty_searches_top(
         .annotate(count=Count("id"))
         .order_by("-count", "query")[:limit]
     )
-    names = _place_names([row["query"] for row in rows])
+    names = search_place_names([row["query"] for row in rows])
     return [
         EmptySearchRow(row["query"], row["count"], empty_search_text(row["query"], names))
         for row in rows
     ]
 
 
-def _place_names(queries: list[str]) -> dict[str, str]:
+def search_place_names(queries: list[str]) -> dict[str, str]:
+    """The names of the municipalities and districts (by key) the queries name."""
     keys: set[str] = set()
     for query in queries:
         keys |= {v for k, v in parse_qsl(query) if k in ("municipality", "district")}
@@ -340,6 +343,15 @@ def _km(value: str) -> str:
         return value
 
 
+def _date(value: str) -> str:
+    """An ISO date from a query as the active language writes it (6 Dec 2026 in en-GB
+    order, 06.12.2026 in German)."""
+    try:
+        return date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return value
+
+
 def _choices(values: list[str], choices: list[tuple[str, Any]]) -> str:
     labels = dict(choices)
     return _(" or ").join(str(labels.get(value, value)) for value in values)
@@ -355,8 +367,14 @@ TEXT_ORDER = (
     "area_max_ha",
     "part_min_m2",
     "part_max_m2",
+    "offer_type",
     "price_min",
     "price_max",
+    "rent_min",
+    "rent_max",
+    "ground_rent_min",
+    "ground_rent_max",
+    "commission_free",
     "price_on_request",
     "planning_category",
     "bplan_status",
@@ -386,6 +404,27 @@ TEXT_ORDER = (
     "near",
 )
 FLAG_VALUES_TRUE = frozenset({"true", "1", "yes", "on"})
+PRICE_TEXTS = {
+    "price_min": gettext_lazy("price ≥ %(price)s €/m²"),
+    "price_max": gettext_lazy("price ≤ %(price)s €/m²"),
+    "rent_min": gettext_lazy("rent ≥ %(price)s €/m²/month"),
+    "rent_max": gettext_lazy("rent ≤ %(price)s €/m²/month"),
+    "ground_rent_min": gettext_lazy("ground rent ≥ %(price)s €/m²/year"),
+    "ground_rent_max": gettext_lazy("ground rent ≤ %(price)s €/m²/year"),
+}
+
+
+def _number(value: str) -> str:
+    """A number from a query in the active language's notation ("7.5" -> "7,5" in German);
+    left as it is if it is not a number."""
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return value
+    if not number.is_finite():
+        return value
+    digits = max(0, -number.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return number_format(number, min(digits, 2), force_grouping=True)
 
 
 def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
@@ -402,6 +441,7 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
         "rail_line": _("railway line"),
     }
     flag_labels = {
+        "commission_free": _("commission-free"),
         "rail_siding": _("rail siding"),
         "port_access": _("port access"),
         "divisible": _("divisible"),
@@ -455,10 +495,10 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
             parts.append(_("divisible part ≥ %(area)s") % {"area": _area(value, 1)})
         elif key == "part_max_m2":
             parts.append(_("divisible part ≤ %(area)s") % {"area": _area(value, 1)})
-        elif key == "price_min":
-            parts.append(_("price ≥ %(price)s €/m²") % {"price": value})
-        elif key == "price_max":
-            parts.append(_("price ≤ %(price)s €/m²") % {"price": value})
+        elif key == "offer_type":
+            parts.append(_choices(values, Site.OfferType.choices))
+        elif key in PRICE_TEXTS:
+            parts.append(str(PRICE_TEXTS[key]) % {"price": _number(value)})
         elif key == "price_on_request":
             modes = {
                 "include": _("also sites with the price on request"),
@@ -477,7 +517,7 @@ def empty_search_text(query: str, names: dict[str, str] | None = None) -> str:
             if value.lower() in FLAG_VALUES_TRUE:
                 parts.append(str(flag_labels[key]))
         elif key == "available_by":
-            parts.append(_("available by %(date)s") % {"date": value})
+            parts.append(_("available by %(date)s") % {"date": _date(value)})
         elif key == "area":
             parts.append(_("drawn search area"))
         elif key == "radius_m":

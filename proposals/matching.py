@@ -12,8 +12,9 @@ Rules (criteria the inquiry leaves empty are not judged at all):
   outside the range → near ("9.2 ha of at least 10 ha wanted (8 % less)"); else fail.
 - planning: one of the categories wanted → pass; a compatible category (PLANNING_COMPATIBLE:
   GI offered for GE wanted, GE offered for MI wanted) → near, with the reason; else fail.
-- budget: price ≤ budget → pass; up to BUDGET_TOLERANCE above → near; above → fail; no
-  price (on request or not stated) → unknown.
+- budget (a purchase price per m²): sale price ≤ budget → pass; up to BUDGET_TOLERANCE
+  above → near; above → fail; no sale price (on request, not stated, or the site is not for
+  sale but for rent or leasehold) → unknown.
 - availability: available now or by the date wanted → pass; up to AVAILABILITY_NEAR_DAYS
   later → near ("about 3 months later"); later → fail.
 - location (municipalities and/or an area drawn on the map): in a wanted municipality (the
@@ -62,7 +63,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import Site
-from properties.presentation import area_range, area_short, km
+from properties.presentation import (
+    area_gross,
+    area_net,
+    area_range,
+    area_short,
+    km,
+    site_price,
+)
 
 from .models import Criterion, Inquiry
 
@@ -313,7 +321,9 @@ def _miss_sql(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
         )
     if criterion == Criterion.BUDGET:
         budget = float(inquiry.budget_max_eur_m2 or 0)
-        price = f"{_T}.price_eur_m2::float8"
+        # The budget is a purchase price per m²: only a sale price compares with it. A site
+        # not for sale (rent, leasehold only) has no figure to judge: unknown, not "met".
+        price = f"(CASE WHEN 'sale' = ANY({_T}.offer_types) THEN {_T}.price_eur_m2::float8 END)"
         if budget <= 0:
             return (
                 f"CASE WHEN {price} IS NULL THEN NULL WHEN {price} > 0 THEN {_MISSED} ELSE {_MET} END",
@@ -632,6 +642,11 @@ def _explain(
         }
     if criterion == Criterion.BUDGET:
         budget = inquiry.budget_max_eur_m2 or Decimal(0)
+        if Site.OfferType.SALE not in (site.offer_types or []):
+            offers = site_price(site)
+            return offers, _("Not for sale (%(offer)s): no purchase price to compare.") % {
+                "offer": offers
+            }
         if site.price_eur_m2 is None:
             if site.price_on_request:
                 return _("on request"), _("The price is on request: ask the owner.")
@@ -716,10 +731,11 @@ def _explain(
 
 def _explain_area(verdict: Verdict, site: Site, inquiry: Inquiry) -> tuple[str, str]:
     lo, hi = _area_bounds(inquiry)
-    whole = site.net_area_m2 if site.net_area_m2 is not None else site.gross_area_m2
-    actual = area_short(whole)
+    # The criterion compares the net area where stated, else the gross: labelled either way.
     if site.net_area_m2 is not None:
-        actual = _("%(area)s net") % {"area": actual}
+        whole, actual = site.net_area_m2, area_net(site.net_area_m2)
+    else:
+        whole, actual = site.gross_area_m2, area_gross(site.gross_area_m2)
     wanted = area_range(lo, hi)
     whole_fits = (lo is None or whole >= lo) and (hi is None or whole <= hi)
     if verdict == Verdict.PASS and whole_fits:

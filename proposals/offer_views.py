@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -183,6 +184,19 @@ def _page(
     return _private(response, language)
 
 
+# A visit of the offer page: pages seen within this time of the last one are the same visit.
+VISIT_GAP_SECONDS = 30 * 60
+
+
+def _new_visit(request: HttpRequest, link: OfferLink) -> bool:
+    """Whether this page view starts a visit of the link (remembered in the session)."""
+    key = f"offer-link-seen-{link.pk}"
+    now = int(time.time())
+    last = request.session.get(key)
+    request.session[key] = now
+    return not isinstance(last, int) or now - last > VISIT_GAP_SECONDS
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
     link = _link_or_404(token)
@@ -190,8 +204,9 @@ def offer_link(request: HttpRequest, token: str) -> HttpResponseBase:
     if not link.is_usable:
         return _gone(request, link, language)
     if request.method != "POST":
-        # HEAD comes from link checkers, not from the investor reading the offer.
-        if request.method == "GET" and not _is_staff(request):
+        # HEAD comes from link checkers, not from the investor reading the offer; reloads
+        # and the page after the investor's own answers belong to the same visit.
+        if request.method == "GET" and not _is_staff(request) and _new_visit(request, link):
             offer_link_open(link=link)
         return _page(request, link, language)
 

@@ -43,7 +43,13 @@ class ShortlistEntry(models.Model):
 
 
 class SavedSearch(models.Model):
-    """A search an investor keeps: new or changed sites matching it are e-mailed to them."""
+    """A search an investor keeps: new or changed sites matching it are e-mailed to them,
+    at once or gathered daily or weekly."""
+
+    class Frequency(models.TextChoices):
+        INSTANT = "instant", _("Instantly")
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -72,6 +78,19 @@ class SavedSearch(models.Model):
         help_text=_("Only sites changed after this are alerted: when saved, or alerts resumed."),
     )
     is_active = models.BooleanField(_("alerts on"), default=True)
+    frequency = models.CharField(
+        _("frequency of the alerts"),
+        max_length=8,
+        choices=Frequency.choices,
+        default=Frequency.INSTANT,
+        db_default=Frequency.INSTANT,
+    )
+    last_emailed_at = models.DateTimeField(
+        _("last e-mailed at"),
+        null=True,
+        blank=True,
+        help_text=_("A daily or weekly search is e-mailed again a day or a week after this."),
+    )
 
     objects = SavedSearchQuerySet.as_manager()
 

@@ -14,6 +14,16 @@ urlpatterns = [
         name="saved_search_delete",
     ),
     path(
+        "account/searches/<int:pk>/edit/",
+        views.saved_search_update_view,
+        name="saved_search_update",
+    ),
+    path(
+        "account/searches/<int:pk>/pause/",
+        views.saved_search_pause_view,
+        name="saved_search_pause",
+    ),
+    path(
         "account/searches/<int:pk>/resume/",
         views.saved_search_resume_view,
         name="saved_search_resume",

@@ -24,15 +24,19 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.models import User
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import Site
+from properties.presentation import offer_figure, site_price
 
-from .forms import SavedSearchForm
+from .forms import SavedSearchEditForm, SavedSearchForm
 from .models import SHORTLIST_MAX_SITES, SavedSearch
 from .services.alerts import (
     saved_search_create,
+    saved_search_default_name,
     saved_search_delete,
     saved_search_for_unsubscribe_token,
+    saved_search_pause,
     saved_search_resume,
     saved_search_unsubscribe,
+    saved_search_update,
     search_page_url,
 )
 from .services.shortlist import shortlist_remove, shortlist_sites
@@ -111,12 +115,20 @@ def _comparison(sites: Sequence[Site]) -> list[dict]:
             "title": _("Availability and price"),
             "rows": [
                 _row(_("Available from"), sites, _available_from),
+                _row(_("Offer"), sites, site_price),
                 _row(
-                    _("Price"),
+                    _("Sale price"),
                     sites,
-                    _price,
+                    lambda s: offer_figure(s, Site.OfferType.SALE),
                     key=lambda s: s.price_eur_m2,
                     best_label=_("lowest price"),
+                ),
+                _row(
+                    _("Monthly rent"),
+                    sites,
+                    lambda s: offer_figure(s, Site.OfferType.RENT),
+                    key=lambda s: s.rent_eur_m2_month,
+                    best_label=_("lowest rent"),
                 ),
             ],
         },
@@ -199,15 +211,6 @@ def _area(m2: float | None) -> str:
     return f"{square_metres} m² ({hectares} ha)"
 
 
-def _price(site: Site) -> str:
-    if site.price_eur_m2 is not None:
-        text = f"{number_format(site.price_eur_m2, 2, force_grouping=True)} €/m²"
-        if site.price_negotiable:
-            text += " · " + _("negotiable")
-        return text
-    return _("on request") if site.price_on_request else _("not stated")
-
-
 def _available_from(site: Site) -> str:
     if site.available_from is None:
         return pgettext("available", "immediately")
@@ -269,7 +272,10 @@ def saved_searches(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             search = saved_search_create(
-                user=user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+                user=user,
+                name=form.cleaned_data["name"],
+                query=form.cleaned_data["query"],
+                frequency=form.cleaned_data["frequency"],
             )
         except ValidationError as error:
             for field, field_messages in error.message_dict.items():
@@ -286,7 +292,15 @@ def saved_searches(request: HttpRequest) -> HttpResponse:
             )
             return _see_other(request, reverse("saved_searches"))
     searches = [
-        {"search": search, "url": search_page_url(search.query)}
+        {
+            "search": search,
+            "url": search_page_url(search.query),
+            "filters": saved_search_default_name(search.query),
+            "form": SavedSearchEditForm(
+                initial={"name": search.name, "frequency": search.frequency},
+                prefix=f"search-{search.pk}",
+            ),
+        }
         for search in SavedSearch.objects.of_user(user).with_last_alert()
     ]
     return render(
@@ -303,6 +317,45 @@ def saved_search_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not saved_search_delete(user=_account(request), saved_search_id=pk):
         raise Http404(_("You have no saved search with the id %(id)s.") % {"id": pk})
     messages.success(request, _("The saved search was deleted."))
+    return _see_other(request, reverse("saved_searches"))
+
+
+@login_required
+@require_POST
+def saved_search_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Renames a saved search and sets how often it alerts (the form of its row)."""
+    if not SavedSearch.objects.of_user(_account(request)).filter(pk=pk).exists():
+        raise Http404(_("You have no saved search with the id %(id)s.") % {"id": pk})
+    form = SavedSearchEditForm(request.POST, prefix=f"search-{pk}")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label}: {error}")
+        return _see_other(request, reverse("saved_searches"))
+    try:
+        search = saved_search_update(
+            user=_account(request),
+            saved_search_id=pk,
+            name=form.cleaned_data["name"],
+            frequency=form.cleaned_data["frequency"],
+        )
+    except ValidationError as error:
+        for messages_of_field in error.message_dict.values():
+            for message in messages_of_field:
+                messages.error(request, message)
+        return _see_other(request, reverse("saved_searches"))
+    if search is None:
+        raise Http404(_("You have no saved search with the id %(id)s.") % {"id": pk})
+    messages.success(request, _("Saved the changes to “%(name)s”.") % {"name": search.name})
+    return _see_other(request, reverse("saved_searches"))
+
+
+@login_required
+@require_POST
+def saved_search_pause_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if not saved_search_pause(user=_account(request), saved_search_id=pk):
+        raise Http404(_("You have no saved search with the id %(id)s.") % {"id": pk})
+    messages.success(request, _("Alerts of this search are paused."))
     return _see_other(request, reverse("saved_searches"))
 
 

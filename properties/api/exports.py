@@ -55,6 +55,16 @@ class SiteExport(generics.GenericAPIView):
 
     def get(self, request, *args, **kwargs):
         # The same FilterSet as /api/v1/sites/: invalid values raise a 400 naming the field.
+        dialect = request.query_params.get("dialect")
+        if dialect is not None and dialect not in export.CSV_DIALECTS:
+            raise ValidationError(
+                {
+                    "dialect": [
+                        _("Give dialect=%(choices)s.")
+                        % {"choices": " or ".join(sorted(export.CSV_DIALECTS))}
+                    ]
+                }
+            )
         queryset = self.filter_queryset(self.get_queryset())
         if "ids" in request.query_params:
             queryset = queryset.filter(pk__in=_parse_ids(request.query_params.getlist("ids")))
@@ -107,15 +117,39 @@ class SiteExport(generics.GenericAPIView):
         raise NotImplementedError
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "ids", str, description="Comma-separated site ids (a shortlist); others are left out."
+        ),
+        OpenApiParameter(
+            "dialect",
+            str,
+            enum=sorted(export.CSV_DIALECTS),
+            description='de: ";" and decimal commas (German Excel); en: "," and decimal points. '
+            "Default: the response language's.",
+        ),
+    ],
+    responses={200: OpenApiTypes.BINARY},
+)
 class SiteExportCsv(SiteExport):
-    """The filtered sites as CSV (UTF-8 with BOM, comma, decimal point; sources column)."""
+    """The filtered sites as CSV in the language's dialect (German: ";" and decimal commas;
+    `dialect` chooses); UTF-8 with BOM; the first line credits the sources."""
 
     export_format = "csv"
     content_type = "text/csv; charset=utf-8"
 
     def render_export(self, *, queryset, columns, attribution, filter_query, generated_at):
         rows = export.sites_export_rows(queryset=queryset, columns=columns)
-        return export.sites_export_csv(rows=rows, columns=columns, attribution=attribution)
+        return export.sites_export_csv(
+            rows=rows, columns=columns, attribution=attribution, dialect=self.dialect()
+        )
+
+    def dialect(self) -> export.CsvDialect:
+        requested = self.request.query_params.get("dialect")
+        if requested is None:
+            return export.csv_dialect_for(self.request.LANGUAGE_CODE)
+        return export.CSV_DIALECTS[requested]
 
 
 class SiteExportXlsx(SiteExport):

@@ -28,7 +28,12 @@ from geodata.api.filters import REGION_OF_THE_WORLD, BBoxFilter
 from geodata.layers import DISTANCE_FIELDS
 from geodata.models import District, LayerFeature, Municipality
 from properties.models import Site
-from properties.querysets import BROADBAND_LEVELS, RESTRICTION_LEVELS, SORT_ORDERINGS
+from properties.querysets import (
+    BROADBAND_LEVELS,
+    PRICE_FIGURES,
+    RESTRICTION_LEVELS,
+    SORT_ORDERINGS,
+)
 
 # Limits of a drawn search area and of a radius search.
 AREA_MAX_KM2 = 10_000
@@ -60,6 +65,9 @@ PRICE_ON_REQUEST_CHOICES = [
     ("only", "only: just the sites whose price is on request"),
     ("exclude", "exclude: drop the sites whose price is on request"),
 ]
+
+
+BOUNDS = ("min", "max")
 
 
 def _grouped(number: int) -> str:
@@ -240,7 +248,7 @@ class SiteFilterForm(forms.Form):
 
     # (minimum, maximum) parameter pairs; an inverted range is an error on the maximum.
     RANGES = (
-        ("price_min", "price_max"),
+        *((f"{figure}_min", f"{figure}_max") for figure in PRICE_FIGURES),
         ("part_min_m2", "part_max_m2"),
     )
 
@@ -250,13 +258,13 @@ class SiteFilterForm(forms.Form):
         for low, high in self.RANGES:
             self._check_order(data, low, high)
         if data.get("price_on_request") == "only":
-            for name in ("price_min", "price_max"):
+            for name in (f"{figure}_{bound}" for figure in PRICE_FIGURES for bound in BOUNDS):
                 if data.get(name) is not None:
                     self.add_error(
                         name,
                         gettext(
                             "price_on_request=only keeps just the sites without a price; "
-                            "it cannot be combined with a price range."
+                            "it cannot be combined with a price or rent range."
                         ),
                     )
         self._clean_radius(data)
@@ -404,13 +412,38 @@ class SiteFilterSet(django_filters.FilterSet):
     area_max_ha = _number(
         MAX_AREA_M2 / 10_000, "Gross area at most (hectares).", method="filter_joint"
     )
-    price_min = _number(MAX_PRICE_EUR_M2, "Price at least (€/m²).", method="filter_joint")
-    price_max = _number(MAX_PRICE_EUR_M2, "Price at most (€/m²).", method="filter_joint")
+    offer_type = django_filters.MultipleChoiceFilter(
+        choices=Site.OfferType.choices,
+        method="filter_offer_type",
+        help_text="sale, rent or leasehold; repeat for several (a site offered any of them).",
+    )
+    price_min = _number(MAX_PRICE_EUR_M2, "Sale price at least (€/m²).", method="filter_joint")
+    price_max = _number(MAX_PRICE_EUR_M2, "Sale price at most (€/m²).", method="filter_joint")
+    rent_min = _number(
+        MAX_PRICE_EUR_M2, "Monthly rent at least (€/m² per month).", method="filter_joint"
+    )
+    rent_max = _number(
+        MAX_PRICE_EUR_M2, "Monthly rent at most (€/m² per month).", method="filter_joint"
+    )
+    ground_rent_min = _number(
+        MAX_PRICE_EUR_M2,
+        "Leasehold ground rent (Erbbauzins) at least (€/m² per year).",
+        method="filter_joint",
+    )
+    ground_rent_max = _number(
+        MAX_PRICE_EUR_M2,
+        "Leasehold ground rent (Erbbauzins) at most (€/m² per year).",
+        method="filter_joint",
+    )
+    commission_free = FlagFilter(
+        method="filter_commission_free", help_text="true: commission-free offers only."
+    )
     price_on_request = django_filters.ChoiceFilter(
         choices=PRICE_ON_REQUEST_CHOICES,
         method="filter_joint",
-        help_text="include: a price range also keeps sites showing no price (on request or "
-        "not given); only: just the sites whose price is on request; exclude: drop them.",
+        help_text="include: a price or rent range also keeps sites of that offer type showing "
+        "no figure (on request or not given); only: just the sites whose price is on request; "
+        "exclude: drop them.",
     )
     planning_category = django_filters.MultipleChoiceFilter(
         choices=Site.PlanningCategory.choices,
@@ -499,7 +532,9 @@ class SiteFilterSet(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES,
         method="filter_sort",
-        help_text="newest (default), area, -area, price, -price (no price last), or "
+        help_text="newest (default), area, -area, price, -price (sale €/m²), rent, -rent "
+        "(monthly €/m²), ground_rent, -ground_rent (leasehold €/m² per year; sites without "
+        "the figure last), or "
         "distance_<layer> such as distance_station, distance_junction (nearest first).",
     )
 
@@ -518,10 +553,15 @@ class SiteFilterSet(django_filters.FilterSet):
             qs = qs.gross_area_at_least(data["area_min"])
         if data.get("area_max") is not None:
             qs = qs.gross_area_at_most(data["area_max"])
-        price_min, price_max = data.get("price_min"), data.get("price_max")
         on_request = data.get("price_on_request") or None
-        if price_min is not None or price_max is not None or on_request:
-            qs = qs.priced(minimum=price_min, maximum=price_max, on_request=on_request)
+        ranged = False
+        for figure in PRICE_FIGURES:
+            low, high = data.get(f"{figure}_min"), data.get(f"{figure}_max")
+            if low is not None or high is not None:
+                ranged = True
+                qs = qs.priced(minimum=low, maximum=high, on_request=on_request, figure=figure)
+        if on_request and not ranged:
+            qs = qs.priced(on_request=on_request)
         if data.get("near") is not None and data.get("radius_m") is not None:
             qs = qs.within_distance(data["near"], float(data["radius_m"]))
         for name in PROXIMITY_FIELDS:
@@ -555,6 +595,16 @@ class SiteFilterSet(django_filters.FilterSet):
 
     def filter_status(self, qs, name, value):
         return qs.of_statuses(value)
+
+    def filter_offer_type(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.offered_as(value)
+
+    def filter_commission_free(self, qs, name, value):
+        if value is not True:
+            return qs
+        return qs.commission_free()
 
     def filter_planning_category(self, qs, name, value):
         return qs.with_planning_categories(value)

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from geodata.layers import DISTANCE_FIELDS
-from properties.models import Site, SiteMedia
+from properties.models import OFFER_FIELDS, Site, SiteMedia
 from sitefinder.api_fields import WebGeometryField
 
 LIST_FIELDS = [
@@ -18,7 +18,7 @@ LIST_FIELDS = [
     "net_area_m2",
     "planning_category",
     "bplan_status",
-    "price_eur_m2",
+    *OFFER_FIELDS,
     "price_on_request",
     "available_from",
     "has_rail_siding",

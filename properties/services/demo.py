@@ -29,7 +29,11 @@ nearest-neighbour distances cost about a millisecond per site, a copy a tenth of
 Copies keep their original's attributes and stored distances (off by at most the shift;
 `manage.py refresh_distances` recomputes them exactly) and may overlap other sites.
 
-Prices are €/m²: the sale price of the land for plots, of the floor space for premises.
+Prices follow the market's offer types: plots are for sale at 40-170 €/m² of land (about one
+in six municipal plots also as a leasehold at a ground rent of 4 % of the land value a year);
+premises are let at 6-15 €/m² a month (offices dearest, logistics cheapest) plus additional
+costs of 1.50-4.00 €/m², a few also for sale. Municipal offers are commission-free, about
+half of the private ones too.
 Demo sites carry is_demo=True, partner_ref "DEMO-000123", belong to a fictitious
 "Wirtschaftsförderung <municipality> (Demo)" and say in their description that they are not
 a real offer.
@@ -379,7 +383,7 @@ described AS (
                 ELSE p.restriction_draw::varchar[]
            END AS restrictions,
            CASE WHEN p.kind = 'plot' THEN 80 ELSE CASE p.kind
-               WHEN 'office' THEN 1800 WHEN 'hall' THEN 650 WHEN 'logistics' THEN 750 ELSE 1100 END
+               WHEN 'office' THEN 10.5 WHEN 'hall' THEN 6.8 WHEN 'logistics' THEN 6.2 ELSE 8 END
            END
            * (0.75 + 0.5 * p.urbanity)
            * (0.75 + 0.6 * pg_temp.demo_u(%(seed)s, p.n, 39))
@@ -413,13 +417,39 @@ numbered AS (
                   'Yilmaz', 'Neumann', 'Brinkmann', 'Schäfer', 'Wiegand', 'Lange', 'Albers'])[
                1 + floor(14 * pg_temp.demo_u(%(seed)s, d.n, 53))::int] AS contact_last
     FROM described d
+),
+offered AS (
+    SELECT o.*,
+           CASE WHEN o.kind = 'plot'
+                THEN CASE WHEN o.ownership_code = 'municipal'
+                               AND pg_temp.demo_u(%(seed)s, o.n, 59) < .18
+                          THEN ARRAY['sale', 'leasehold'] ELSE ARRAY['sale'] END
+                ELSE CASE WHEN pg_temp.demo_u(%(seed)s, o.n, 60) < .12
+                          THEN ARRAY['rent', 'sale'] ELSE ARRAY['rent'] END
+           END::varchar[] AS offer_types,
+           -- land 40-170 €/m²; premises for sale: the floor space at a 7 per cent gross yield
+           CASE WHEN o.kind = 'plot' THEN round(least(170, greatest(40, o.price))::numeric, 0)
+                ELSE round((least(15, greatest(6, o.price)) * 12 / 0.07 / 10)::numeric, 0) * 10
+           END AS sale_price,
+           round(least(15, greatest(6, o.price))::numeric, 2) AS rent
+    FROM (
+        SELECT n.*,
+               CASE WHEN n.kind = 'plot'
+                    THEN (ARRAY['municipal', 'other_public', 'private', 'mixed'])[width_bucket(
+                        pg_temp.demo_u(%(seed)s, n.n, 35), ARRAY[0, .38, .45, .90]::float8[])]
+                    ELSE (ARRAY['private', 'municipal', 'other_public', 'mixed'])[width_bucket(
+                        pg_temp.demo_u(%(seed)s, n.n, 35), ARRAY[0, .75, .85, .90]::float8[])]
+               END AS ownership_code
+        FROM numbered n
+    ) o
 )
 INSERT INTO properties_site (
     organisation_id, partner_ref, title, description, kind, status, is_demo, geom,
     municipality_id, street, postcode, gross_area_m2, net_area_m2, is_divisible,
     min_divisible_m2, max_divisible_m2, planning_category, bplan_status, restriction_class,
-    restrictions, restriction_notes, ownership, available_from, price_eur_m2, price_on_request,
-    price_negotiable, has_water, has_sewer, has_power, has_gas_heat, broadband,
+    restrictions, restriction_notes, ownership, available_from, offer_types, price_eur_m2,
+    price_total_eur, rent_eur_m2_month, ground_rent_eur_m2_year, service_charges_eur_m2_month,
+    commission_free, price_on_request, price_negotiable, has_water, has_sewer, has_power, has_gas_heat, broadband,
     has_rail_siding, has_port_access, contact_name, contact_email, contact_phone,
     created_at, updated_at, last_verified_at
 )
@@ -498,19 +528,20 @@ SELECT
         ) AS note(code, restriction_class, text)
           ON note.code = r.code AND note.restriction_class = x.restriction_class
     ), ''),
-    CASE WHEN x.kind = 'plot'
-         THEN (ARRAY['municipal', 'other_public', 'private', 'mixed'])[width_bucket(
-             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .38, .45, .90]::float8[])]
-         ELSE (ARRAY['private', 'municipal', 'other_public', 'mixed'])[width_bucket(
-             pg_temp.demo_u(%(seed)s, x.n, 35), ARRAY[0, .75, .85, .90]::float8[])]
-    END,
+    x.ownership_code,
     CASE WHEN pg_temp.demo_u(%(seed)s, x.n, 37) >= .60
          THEN current_date + (1 + floor(730 * pg_temp.demo_u(%(seed)s, x.n, 38)))::int
     END,
-    CASE WHEN NOT x.on_request THEN
-        CASE WHEN x.kind = 'plot' THEN round(least(180, greatest(35, x.price))::numeric, 0)
-             ELSE round((x.price / 10)::numeric, 0) * 10 END
+    x.offer_types,
+    CASE WHEN NOT x.on_request AND 'sale' = ANY(x.offer_types) THEN x.sale_price END,
+    CASE WHEN NOT x.on_request AND 'sale' = ANY(x.offer_types)
+         THEN round(x.sale_price * x.gross / 1000) * 1000 END,
+    CASE WHEN NOT x.on_request AND 'rent' = ANY(x.offer_types) THEN x.rent END,
+    CASE WHEN NOT x.on_request AND 'leasehold' = ANY(x.offer_types)
+         THEN round(x.sale_price * 0.04, 2) END,
+    CASE WHEN x.kind <> 'plot' THEN round((1.5 + 2.5 * pg_temp.demo_u(%(seed)s, x.n, 57))::numeric, 2)
     END,
+    x.ownership_code IN ('municipal', 'other_public') OR pg_temp.demo_u(%(seed)s, x.n, 58) < .5,
     x.on_request,
     NOT x.on_request AND pg_temp.demo_u(%(seed)s, x.n, 41) < .30,
     pg_temp.demo_u(%(seed)s, x.n, 42) < CASE WHEN x.kind = 'plot' THEN .90 ELSE .99 END,
@@ -544,7 +575,7 @@ SELECT
     -- Verified within the last 240 days: some sites stale (flagged to their partners after
     -- SITE_STALE_AFTER_DAYS), none yet hidden from investors by a fresh install.
     now() - make_interval(secs => 240 * 86400 * pg_temp.demo_u(%(seed)s, x.n, 54))
-FROM numbered x
+FROM offered x
 ORDER BY x.ref_number
 RETURNING id
 """
@@ -652,6 +683,9 @@ def _sites_draw_demo(*, count: int, seed: int) -> list[int]:
     with connection.cursor() as cursor:
         # JIT would spend minutes compiling the long generated expressions for no gain.
         cursor.execute("SET LOCAL jit = off")
+        # A batch job, also when called inside a web request's or test's connection: the
+        # web statement timeout is for runaway queries, not for generating sites.
+        cursor.execute("SET LOCAL statement_timeout = 0")
         cursor.execute(_FUNCTIONS_SQL)
         _draw_sites(cursor, municipalities=municipalities, count=count, params=params)
         cursor.execute(

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
@@ -42,7 +43,7 @@ from geodata.models import Dataset
 from geodata.querysets import layers_with_datasets
 from properties.models import Site
 from sitefinder.db import read_connection
-from sitefinder.spreadsheet import safe_row, xlsx_text_cell
+from sitefinder.spreadsheet import safe_row, safe_text, xlsx_text_cell
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
 EXPORT_MAX_ROWS = 10_000
@@ -59,6 +60,10 @@ class ExportColumn:
     expression: Expression | F
     width: int = 14  # XLSX column width (characters)
     is_bool: bool = False  # True/False in GeoJSON, yes/no text in CSV and XLSX
+    # The machine-readable value (a choice's code, a list of codes) where `expression` is a
+    # label for people: GeoJSON carries the code under `key` and the label under
+    # `<key>_label`, so its properties never change with the language.
+    code: Expression | F | None = None
 
 
 def _choice_label(field: str, choices: Iterable[tuple[str, Any]]) -> Case:
@@ -83,20 +88,6 @@ def _coordinate(function: str) -> Round:
     return Round(Cast(value, DecimalField(max_digits=12, decimal_places=8)), 6)
 
 
-def _restrictions_text() -> Func:
-    # The array of codes becomes a comma-separated list of labels, still in SQL.
-    labels: Expression | F = F("restrictions")
-    for code, label in Site.Restriction.choices:
-        labels = Func(
-            labels,
-            Value(code),
-            Value(str(label)),
-            function="array_replace",
-            output_field=ArrayField(CharField()),
-        )
-    return Func(labels, Value(", "), function="array_to_string", output_field=CharField())
-
-
 def _servicing_text() -> Func:
     parts = [
         Case(When(**{field: True}, then=Value(str(_label(field)))))
@@ -113,18 +104,35 @@ def _detail_url(base_url: str) -> Concat:
     return Concat(Value(prefix), Cast("id", CharField()), Value(suffix), output_field=CharField())
 
 
+def _choice_column(key: str, choices: Iterable[tuple[str, Any]], width: int = 14) -> ExportColumn:
+    return ExportColumn(key, _label(key), _choice_label(key, choices), width, code=F(key))
+
+
+def _codes_text(field: str, choices: Iterable[tuple[str, Any]]) -> Func:
+    """An array of codes as a comma-separated list of labels, still in SQL."""
+    labels: Expression | F = F(field)
+    for code, label in choices:
+        labels = Func(
+            labels,
+            Value(code),
+            Value(str(label)),
+            function="array_replace",
+            output_field=ArrayField(CharField()),
+        )
+    return Func(labels, Value(", "), function="array_to_string", output_field=CharField())
+
+
 def _label(field: str) -> str | Promise:
     return cast(Field, Site._meta.get_field(field)).verbose_name
 
 
 def export_columns(*, base_url: str = "") -> list[ExportColumn]:
     """The export's columns, in order; build inside the request (labels are translated)."""
-    choice = _choice_label
     return [
         ExportColumn("id", "ID", F("id"), 8),
         ExportColumn("title", _label("title"), F("title"), 40),
-        ExportColumn("kind", _label("kind"), choice("kind", Site.Kind.choices), 20),
-        ExportColumn("status", _label("status"), choice("status", Site.Status.choices)),
+        _choice_column("kind", Site.Kind.choices, 20),
+        _choice_column("status", Site.Status.choices),
         ExportColumn("is_demo", _("Demo data (not a real site)"), F("is_demo"), 12, True),
         ExportColumn("municipality", _label("municipality"), F("municipality__name"), 22),
         ExportColumn("district", _("district"), F("municipality__district__name"), 22),
@@ -136,28 +144,41 @@ def export_columns(*, base_url: str = "") -> list[ExportColumn]:
         ExportColumn("is_divisible", _label("is_divisible"), F("is_divisible"), 10, True),
         ExportColumn("min_divisible_m2", _label("min_divisible_m2"), F("min_divisible_m2")),
         ExportColumn("max_divisible_m2", _label("max_divisible_m2"), F("max_divisible_m2")),
+        _choice_column("planning_category", Site.PlanningCategory.choices, 24),
+        _choice_column("bplan_status", Site.BPlanStatus.choices, 30),
+        _choice_column("restriction_class", Site.RestrictionClass.choices, 22),
         ExportColumn(
-            "planning_category",
-            _label("planning_category"),
-            choice("planning_category", Site.PlanningCategory.choices),
-            24,
-        ),
-        ExportColumn(
-            "bplan_status",
-            _label("bplan_status"),
-            choice("bplan_status", Site.BPlanStatus.choices),
+            "restrictions",
+            _label("restrictions"),
+            _codes_text("restrictions", Site.Restriction.choices),
             30,
+            code=F("restrictions"),
+        ),
+        _choice_column("ownership", Site.Ownership.choices),
+        ExportColumn("available_from", _label("available_from"), F("available_from"), 12),
+        ExportColumn(
+            "offer_types",
+            _label("offer_types"),
+            _codes_text("offer_types", Site.OfferType.choices),
+            20,
+            code=F("offer_types"),
+        ),
+        ExportColumn("price_eur_m2", _label("price_eur_m2"), F("price_eur_m2"), 12),
+        ExportColumn("price_total_eur", _label("price_total_eur"), F("price_total_eur"), 14),
+        ExportColumn("rent_eur_m2_month", _label("rent_eur_m2_month"), F("rent_eur_m2_month"), 12),
+        ExportColumn(
+            "ground_rent_eur_m2_year",
+            _label("ground_rent_eur_m2_year"),
+            F("ground_rent_eur_m2_year"),
+            12,
         ),
         ExportColumn(
-            "restriction_class",
-            _label("restriction_class"),
-            choice("restriction_class", Site.RestrictionClass.choices),
-            22,
+            "service_charges_eur_m2_month",
+            _label("service_charges_eur_m2_month"),
+            F("service_charges_eur_m2_month"),
+            12,
         ),
-        ExportColumn("restrictions", _label("restrictions"), _restrictions_text(), 30),
-        ExportColumn("ownership", _label("ownership"), choice("ownership", Site.Ownership.choices)),
-        ExportColumn("available_from", _label("available_from"), F("available_from"), 12),
-        ExportColumn("price_eur_m2", _label("price_eur_m2"), F("price_eur_m2"), 12),
+        ExportColumn("commission_free", _label("commission_free"), F("commission_free"), 10, True),
         ExportColumn(
             "price_on_request", _label("price_on_request"), F("price_on_request"), 10, True
         ),
@@ -165,9 +186,7 @@ def export_columns(*, base_url: str = "") -> list[ExportColumn]:
             "price_negotiable", _label("price_negotiable"), F("price_negotiable"), 10, True
         ),
         ExportColumn("servicing", _("servicing"), _servicing_text(), 30),
-        ExportColumn(
-            "broadband", _label("broadband"), choice("broadband", Site.Broadband.choices), 20
-        ),
+        _choice_column("broadband", Site.Broadband.choices, 20),
         ExportColumn("has_rail_siding", _label("has_rail_siding"), F("has_rail_siding"), 10, True),
         ExportColumn("has_port_access", _label("has_port_access"), F("has_port_access"), 10, True),
         *[ExportColumn(field, _label(field), _metres(field)) for field in DISTANCE_FIELDS],
@@ -205,26 +224,48 @@ def sites_export_geojson_features(
 ) -> str:
     """The sites' GeoJSON features (a JSON array as text), built by PostGIS in one query.
 
-    The ORM-built query is wrapped as a subquery; every value, including the property
-    names, is a bound parameter.
+    Properties carry codes (`kind: "plot"`), never translated text; a column shown to people
+    as a label has it as an extra property (`kind_label`). The ORM-built query is wrapped as
+    a subquery; every value, including the property names, is a bound parameter.
     """
+    codes = {_code_alias(c.key): c.code for c in columns if c.code is not None}
     inner = _export_values(
-        queryset, columns, export_geometry=AsGeoJSON(Transform("geom", 4326), precision=6)
+        queryset,
+        columns,
+        export_geometry=AsGeoJSON(Transform("geom", 4326), precision=6),
+        **codes,
     )
     inner_sql, inner_params = inner.query.sql_with_params()
     quote = read_connection(Site).ops.quote_name
-    properties = ", ".join(f"%s::text, t.{quote(_alias(column.key))}" for column in columns)
+    names: list[str] = []
+    pairs: list[str] = []
+    for column in columns:
+        if column.code is not None:
+            names += [column.key, f"{column.key}_label"]
+            pairs.append(f"%s::text, t.{quote(_code_alias(column.key))}")
+            pairs.append(f"%s::text, t.{quote(_alias(column.key))}")
+        else:
+            names.append(column.key)
+            pairs.append(f"%s::text, t.{quote(_alias(column.key))}")
+    # json_build_object takes at most 100 arguments: the properties are built in chunks
+    # and merged.
+    chunks = [pairs[i : i + 45] for i in range(0, len(pairs), 45)]
+    properties = " || ".join(f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks)
     sql = (
         "SELECT COALESCE(json_agg(json_build_object("
         "'type', 'Feature', 'id', t.{id}, 'geometry', t.export_geometry::json, "
-        f"'properties', json_build_object({properties}))), '[]'::json)::text "
+        f"'properties', ({properties})::json)), '[]'::json)::text "
         f"FROM ({inner_sql}) AS t"
     ).replace("{id}", quote(_alias("id")))
-    params = [column.key for column in columns] + list(inner_params)
+    params = names + list(inner_params)
     # Read where the rows were read (a replica on a public GET).
     with read_connection(Site).cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
+
+
+def _code_alias(key: str) -> str:
+    return f"export_code_{key}"
 
 
 def export_attribution() -> list[str]:
@@ -255,25 +296,61 @@ def _text(column: ExportColumn, value: Any) -> Any:
     return value
 
 
-def sites_export_csv(
-    *, rows: Iterable[dict[str, Any]], columns: Sequence[ExportColumn], attribution: Sequence[str]
-) -> bytes:
-    """RFC 4180 CSV: UTF-8 with BOM (Excel then reads umlauts), comma, decimal point.
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a spreadsheet in a language reads CSV: German Excel splits on ";" and reads
+    "1234,5" as a number; English Excel and most tools expect "," and "1234.5"."""
 
-    Comma rather than semicolon: it is what csv modules, pandas, R and QGIS expect without
-    options; German Excel users get the XLSX export. The attribution is the last column of
-    every row, not a block of comment lines: comment lines break DictReader, pandas and
-    Excel's header detection, while a column keeps the file one rectangular table and the
-    credit travels with every row copied out of it.
+    code: str
+    delimiter: str
+    decimal: str
+
+
+CSV_DIALECTS = {
+    "de": CsvDialect("de", ";", ","),
+    "en": CsvDialect("en", ",", "."),
+}
+
+
+def csv_dialect_for(language: str | None) -> CsvDialect:
+    """The CSV dialect of a language (German: ";" and decimal commas); English otherwise."""
+    return CSV_DIALECTS.get((language or "")[:2], CSV_DIALECTS["en"])
+
+
+def _csv_cell(column: ExportColumn, value: Any, dialect: CsvDialect) -> Any:
+    if value is None:
+        return ""
+    if column.is_bool:
+        return _("yes") if value else _("no")
+    if isinstance(value, Decimal | float) and not isinstance(value, bool):
+        text = format(value, "f") if isinstance(value, Decimal) else repr(value)
+        return text.replace(".", dialect.decimal)
+    return value
+
+
+def sites_export_csv(
+    *,
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[ExportColumn],
+    attribution: Sequence[str],
+    dialect: CsvDialect | None = None,
+) -> bytes:
+    """CSV in the dialect of the language (`csv_dialect_for`): UTF-8 with BOM (Excel then
+    reads umlauts), no thousands separators.
+
+    The first line credits the sources once ("Sources: … | …", one cell); the second is the
+    column header, then one row per site: a reader skips one line (pandas `skiprows=1`,
+    QGIS "number of header lines to discard").
     """
+    dialect = dialect or CSV_DIALECTS["en"]
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(safe_row([str(column.label) for column in columns] + [_("Sources")]))
-    sources = " | ".join(attribution)
+    writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
+    writer.writerow(safe_row([_("Sources: %(sources)s") % {"sources": " | ".join(attribution)}]))
+    writer.writerow(safe_row([str(column.label) for column in columns]))
     for row in rows:
-        cells = ["" if row[c.key] is None else _text(c, row[c.key]) for c in columns]
-        writer.writerow(safe_row([*cells, sources]))
+        # Neutralised before numbers become text: "-12,5" is a number, not a formula.
+        writer.writerow([_csv_cell(c, safe_text(row[c.key]), dialect) for c in columns])
     return buffer.getvalue().encode("utf-8")
 
 

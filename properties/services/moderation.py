@@ -319,3 +319,58 @@ def _email_after_commit(site: Site, action: str, *, reason: str) -> None:
     transaction.on_commit(
         lambda: site_decision_emails_send(site_id=site_id, action=action, reason=reason)
     )
+
+
+REVIEW_DECISIONS = ("publish", "send_back")
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    decision: str
+    sites: list[Site]
+
+
+@transaction.atomic
+def sites_review(
+    *, site_ids: list[int], decision: str, acting_user: User | None, reason: str = ""
+) -> ReviewResult:
+    """Staff's bulk decision on submitted sites: publish them all, or send them all back
+    with one reason. All or nothing: a site that cannot take the step (no longer
+    submitted, not found) refuses the whole batch with a ValidationError naming it, and
+    nothing changes. Each site goes through `site_publish` / `site_send_back` (history,
+    version, the partner's e-mail after the commit)."""
+    if decision not in REVIEW_DECISIONS:
+        raise ValidationError({"decision": _("Choose to publish or to send back.")})
+    if not site_ids:
+        raise ValidationError({"site": _("Select at least one site.")})
+    reason = (reason or "").strip()
+    if decision == "send_back" and not reason:
+        raise ValidationError(
+            {"reason": _("Say why the sites are sent back; their partners read it.")}
+        )
+    found = {
+        site.pk: site
+        for site in Site.objects.editable_by(acting_user)
+        .select_for_update(of=("self",))
+        .filter(pk__in=site_ids)
+    }
+    missing = [str(pk) for pk in site_ids if pk not in found]
+    if missing:
+        raise ValidationError(
+            {"site": _("No such site to review: %(ids)s.") % {"ids": ", ".join(missing)}}
+        )
+    waiting = [site for site in found.values() if site.status != Status.SUBMITTED]
+    if waiting:
+        raise ValidationError(
+            {
+                "site": _("Not waiting for review any more: %(titles)s.")
+                % {"titles": ", ".join(f"“{site.title}”" for site in waiting)}
+            }
+        )
+    done = []
+    for pk in dict.fromkeys(site_ids):
+        if decision == "publish":
+            done.append(site_publish(site=found[pk], acting_user=acting_user))
+        else:
+            done.append(site_send_back(site=found[pk], acting_user=acting_user, reason=reason))
+    return ReviewResult(decision=decision, sites=done)

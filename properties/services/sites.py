@@ -230,6 +230,24 @@ def site_changes_since(*, site: Site, version: int) -> list[ConcurrentChange]:
 
 
 @transaction.atomic
+def site_offer_types_implied(site: Site) -> list[str]:
+    """The offer types a site's stated figures imply (a sale price: sale, a rent: rent, a
+    ground rent: leasehold); without any, the usual one of its kind: plots are sold, premises
+    let (the same rule migration 0008 applied to the sites before offer types existed)."""
+    implied = [
+        offer
+        for offer, figures in (
+            (Site.OfferType.SALE, (site.price_eur_m2, site.price_total_eur)),
+            (Site.OfferType.RENT, (site.rent_eur_m2_month,)),
+            (Site.OfferType.LEASEHOLD, (site.ground_rent_eur_m2_year,)),
+        )
+        if any(figure is not None for figure in figures)
+    ]
+    if implied:
+        return [str(offer) for offer in implied]
+    return [Site.OfferType.SALE if site.kind == Site.Kind.PLOT else Site.OfferType.RENT]
+
+
 def site_save(
     *,
     site: Site,
@@ -251,6 +269,8 @@ def site_save(
     """
     for name, value in (fields or {}).items():
         setattr(site, name, value)
+    if not site.offer_types:
+        site.offer_types = site_offer_types_implied(site)
     current: Site | None = None
     if site.pk is not None:
         # The row lock makes the version check and the history's "before" exact: another

@@ -42,7 +42,7 @@ def may_be_assigned(user: User) -> bool:
 
 @transaction.atomic
 def inquiry_status_set(
-    *, inquiry: Inquiry, status: str, acting_user: User, note: str = ""
+    *, inquiry: Inquiry, status: str, acting_user: User | None, note: str = ""
 ) -> Inquiry:
     """Moves the inquiry along the workflow; refuses a step the workflow does not have.
     Won, lost and closed set `closed_at` (the retention period counts from it); reopening

@@ -23,7 +23,7 @@ from django.utils.translation import pgettext
 from weasyprint import CSS, HTML
 
 from accounts.models import User
-from properties.presentation import km, m2, site_contact, site_price
+from properties.presentation import area_pair, km, site_contact, site_price
 from properties.services.expose import (
     EXPOSE_STYLESHEET,
     LocalOnlyURLFetcher,
@@ -83,7 +83,7 @@ def comparison_row(item: OfferSite) -> dict:
         "title": site.title,
         "municipality": site.municipality.name,
         "kind": site.get_kind_display(),
-        "area": m2(site.net_area_m2 or site.gross_area_m2),
+        "area": area_pair(site),
         "planning": site.get_planning_category_display(),
         "price": site_price(site),
         "available": date_format(site.available_from, "DATE_FORMAT")

@@ -271,9 +271,10 @@ def offer_link_create(
     days: int | None = None,
     send: bool = True,
 ) -> OfferLink:
-    """A new private link, valid for `days`; the offer counts as sent and the inquiry moves
-    to "offer sent". With `send` the link is e-mailed (after commit, as a task). A current
-    PDF is made sure of: the investor's page offers it."""
+    """A new private link, valid for `days`. With `send` the link is e-mailed (after
+    commit, as a task), the offer counts as sent and the inquiry moves to "offer sent"; a
+    link made without sending (to be passed on by other means) counts as sent when the
+    investor first opens it. A current PDF is made sure of: the investor's page offers it."""
     days = settings.OFFER_LINK_DAYS if days is None else days
     if not 1 <= days <= LINK_DAYS_MAX:
         raise ValidationError({"days": _("Between 1 and %(max)s days.") % {"max": LINK_DAYS_MAX}})
@@ -288,9 +289,6 @@ def offer_link_create(
         created_at=now,
         expires_at=now + datetime.timedelta(days=days),
     )
-    if offer.sent_at is None:
-        offer.sent_at = now
-        offer.save(update_fields=["sent_at", "updated_at"])
     inquiry = offer.inquiry
     inquiry_event_add(
         inquiry=inquiry,
@@ -299,8 +297,25 @@ def offer_link_create(
         text=recipient_email,
         data={"offer": offer.pk, "link": link.pk, "expires_at": link.expires_at, "sent": send},
     )
+    if send:
+        _offer_sent(offer, acting_user=acting_user, at=now)
+    if not offer.pdf_is_current and offer.pdf_status != Offer.PdfStatus.PENDING:
+        offer_pdf_request(offer=offer, acting_user=acting_user)
+    if send:
+        link_id = link.pk
+        transaction.on_commit(lambda: offer_link_email_send.enqueue(link_id=link_id))
+    return link
+
+
+def _offer_sent(offer: Offer, *, acting_user: User | None, at: datetime.datetime) -> None:
+    """The offer has reached the investor: its sent time, the inquiry's first offer time,
+    and the inquiry moves on to "offer sent" (through "in progress" if new)."""
+    if offer.sent_at is None:
+        offer.sent_at = at
+        offer.save(update_fields=["sent_at", "updated_at"])
+    inquiry = offer.inquiry
     if inquiry.first_offer_sent_at is None:
-        inquiry.first_offer_sent_at = now
+        inquiry.first_offer_sent_at = at
         inquiry.save(update_fields=["first_offer_sent_at", "updated_at"])
     if inquiry.status == Inquiry.Status.NEW:
         inquiry_status_set(
@@ -310,12 +325,6 @@ def offer_link_create(
         inquiry_status_set(
             inquiry=inquiry, status=Inquiry.Status.OFFER_SENT, acting_user=acting_user
         )
-    if not offer.pdf_is_current and offer.pdf_status != Offer.PdfStatus.PENDING:
-        offer_pdf_request(offer=offer, acting_user=acting_user)
-    if send:
-        link_id = link.pk
-        transaction.on_commit(lambda: offer_link_email_send.enqueue(link_id=link_id))
-    return link
 
 
 @task
@@ -375,12 +384,17 @@ def offer_link_revoke(*, link: OfferLink, acting_user: User) -> OfferLink:
 
 @transaction.atomic
 def offer_link_open(*, link: OfferLink) -> OfferLink:
-    """Counts an opening of the investor's page; the timeline hears of it at most hourly
-    per link, so reloads do not flood it."""
+    """Counts a visit of the investor's page (the view counts one per visit, not each reload
+    or form post); the timeline hears of it at most hourly per link. The first opening of a
+    link that was not e-mailed makes the offer sent."""
     now = timezone.now()
     OfferLink.objects.filter(pk=link.pk).update(open_count=F("open_count") + 1, last_opened_at=now)
-    OfferLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    first = OfferLink.objects.filter(pk=link.pk, first_opened_at__isnull=True).update(
+        first_opened_at=now
+    )
     link.refresh_from_db(fields=["open_count", "first_opened_at", "last_opened_at"])
+    if first and link.offer.sent_at is None:
+        _offer_sent(link.offer, acting_user=link.created_by, at=now)
     inquiry = link.offer.inquiry
     recent = InquiryEvent.objects.filter(
         inquiry=inquiry,

@@ -31,6 +31,7 @@ class SavedSearchSerializer(serializers.ModelSerializer):
             "query",
             "language",
             "is_active",
+            "frequency",
             "created_at",
             "last_checked_at",
             "last_alert_at",
@@ -43,7 +44,19 @@ class SavedSearchSerializer(serializers.ModelSerializer):
 
 
 class SavedSearchCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = serializers.CharField(
+        max_length=120,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Empty or absent: a name built from the filters.",
+    )
+    frequency = serializers.ChoiceField(
+        choices=SavedSearch.Frequency.choices,
+        required=False,
+        default=SavedSearch.Frequency.INSTANT,
+        help_text="instant: e-mailed as sites change; daily or weekly: gathered in one e-mail.",
+    )
     query = serializers.CharField(
         allow_blank=True,
         max_length=MAX_QUERY_LENGTH,

@@ -38,6 +38,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from properties.api.filters import SiteFilterSet
 from properties.models import Site
+from properties.presentation import site_price
 from sitefinder.mail import templated_email
 
 from ..models import SavedSearch, SearchAlert
@@ -78,13 +79,30 @@ def search_page_url(query: str) -> str:
     return reverse("map") + (f"?{query}" if query else "")
 
 
+def saved_search_default_name(query: str) -> str:
+    """A readable name of a search, built from its filters in the active language
+    ("Plot, area ≥ 5 ha, Sale, Bochum"), cut to the name's length; "All sites" without."""
+    from proposals.dashboard import empty_search_text, search_place_names
+
+    text = empty_search_text(query, search_place_names([query]))
+    text = text or _("All sites")
+    limit = SavedSearch._meta.get_field("name").max_length or 120
+    return text if len(text) <= limit else text[: limit - 1].rstrip(", ") + "…"
+
+
 @transaction.atomic
 def saved_search_create(
-    *, user: User, name: str, query: str, language: str | None = None
+    *,
+    user: User,
+    name: str,
+    query: str,
+    language: str | None = None,
+    frequency: str = SavedSearch.Frequency.INSTANT,
 ) -> SavedSearch:
     """Saves a search for `user`. An invalid query raises ValidationError naming the filter
     parameter (`{"area_min": [...]}`), as the sites API does. Alerts cover sites published
-    or changed from now on; `language` (default: the user's) is that of the e-mails."""
+    or changed from now on; `language` (default: the user's) is that of the e-mails. An
+    empty `name` becomes one built from the filters (`saved_search_default_name`)."""
     if len(query) > MAX_QUERY_LENGTH:
         raise ValidationError({"query": [_("The search is too long to be saved.")]})
     query = saved_search_normalise_query(query)
@@ -92,11 +110,17 @@ def saved_search_create(
     if not filterset.is_valid():
         raise ValidationError(filterset.form.errors.as_data())
     now = timezone.now()
+    language = language or user.language
+    name = " ".join(name.split())  # one line: it goes into the e-mail's subject
+    if not name:
+        with translation.override(language):
+            name = saved_search_default_name(query)
     saved_search = SavedSearch(
         user=user,
-        name=" ".join(name.split()),  # one line: it goes into the e-mail's subject
+        name=name,
         query=query,
-        language=language or user.language,
+        frequency=frequency,
+        language=language,
         created_at=now,
         alerts_since=now,
         last_checked_at=now,
@@ -123,6 +147,37 @@ def saved_search_delete(*, user: User, saved_search_id: int) -> bool:
     search (another user's counts as none)."""
     deleted, _by_model = SavedSearch.objects.of_user(user).filter(pk=saved_search_id).delete()
     return deleted > 0
+
+
+@transaction.atomic
+def saved_search_update(
+    *, user: User, saved_search_id: int, name: str, frequency: str
+) -> SavedSearch | None:
+    """Renames a search and sets how often it alerts; None if `user` has no such search.
+    An empty name is the one built from its filters; a bad value raises ValidationError
+    naming the field."""
+    saved_search = (
+        SavedSearch.objects.of_user(user).select_for_update().filter(pk=saved_search_id).first()
+    )
+    if saved_search is None:
+        return None
+    name = " ".join(name.split())
+    if not name:
+        with translation.override(saved_search.language):
+            name = saved_search_default_name(saved_search.query)
+    saved_search.name = name
+    saved_search.frequency = frequency
+    saved_search.full_clean()
+    saved_search.save(update_fields=["name", "frequency"])
+    return saved_search
+
+
+@transaction.atomic
+def saved_search_pause(*, user: User, saved_search_id: int) -> bool:
+    """Pauses a search's alerts (until resumed); False if `user` has no such search."""
+    return bool(
+        SavedSearch.objects.of_user(user).filter(pk=saved_search_id).update(is_active=False)
+    )
 
 
 @transaction.atomic
@@ -173,7 +228,7 @@ def alerts_send(*, now: datetime.datetime | None = None) -> int:
     """E-mails each active saved search's new and changed matching sites; returns the
     number of e-mails sent. Safe to run again, and twice at once (see the module doc)."""
     now = now or timezone.now()
-    search_ids = list(SavedSearch.objects.due_for_alerts().values_list("pk", flat=True))
+    search_ids = list(SavedSearch.objects.due_for_alerts(now).values_list("pk", flat=True))
     sent = 0
     for search_id in search_ids:
         try:
@@ -188,7 +243,7 @@ def alerts_send(*, now: datetime.datetime | None = None) -> int:
 @transaction.atomic
 def _alerts_send_for(search_id: int, *, now: datetime.datetime) -> int:
     search = (
-        SavedSearch.objects.due_for_alerts()
+        SavedSearch.objects.due_for_alerts(now)
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("user")
         .filter(pk=search_id)
@@ -235,6 +290,8 @@ def _alerts_send_for(search_id: int, *, now: datetime.datetime) -> int:
         logger.exception("alert e-mail of saved search %s failed; next run retries", search.pk)
         return _checked(search, now)
     unsent.update(sent_at=now)
+    search.last_emailed_at = now
+    search.save(update_fields=["last_emailed_at"])
     _checked(search, now)
     return 1
 
@@ -260,7 +317,11 @@ def _alert_message(search: SavedSearch, sites: list[Site]) -> EmailMultiAlternat
         context = {
             "search": search,
             "sites": [
-                {"site": site, "url": _absolute(reverse("site_detail", kwargs={"pk": site.pk}))}
+                {
+                    "site": site,
+                    "url": _absolute(reverse("site_detail", kwargs={"pk": site.pk})),
+                    "price": site_price(site),
+                }
                 for site in sites
             ],
             "search_url": _absolute(search_page_url(search.query)),

@@ -64,14 +64,7 @@ def url(fmt: str) -> str:
 def read(response, fmt: str) -> tuple[list[str], list[dict], list[str]]:
     """Header labels, rows keyed by label, and the attribution lines of an export."""
     if fmt == "csv":
-        text = response.content.decode("utf-8")
-        assert text.startswith("\ufeff")
-        reader = csv.DictReader(io.StringIO(text[1:]))
-        rows = list(reader)
-        assert reader.fieldnames is not None
-        # The attribution is the last column of every row.
-        sources = rows[0][reader.fieldnames[-1]].split(" | ") if rows else []
-        return list(reader.fieldnames), rows, sources
+        return read_csv(response.content)
     if fmt == "xlsx":
         workbook = load_workbook(io.BytesIO(response.content))
         sheet = workbook["Sites"]
@@ -83,8 +76,26 @@ def read(response, fmt: str) -> tuple[list[str], list[dict], list[str]]:
     body = json.loads(response.content)
     assert body["type"] == "FeatureCollection"
     labels = body["columns"]
-    rows = [{labels[k]: v for k, v in f["properties"].items()} for f in body["features"]]
+    rows = [
+        {labels[k]: f["properties"].get(f"{k}_label", f["properties"][k]) for k in labels}
+        for f in body["features"]
+    ]
     return list(labels.values()), rows, body["attribution"]
+
+
+def read_csv(content: bytes) -> tuple[list[str], list[dict], list[str]]:
+    """A CSV export in either dialect: the sources once on the first line, then the table."""
+    text = content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    first, rest = text[1:].split("\r\n", 1)
+    delimiter = ";" if rest.split("\r\n", 1)[0].count(";") > 3 else ","
+    (credit,) = next(csv.reader([first], delimiter=delimiter))
+    label, _sep, sources = credit.partition(": ")
+    assert label in ("Sources", "Quellen")
+    reader = csv.DictReader(io.StringIO(rest), delimiter=delimiter)
+    rows = list(reader)
+    assert reader.fieldnames is not None
+    return list(reader.fieldnames), rows, sources.split(" | ")
 
 
 def titles(response, fmt: str) -> list[str]:
@@ -116,19 +127,20 @@ def test_filters_cells_and_demo_flag(client, sites, fmt):
     by_title = {row["title"]: row for row in rows}
     assert sorted(by_title) == ["Essen demo", "Essen plot"]
     plot, demo = by_title["Essen plot"], by_title["Essen demo"]
-    as_number = float if fmt == "csv" else (lambda v: v)
+    as_number = (lambda v: float(v.replace(",", "."))) if fmt == "csv" else (lambda v: v)
     assert as_number(plot["gross area (m²)"]) == pytest.approx(25_000)
     assert as_number(plot["gross area (ha)"]) == pytest.approx(2.5)
     assert as_number(plot["net area (ha)"]) == pytest.approx(2.0)
-    assert Decimal(str(plot["price (€/m²)"])) == Decimal("95.50")
+    assert Decimal(str(plot["sale price (€/m²)"])) == Decimal("95.50")
+    assert plot["offer type"] == "Sale"
     assert plot["restrictions"] == "Noise, Mining damage"
     assert plot["servicing"] == "water, power"
     assert plot["municipality"] == "Essen" and plot["AGS"] == "05113000"
     assert plot["district"] == "Essen"
     assert plot["distance to station (m)"] not in (None, "")
     assert plot["distance to motorway junction (m)"] in (None, "")  # layer not loaded
-    assert 6.9 < float(plot["longitude (WGS 84)"]) < 7.1
-    assert 51.4 < float(plot["latitude (WGS 84)"]) < 51.5
+    assert 6.9 < as_number(plot["longitude (WGS 84)"]) < 7.1
+    assert 51.4 < as_number(plot["latitude (WGS 84)"]) < 51.5
     assert plot["detail page"].endswith(f"/sites/{sites['essen'].pk}/")
     flag = "Demo data (not a real site)"
     if fmt == "geojson":
@@ -176,9 +188,9 @@ def test_query_count_does_not_grow_with_sites(client, essen, fmt, django_assert_
 
 def test_labels_follow_the_language(client, sites):
     response = client.get(url("csv"), {"kind": "hall"}, HTTP_ACCEPT_LANGUAGE="de")
-    header, rows, _ = read(response, "csv")
+    header, rows, sources = read(response, "csv")
     assert header[:3] == ["ID", "Titel", "Art"]
-    assert "Quellen" in header
+    assert any("Demo" in line for line in sources)
     assert rows[0]["Art"] == "Halle / Produktion"
     assert rows[0]["Demodaten (keine echte Fläche)"] == "nein"
     workbook = load_workbook(io.BytesIO(client.get(url("xlsx"), HTTP_ACCEPT_LANGUAGE="de").content))
@@ -239,7 +251,7 @@ def test_formula_prefixes_are_neutralised_in_every_text_cell(client, essen, fmt)
                 assert not cell.value.startswith(("=", "+", "-", "@", "\t", "\r"))
     else:
         body = response.content.decode("utf-8")[1:]
-        for line in csv.reader(io.StringIO(body)):
+        for line in csv.reader(io.StringIO(body)):  # English: comma separated
             assert not [cell for cell in line if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
@@ -265,7 +277,54 @@ def test_negative_numbers_stay_numbers_in_xlsx_and_csv(sites):
     sources = [r for r in workbook["Sources"].iter_rows(values_only=True) if r[0] == "Source"]
     assert sources == [("Source", "'=evil source")]
 
-    text = export.sites_export_csv(rows=rows, columns=columns, attribution=["@x"]).decode()
-    first_row = next(iter(csv.DictReader(io.StringIO(text[1:]))))
+    text = export.sites_export_csv(rows=rows, columns=columns, attribution=["@x"])
+    _header, (first_row, *_rest), sources = read_csv(text)
     assert first_row[price_label] == "-12.5"
     assert first_row["title"] == "'-12.5"
+    german = export.sites_export_csv(
+        rows=rows, columns=columns, attribution=["@x"], dialect=export.CSV_DIALECTS["de"]
+    )
+    _header, (first_row, *_rest), _sources = read_csv(german)
+    assert first_row[price_label] == "-12,5"  # a number in German Excel, not a formula
+
+
+# -- dialects, the attribution once, codes in GeoJSON (issue 13) ---------------------------
+
+
+def test_german_csv_uses_semicolons_and_decimal_commas(client, sites):
+    response = client.get(url("csv"), {"kind": "plot"}, HTTP_ACCEPT_LANGUAGE="de")
+    text = response.content.decode("utf-8")[1:]
+    lines = text.split("\r\n")
+    assert lines[0].lstrip('"').startswith("Quellen: ")
+    assert lines[1].startswith("ID;Titel;Art;")
+    header, rows, sources = read_csv(response.content)
+    plot = next(row for row in rows if row["Titel"] == "Essen plot")
+    assert plot["Bruttofläche (ha)"] == "2,50"
+    assert plot["Kaufpreis (€/m²)"] == "95,50"
+    assert len(sources) >= 3
+    # The attribution is on its line only, not repeated in every row.
+    assert text.count("BKG") == 1
+
+
+def test_csv_dialect_parameter_overrides_the_language(client, sites):
+    english = client.get(url("csv"), {"dialect": "en"}, HTTP_ACCEPT_LANGUAGE="de")
+    assert english.content.decode("utf-8").split("\r\n")[1].startswith("ID,Titel,Art,")
+    german = client.get(url("csv"), {"dialect": "de"})
+    assert german.content.decode("utf-8").split("\r\n")[1].startswith("ID;title;kind;")
+    bad = client.get(url("csv"), {"dialect": "excel"})
+    assert bad.status_code == 400 and "dialect" in bad.json()
+
+
+def test_geojson_carries_codes_whatever_the_language(client, sites):
+    bodies = [
+        json.loads(client.get(url("geojson"), {"kind": "hall"}, HTTP_ACCEPT_LANGUAGE=lang).content)
+        for lang in ("de", "en")
+    ]
+    german, english = (body["features"][0]["properties"] for body in bodies)
+    assert german["kind"] == english["kind"] == "hall"
+    assert german["offer_types"] == english["offer_types"] == ["sale"]  # it has a sale price
+    assert german["kind_label"] == "Halle / Produktion"
+    assert english["kind_label"] == "Hall / production"
+    assert german["planning_category"] == "GE" and german["ownership"] == "municipal"
+    codes = {k: v for k, v in german.items() if not k.endswith("_label")}
+    assert codes == {k: v for k, v in english.items() if not k.endswith("_label")}

@@ -194,14 +194,14 @@ def test_investor_journey(browser_page, sites, essen):
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     with Path(download.path()).open(encoding="utf-8-sig", newline="") as file:
-        header, *rows = list(csv.reader(file))
-    id_column, sources_column = header.index("ID"), header.index("Sources")
+        (credit,), header, *rows = list(csv.reader(file))  # English: comma separated
+    id_column = header.index("ID")
     assert sorted(int(row[id_column]) for row in rows) == sorted([plot.pk, sites["essen_west"].pk])
     plot_row = next(row for row in rows if int(row[id_column]) == plot.pk)
     assert "Gewerbepark Essen-Mitte" in plot_row
     with translation.override("en"):
         attribution = " | ".join(export_attribution())
-    assert plot_row[sources_column] == attribution
+    assert credit == f"Sources: {attribution}"  # once, on the first line
     assert "Sites flagged as demo data" in attribution
 
     # Deutsch: the same search, German words and German numbers.

@@ -97,7 +97,7 @@ def test_filter_by_kind_changes_count_list_map_and_url_and_back_restores(browser
     expect(count).to_have_text("1 site")
     expect(page.locator(RESULTS)).to_have_count(1)
     expect(page.locator(RESULTS).first).to_contain_text("Halle Essen-Ost")
-    expect(page.locator(RESULTS).first).to_contain_text("Price on request")
+    expect(page.locator(RESULTS).first).to_contain_text("Rent on request")  # premises: let
     assert query_of(page)["kind"] == ["hall"]
 
     # Combined with an area range in hectares: nothing left.
@@ -283,7 +283,7 @@ def test_german_page_formats_numbers_the_german_way(browser_page, sites):
     expect(page.locator(RESULTS).last).to_contain_text("8,0 ha")
     page.get_by_role("checkbox", name="Halle / Produktion").check()
     expect(page.locator("#results-count")).to_have_text("1 Standort")
-    expect(page.locator(RESULTS).first).to_contain_text("Preis auf Anfrage")
+    expect(page.locator(RESULTS).first).to_contain_text("Miete auf Anfrage")
     browser_page.screenshot("search-de.png")
     browser_page.assert_self_contained()
 

@@ -118,6 +118,18 @@ RULES: list[Rule] = [
         {"pk": "saved_search"},
         method="post",
     ),
+    Rule(
+        "saved_search_update",
+        (LOGIN, 303, 404, 404, 404),
+        {"pk": "saved_search"},
+        method="post",
+    ),
+    Rule(
+        "saved_search_pause",
+        (LOGIN, 303, 404, 404, 404),
+        {"pk": "saved_search"},
+        method="post",
+    ),
     Rule("saved_search_unsubscribe", EVERYONE, {"pk": "saved_search", "token": "token"}),
     Rule("saved_search_unsubscribe", (404,) * 5, {"pk": "saved_search", "token": "forged"}),
     Rule(
@@ -295,6 +307,8 @@ RULES: list[Rule] = [
     ),
     Rule("partner_upload_mappings", PARTNER_PAGE),
     Rule("staff_data_health", STAFF_PAGE),
+    Rule("staff_review_queue", STAFF_PAGE),
+    Rule("staff_review_queue", (LOGIN, NO, NO, NO, 400), method="post", data={}),
     Rule("staff_invite", STAFF_PAGE),
     Rule("password_reset", EVERYONE),
     Rule("password_reset_done", EVERYONE),

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Avg, F, Q
 
 from geodata.models import Municipality
 from properties.models import PartnerOrganisation, Site
@@ -88,7 +88,33 @@ def test_attributes_are_consistent(demo_sites):
     ).exists()
     assert not sites.filter(is_divisible=False, min_divisible_m2__isnull=False).exists()
     assert not sites.filter(price_on_request=True, price_eur_m2__isnull=False).exists()
-    assert not sites.filter(price_on_request=False, price_eur_m2__isnull=True).exists()
+    assert not sites.filter(
+        price_on_request=False, offer_types__contains=["sale"], price_eur_m2__isnull=True
+    ).exists()
+    assert not sites.filter(
+        price_on_request=False, offer_types__contains=["rent"], rent_eur_m2_month__isnull=True
+    ).exists()
+
+
+def test_prices_are_realistic_per_offer_type(demo_sites):
+    """Land 40-170 €/m² for plots; premises let at 6-15 €/m² a month (issue 13)."""
+    sites = Site.objects.demo()
+    plots = sites.filter(kind=Site.Kind.PLOT)
+    premises = sites.exclude(kind=Site.Kind.PLOT)
+    assert not plots.exclude(offer_types__contains=["sale"]).exists()
+    assert not plots.filter(Q(price_eur_m2__lt=40) | Q(price_eur_m2__gt=170)).exists()
+    assert plots.filter(offer_types__contains=["leasehold"]).exists()
+    assert not plots.filter(rent_eur_m2_month__isnull=False).exists()
+    assert not premises.exclude(offer_types__contains=["rent"]).exists()
+    rents = premises.filter(rent_eur_m2_month__isnull=False)
+    assert rents.count() > 100
+    assert not rents.filter(Q(rent_eur_m2_month__lt=6) | Q(rent_eur_m2_month__gt=15)).exists()
+    offices = rents.filter(kind=Site.Kind.OFFICE).aggregate(a=Avg("rent_eur_m2_month"))["a"]
+    halls = rents.filter(kind=Site.Kind.LOGISTICS).aggregate(a=Avg("rent_eur_m2_month"))["a"]
+    assert offices > halls
+    assert premises.filter(service_charges_eur_m2_month__isnull=False).count() == premises.count()
+    assert sites.filter(commission_free=True).exists()
+    assert sites.filter(commission_free=False).exists()
     assert not sites.filter(restriction_class="none").exclude(restrictions=[]).exists()
     assert not sites.exclude(restriction_class="none").filter(restrictions=[]).exists()
     assert not sites.exclude(restriction_class="none").filter(restriction_notes="").exists()

@@ -183,7 +183,7 @@ def test_digest_mails_each_active_member_in_their_language(aged, people, setting
     assert "Hidden plot" in english.body and "Stale plot" in english.body
     assert "Fresh plot" not in english.body
     assert "Hidden from investors" in english.body
-    assert f"hidden from {hide_day:%m/%d/%Y}" in english.body
+    assert f"hidden from {hide_day:%d/%m/%Y}"  # en-GB: day first in english.body
     assert "https://sitefinder.example.org/partner/" in english.body
     html = english.alternatives[0][0]
     assert "https://sitefinder.example.org/partner/" in html and "Stale plot" in html

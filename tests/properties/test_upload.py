@@ -605,3 +605,53 @@ def test_unreadable_wkt_and_nan_coordinates_are_row_messages(
     )
     report = sites_upload_plan(path=lonlat, organisation=organisation, acting_user=partner)
     assert report.rows[0].messages == ["coordinates: 'nan' is not a number"]
+
+
+# -- offer prices (issue 13) ----------------------------------------------------------------
+
+
+def test_offer_columns_are_read_in_german(tmp_path, centre, organisation, partner):
+    """Kaufpreis, Miete €/m², Erbbauzins, Nebenkosten, provisionsfrei; the offer types
+    follow from the figures given (plots for sale, premises to let without any)."""
+    wkts = [as_4326(geom).wkt for geom in squares(centre)]
+    header = [
+        "Objekt-Nr",
+        "Bezeichnung",
+        "Art",
+        "BauNVO",
+        "B-Plan",
+        "Eigentum",
+        "Fläche (m²)",
+        "Kaufpreis",
+        "Miete €/m²",
+        "Erbbauzins",
+        "Nebenkosten",
+        "provisionsfrei",
+        "WKT",
+    ]
+    rows = [
+        ["O-1", "Fläche", "Grundstück", "GE", "rechtskräftig", "kommunal", "10.000",
+         "85,50", "", "3,40", "", "ja", wkts[0]],
+        ["O-2", "Büro", "Büro", "GE", "rechtskräftig", "privat", "2.500",
+         "", "11,75", "", "2,80", "nein", wkts[1]],
+        ["O-3", "Halle", "Halle", "GE", "rechtskräftig", "privat", "6.400",
+         "", "", "", "", "", wkts[2]],
+    ]  # fmt: skip
+    path = tmp_path / "angebote.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows(rows)
+    sites_upload_commit(path=path, organisation=organisation, acting_user=partner)
+    plot = Site.objects.get(partner_ref="O-1")
+    assert plot.offer_types == ["sale", "leasehold"]
+    assert (float(plot.price_eur_m2), float(plot.ground_rent_eur_m2_year)) == (85.5, 3.4)
+    assert plot.commission_free is True
+    office = Site.objects.get(partner_ref="O-2")
+    assert office.offer_types == ["rent"]
+    assert float(office.rent_eur_m2_month) == 11.75
+    assert float(office.service_charges_eur_m2_month) == 2.8
+    assert office.price_eur_m2 is None
+    assert Site.objects.get(partner_ref="O-3").offer_types == ["rent"]  # premises, no figure
+    again = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+    assert [row.action for row in again.rows] == ["unchanged"] * 3

@@ -325,7 +325,7 @@ def test_the_timeline_tells_what_happened_in_words_not_codes(staff_client, staff
         "Notification to staff: team@agency.example",
         "SMTPServerDisconnected: gone",
         "Proposal, 2 sites",
-        "for erika@example.com, valid until Dec. 31, 2026, sent by e-mail",
+        "for erika@example.com, valid until 31 Dec 2026, sent by e-mail",
         "opened 3 times",
         "Hafenfläche Nord: Not for us",
         "Too far from the motorway",

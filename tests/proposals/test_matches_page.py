@@ -106,3 +106,15 @@ def test_the_inquiry_page_lists_only_the_must_haves_the_inquiry_states(staff_cli
     row = html.split("Must-have criteria")[1].split("</div>")[0]
     assert "Kind of site" in row and "Area" in row and "Location" in row
     assert "Rail siding" not in row and "Port access" not in row  # default, but not asked for
+
+
+def test_a_reserved_site_is_badged_in_the_matches(staff_client, inquiry, sites, essen):
+    SiteFactory.create(
+        title="Schon reserviert", municipality=essen, area_m2=20_000, status=Site.Status.RESERVED
+    )
+    html = staff_client.get(url(inquiry), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    ranked = html.split('id="ranked-heading"')[1].split('id="excluded-heading"')[0]
+    card = ranked.partition("Schon reserviert")[2].split("</li>")[0]
+    assert 'class="status status--reserved">Reserved<' in card
+    other = ranked.partition("Passt genau")[2].split("</li>")[0]
+    assert "status--" not in other  # a published site needs no badge

@@ -102,7 +102,7 @@ def test_ranking_scores_and_exclusions_as_checked_by_hand(inquiry, sites):
     assert [r.criterion for r in office.failed_hard] == [Criterion.KIND]
     assert office.failed_hard[0].explanation == ("Office is not one of the kinds wanted (Plot).")
     assert result.excluded[0].failed_hard[0].explanation == (
-        "4\u00a0ha of at least 10\u00a0ha wanted (60\u00a0% less)."
+        "4\u00a0ha gross of at least 10\u00a0ha wanted (60\u00a0% less)."
     )
 
 
@@ -121,12 +121,12 @@ def test_explanations_name_the_values(inquiry, sites):
     ]
     assert passing["area"].verdict == Verdict.PASS
     assert passing["area"].wanted == "10–20\u00a0ha"
-    assert passing["area"].actual == "15\u00a0ha"
+    assert passing["area"].actual == "15\u00a0ha gross"  # no net area stated: the gross
     assert passing["area"].hard and not passing["budget"].hard
 
     small = _by_criterion(matches["Klein"])["area"]
     assert small.verdict == Verdict.NEAR
-    assert small.explanation == "9.2\u00a0ha of at least 10\u00a0ha wanted (8\u00a0% less)."
+    assert small.explanation == "9.2\u00a0ha gross of at least 10\u00a0ha wanted (8\u00a0% less)."
 
     divisible = _by_criterion(matches["Teilbar"])["area"]
     assert divisible.verdict == Verdict.PASS
@@ -204,7 +204,7 @@ def test_german_explanations_use_german_numbers(inquiry, sites):
         small = _by_criterion(matches["Klein"])["area"]
         far = _by_criterion(matches["Weit"])["station"]
         assert str(Criterion.AREA.label) == "Fläche"
-    assert small.actual == "9,2\u00a0ha"
+    assert small.actual == "9,2\u00a0ha brutto"
     assert "9,2\u00a0ha" in small.explanation and "10\u00a0ha" in small.explanation
     assert far.actual == "6,5\u00a0km"
     assert small.label == "Fläche"

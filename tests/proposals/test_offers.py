@@ -16,6 +16,7 @@ from proposals.services.offer_documents import offer_pdf_request
 from proposals.services.offers import (
     offer_create,
     offer_link_create,
+    offer_link_open,
     offer_site_add,
     offer_site_move,
     offer_site_remove,
@@ -171,6 +172,24 @@ def test_link_create_marks_sent_and_mails_in_the_offer_language(
     offer_link_create(offer=offer, acting_user=staff, recipient_email="", send=False)
     inquiry.refresh_from_db()
     assert inquiry.first_offer_sent_at == first_sent
+
+
+def test_a_link_not_sent_moves_nothing_until_the_investor_opens_it(inquiry, sites, staff):
+    offer = offer_create(inquiry=inquiry, site_ids=[sites[0].pk], acting_user=staff)
+    status_before = Inquiry.objects.get(pk=inquiry.pk).status
+    link = offer_link_create(offer=offer, acting_user=staff, recipient_email="", send=False)
+    offer.refresh_from_db()
+    inquiry.refresh_from_db()
+    assert offer.sent_at is None
+    assert inquiry.status == status_before != Inquiry.Status.OFFER_SENT
+    assert inquiry.first_offer_sent_at is None
+    # Passed on by other means: the first opening makes it sent.
+    offer_link_open(link=link)
+    offer.refresh_from_db()
+    inquiry.refresh_from_db()
+    assert offer.sent_at is not None
+    assert inquiry.status == Inquiry.Status.OFFER_SENT
+    assert inquiry.first_offer_sent_at == offer.sent_at
 
 
 def test_link_mail_failure_loses_nothing(
@@ -365,9 +384,9 @@ def test_builder_shows_dates_in_local_time(client, staff, offer):
     OfferLink.objects.filter(pk=revoked.pk).update(revoked_at=rendered)
     client.force_login(staff)
     html = client.get(reverse("offer_edit", args=[offer.pk])).content.decode()
-    assert "rendered March 6, 2024, 12:30 a.m." in html
-    assert "valid until March 6, 2099" in html
-    assert "revoked on March 6, 2024" in html
+    assert "rendered 6 Mar 2024, 12:30 a.m." in html
+    assert "valid until 6 Mar 2099" in html
+    assert "revoked on 6 Mar 2024" in html
 
 
 def test_saving_the_builder_unchanged_changes_nothing(

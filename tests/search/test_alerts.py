@@ -193,10 +193,11 @@ def test_api_rejects_an_invalid_query_naming_the_field(investor_client, query, f
     assert not SavedSearch.objects.exists()
 
 
-def test_api_rejects_a_missing_name(investor_client):
+def test_api_names_a_search_after_its_filters_without_a_name(investor_client):
     response = investor_client.post(API, {"query": "kind=plot"}, content_type="application/json")
-    assert response.status_code == 400
-    assert "name" in response.json()
+    assert response.status_code == 201
+    assert response.json()["name"] == "Plot"
+    assert response.json()["frequency"] == "instant"
 
 
 def test_a_name_is_kept_on_one_line(investor):
@@ -276,7 +277,7 @@ def test_a_new_matching_site_is_alerted_once(investor, essen):
     assert f"{settings.SITE_URL}/sites/{site.pk}/" in message.body
     assert "Essen" in message.body
     assert "20,000 m²" in message.body
-    assert "85.00 €/m²" in message.body
+    assert "Sale 85.00\u00a0€/m²" in message.body  # the offer type with its figure
     html = message.alternatives[0].content
     assert f'href="{settings.SITE_URL}/sites/{site.pk}/"' in html
     alert = SearchAlert.objects.get()
@@ -303,7 +304,7 @@ def test_a_changed_site_is_alerted_again_once(investor, essen):
     assert alerts_send() == 1
     assert alerts_send() == 0
     assert len(mail.outbox) == 2
-    assert "70.00 €/m²" in mail.outbox[1].body
+    assert "70.00\u00a0€/m²" in mail.outbox[1].body
     assert SearchAlert.objects.filter(site=site).count() == 2
 
 
@@ -369,12 +370,12 @@ def test_inactive_searches_are_not_alerted(investor, essen):
         (
             "en",
             "sitefinder: 1 new or changed site for “Plots in Essen”",
-            ["New or changed sites match your saved search", "20,000 m²", "85.00 €/m²"],
+            ["New or changed sites match your saved search", "20,000 m²", "Sale 85.00\u00a0€/m²"],
         ),
         (
             "de",
             "sitefinder: 1 neuer oder geänderter Standort zu „Plots in Essen“",
-            ["Neue oder geänderte Standorte passen", "20.000 m²", "85,00 €/m²"],
+            ["Neue oder geänderte Standorte passen", "20.000 m²", "Kauf 85,00\u00a0€/m²"],
         ),
     ],
 )
@@ -508,3 +509,89 @@ def test_a_search_another_run_is_sending_is_skipped(reference_data, essen):
         holder.join()
     assert alerts_send() == 1
     assert len(mail.outbox) == 1
+
+
+# -- saved searches people can manage (issue 13) --------------------------------------------
+
+
+def test_a_search_without_a_name_is_named_after_its_filters(investor, essen):
+    query = f"kind=plot&area_min_ha=2.5&municipality={essen.ags}&offer_type=sale&rent_max=7.5"
+    english = saved_search_create(user=investor, name="  ", query=query)
+    assert english.name == "Plot, area ≥ 2.5\u00a0ha, Sale, rent ≤ 7.5 €/m²/month, Essen"
+    german = saved_search_create(user=investor, name="", query=query, language="de")
+    assert german.name == "Grundstück, Fläche ≥ 2,5\u00a0ha, Kauf, Miete ≤ 7,5 €/m²/Monat, Essen"
+    assert saved_search_create(user=investor, name="", query="").name == "All sites"
+
+
+def test_page_renames_and_sets_the_frequency(investor_client, investor):
+    search = plots_search(investor)
+    url = reverse("saved_search_update", args=[search.pk])
+    prefix = f"search-{search.pk}"
+    response = investor_client.post(
+        url, {f"{prefix}-name": "Big plots", f"{prefix}-frequency": "weekly"}
+    )
+    assert response.status_code == 303
+    search.refresh_from_db()
+    assert (search.name, search.frequency) == ("Big plots", "weekly")
+    # An empty name falls back to the filters; a bad frequency changes nothing.
+    investor_client.post(url, {f"{prefix}-name": "", f"{prefix}-frequency": "hourly"})
+    search.refresh_from_db()
+    assert (search.name, search.frequency) == ("Big plots", "weekly")
+    investor_client.post(url, {f"{prefix}-name": "", f"{prefix}-frequency": "daily"})
+    search.refresh_from_db()
+    assert (search.name, search.frequency) == ("Plot", "daily")
+    page = investor_client.get(reverse("saved_searches")).content.decode()
+    assert "Daily" in page and "Plot" in page
+    # Another user's search is not found.
+    other = plots_search(UserFactory())
+    other_url = reverse("saved_search_update", args=[other.pk])
+    assert (
+        investor_client.post(
+            other_url, {f"search-{other.pk}-name": "x", f"search-{other.pk}-frequency": "daily"}
+        ).status_code
+        == 404
+    )
+
+
+def test_pause_and_resume(investor_client, investor, essen):
+    search = plots_search(investor)
+    assert investor_client.post(reverse("saved_search_pause", args=[search.pk])).status_code == 303
+    search.refresh_from_db()
+    assert not search.is_active
+    new_plot(essen, 0)
+    assert alerts_send() == 0
+    assert "paused" in investor_client.get(reverse("saved_searches")).content.decode()
+    investor_client.post(reverse("saved_search_resume", args=[search.pk]))
+    search.refresh_from_db()
+    assert search.is_active
+
+
+def test_daily_and_weekly_searches_gather_their_sites(investor, essen):
+    from django.utils import timezone
+
+    daily = saved_search_create(user=investor, name="Daily", query="kind=plot", frequency="daily")
+    weekly = saved_search_create(user=investor, name="Weekly", query="", frequency="weekly")
+    start = timezone.now()
+    new_plot(essen, 0, title="First plot")
+    assert alerts_send(now=start + datetime.timedelta(minutes=1)) == 2  # the first e-mails
+    new_plot(essen, 1, title="Second plot")
+    new_plot(essen, 2, title="Third plot")
+    assert alerts_send(now=start + datetime.timedelta(hours=2)) == 0  # not their turn yet
+    assert alerts_send(now=start + datetime.timedelta(days=1, minutes=2)) == 1  # daily
+    digest = mail.outbox[-1]
+    assert "Daily" in digest.subject
+    assert "Second plot" in digest.body and "Third plot" in digest.body
+    assert alerts_send(now=start + datetime.timedelta(days=7, minutes=2)) == 1  # weekly
+    assert "Weekly" in mail.outbox[-1].subject
+    daily.refresh_from_db()
+    weekly.refresh_from_db()
+    assert weekly.last_emailed_at > daily.last_emailed_at
+
+
+def test_alert_dates_and_numbers_follow_the_language(investor_client, investor, essen):
+    search = plots_search(investor)
+    SavedSearch.objects.filter(pk=search.pk).update(
+        created_at=datetime.datetime(2026, 3, 4, 12, tzinfo=datetime.UTC)
+    )
+    page = investor_client.get(reverse("saved_searches"), HTTP_ACCEPT_LANGUAGE="en-GB")
+    assert "04/03/2026" in page.content.decode()  # en-GB: day first

@@ -319,11 +319,12 @@ def test_compare_page_shows_the_values_side_by_side(client, essen, dortmund):
         dear.pk: ("40,000 m² (4.00 ha)", False),
         on_request.pk: ("20,000 m² (2.00 ha)", False),
     }
-    assert rows["Price"] == {
+    assert rows["Sale price"] == {
         cheap.pk: ("62.50 €/m² (lowest price)", True),
         dear.pk: ("85.00 €/m²", False),
         on_request.pk: ("on request", False),
     }
+    assert rows["Offer"][dear.pk] == ("Sale 85.00 €/m²", False)
     assert rows["Motorway junctions"] == {
         cheap.pk: ("5.6 km", False),
         dear.pk: ("1.2 km (shortest distance)", True),
@@ -336,7 +337,7 @@ def test_compare_page_shows_the_values_side_by_side(client, essen, dortmund):
         dear.pk: ("yes", False),
         on_request.pk: ("no", False),
     }
-    assert rows["Available from"][cheap.pk] == ("March 1, 2027", False)
+    assert rows["Available from"][cheap.pk] == ("1 Mar 2027", False)  # en-GB: day first
 
     html = response.text
     assert "Demo data" in html
@@ -395,5 +396,5 @@ def test_compare_page_speaks_german(client, essen):
     response = client.get(reverse("shortlist"), headers={"Accept-Language": "de"})
     rows = compare_table(response)
     assert rows["Bruttofläche"][site.pk] == ("12.345 m² (1,23 ha)", False)
-    assert rows["Preis"][site.pk] == ("62,50 €/m²", False)
+    assert rows["Kaufpreis"][site.pk] == ("62,50 €/m²", False)
     assert "Merkliste" in response.text

@@ -51,6 +51,7 @@ DEFAULTS: dict[str, str] = {
     "contact_email": "''",
     "contact_phone": "''",
     "is_divisible": "false",
+    "commission_free": "false",
     "price_on_request": "false",
     "price_negotiable": "false",
     "has_water": "false",

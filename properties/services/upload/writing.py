@@ -18,13 +18,34 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
+OFFER_FIGURE_FIELDS = (
+    "price_eur_m2",
+    "price_total_eur",
+    "rent_eur_m2_month",
+    "ground_rent_eur_m2_year",
+)
+IMPLIED_OFFER_TYPES = """
+    coalesce(nullif(array_remove(ARRAY[
+        CASE WHEN s.price_eur_m2 IS NOT NULL OR s.price_total_eur IS NOT NULL THEN 'sale' END,
+        CASE WHEN s.rent_eur_m2_month IS NOT NULL THEN 'rent' END,
+        CASE WHEN s.ground_rent_eur_m2_year IS NOT NULL THEN 'leasehold' END], NULL), '{}'),
+        CASE WHEN s.kind = 'plot' THEN ARRAY['sale'] ELSE ARRAY['rent'] END)::varchar[]
+"""
+
+
 def _snapshot(fields: list[str], prefix: str) -> str:
     """SQL for a JSON object of a site row's fields as the history keeps them (prices as
     text, the geometry as type, area and a hash, like properties.services.sites)."""
     parts = []
     for name in fields:
         value = f"{prefix}{name}"
-        if name == "price_eur_m2":
+        if name in (
+            "price_eur_m2",
+            "price_total_eur",
+            "rent_eur_m2_month",
+            "ground_rent_eur_m2_year",
+            "service_charges_eur_m2_month",
+        ):
             value = f"{value}::text"
         parts.append(f"'{name}', to_jsonb({value})")
     geom = f"{prefix}geom"
@@ -50,6 +71,10 @@ def write(
     names = [name for name in NAMES if name != "partner_ref"]
     updated = [name for name in names if name in fields]
     assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
+    # The offer types the row's figures imply (properties.services.sites
+    # site_offer_types_implied); an update sets them only if the file gives a figure.
+    if any(name in fields for name in OFFER_FIGURE_FIELDS):
+        assignments += ", offer_types = EXCLUDED.offer_types"
     params = {
         "organisation": organisation.pk,
         "user": acting_user.pk if acting_user else None,
@@ -71,11 +96,11 @@ def write(
         INSERT INTO properties_site (
             organisation_id, partner_ref, {", ".join(names)}, geom, municipality_id, status,
             is_demo, restrictions, created_at, updated_at, last_verified_at, verified_by_id,
-            upload_source
+            upload_source, offer_types
         )
         SELECT %(organisation)s, s.partner_ref, {", ".join(f"s.{n}" for n in names)}, s.geom,
                s.municipality_id, 'draft', false, '{{}}', now(), now(), now(), %(user)s,
-               %(source)s
+               %(source)s, {IMPLIED_OFFER_TYPES}
         FROM upload_staging s WHERE s.action IN ('create', 'update') ORDER BY s.row_no
         ON CONFLICT (organisation_id, partner_ref) WHERE partner_ref <> '' DO UPDATE SET
             {assignments}, geom = EXCLUDED.geom, municipality_id = EXCLUDED.municipality_id,

@@ -22,9 +22,53 @@ export function formatArea(squareMetres) {
   return text;
 }
 
-export function formatPrice(eurPerSquareMetre, onRequest, messages) {
-  if (typeof eurPerSquareMetre === 'number') {
-    return `${formatNumber(eurPerSquareMetre, 2)} €/m²`;
+const OFFERS = [
+  ['sale', 'price_eur_m2', 'unitSale'],
+  ['rent', 'rent_eur_m2_month', 'unitRent'],
+  ['leasehold', 'ground_rent_eur_m2_year', 'unitLeasehold'],
+];
+
+function figure(value) {
+  if (value === null || value === undefined || value === '') {
+    return null;
   }
-  return onRequest ? messages.priceOnRequest : messages.priceUnknown;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
+}
+
+// What a site costs, as properties.presentation.site_price writes it: each offer type with
+// its comparable figure ("Sale 85.00 €/m² · Leasehold 3.40 €/m²/year"), then
+// "commission-free". Reads the API's GeoJSON properties and the tiles' (offer types joined
+// with commas there).
+export function formatPrice(properties, messages) {
+  let offers = properties.offer_types || [];
+  if (typeof offers === 'string') {
+    offers = offers ? offers.split(',') : [];
+  }
+  const stated = OFFERS.filter(([offer]) => offers.includes(offer));
+  let text;
+  if (!stated.length && figure(properties.price_eur_m2) === null) {
+    text = properties.price_on_request ? messages.priceOnRequest : messages.priceUnknown;
+  } else {
+    const shown = stated.length ? stated : [OFFERS[0]];
+    text = shown
+      .map(([offer, field, unit]) => {
+        const value = figure(properties[field]);
+        let amount;
+        if (value !== null) {
+          amount = `${formatNumber(value, 2)}\u00a0${messages[unit]}`;
+        } else {
+          amount = properties.price_on_request ? messages.priceOnRequest : messages.priceUnknown;
+        }
+        return `${messages.offerLabels[offer]} ${amount}`;
+      })
+      .join(' · ');
+    if (properties.price_on_request && shown.every(([, field]) => figure(properties[field]) !== null)) {
+      text += ` · ${messages.priceOnRequest}`;
+    }
+  }
+  if (properties.commission_free) {
+    text += ` · ${messages.commissionFree}`;
+  }
+  return text;
 }

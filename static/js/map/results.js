@@ -1,7 +1,7 @@
 // The result list beside the map: count, entries, pages and errors, fetched from the sites
 // API with the page's state. Built with DOM methods, never innerHTML: titles come from
 // partners' data. The server renders the same markup for the first page (map.html).
-import { formatNumber } from './format.js';
+import { formatNumber, formatPrice } from './format.js';
 
 // Where an error of a parameter is shown: next to the control that sets it.
 function errorTarget(name) {
@@ -43,13 +43,6 @@ export function formatListArea(squareMetres) {
     return `${formatNumber(squareMetres / 10000, 1)} ha`;
   }
   return `${formatNumber(Math.round(squareMetres))} m²`;
-}
-
-function formatListPrice(properties, messages) {
-  if (properties.price_eur_m2 !== null && properties.price_eur_m2 !== undefined) {
-    return `${formatNumber(Number(properties.price_eur_m2), 2)} €/m²`;
-  }
-  return properties.price_on_request ? messages.listPriceOnRequest : messages.listPriceUnknown;
 }
 
 export function countText(count, messages, exact = true) {
@@ -215,7 +208,7 @@ export class ResultList {
     const facts = element('p', 'result__facts');
     facts.append(
       element('span', 'result__area', formatListArea(properties.gross_area_m2)),
-      element('span', 'result__price', formatListPrice(properties, this.messages)),
+      element('span', 'result__price', formatPrice(properties, this.messages)),
     );
     if (distanceColumn) {
       const metres = properties[distanceColumn];

@@ -32,7 +32,7 @@ export function buildSitePopup(properties, { kindLabels, messages, siteUrl }) {
   const rows = [
     [messages.kind, kindLabels[properties.kind] || properties.kind],
     [messages.area, formatArea(properties.area_m2)],
-    [messages.price, formatPrice(properties.price_eur_m2, properties.price_on_request, messages)],
+    [messages.price, formatPrice(properties, messages)],
     [messages.municipality, properties.municipality || '–'],
   ];
   for (const [label, value] of rows) {
