@@ -7,15 +7,20 @@ form, offer link) start from `small_map_config()`."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import Transform
+from django.core.cache import cache
+from django.db import connections, router
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from geodata.models import Dataset, District, Municipality, Region
+from geodata.models import Dataset, DataVersion, District, Layer, Municipality, Region
 from geodata.querysets import layers_with_datasets
 
 from .basemaps import basemap_config
@@ -164,19 +169,85 @@ def municipality_labels() -> list[dict]:
     return labels
 
 
-def small_map_config(**extra: Any) -> dict[str, Any]:
+def place_rows() -> list[tuple[str, str, str, str, str]]:
+    """(ags, name, district ags, district name, district kind) of every municipality, by
+    district name and name: the search form's place choices."""
+    return [
+        (m.ags, m.name, m.district.ags, m.district.name, m.district.kind)
+        for m in Municipality.objects.select_related("district")
+        .only("ags", "name", "district__ags", "district__name", "district__kind")
+        .order_by("district__name", "name")
+    ]
+
+
+# --- the reference data, cached per data version ----------------------------------------
+
+# The data versions (geodata.DataVersion, bumped by statement triggers) the reference data
+# is built from: boundaries (region, districts, municipalities), layers (their features)
+# and sites (whether any published demo site exists).
+REFERENCE_VERSIONS = ("boundaries", "layers", "sites")
+# Entries outlive no day (sites hidden for staleness: time passing, no write) and no hour
+# (as tiles: TILE_CACHE_SECONDS).
+REFERENCE_CACHE_SECONDS = 3600
+
+
+def reference_version() -> str:
+    """One query: the data versions of REFERENCE_VERSIONS and a fingerprint of the layer and
+    dataset tables (a few dozen rows without triggers: names, colours, attributions)."""
+    using = router.db_for_read(DataVersion)
+    sql = f"""
+        SELECT
+            (SELECT coalesce(string_agg(name || '=' || version, ',' ORDER BY name), '')
+             FROM {DataVersion._meta.db_table} WHERE name = ANY(%s)),
+            (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), ''))
+             FROM {Layer._meta.db_table} t),
+            (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), ''))
+             FROM {Dataset._meta.db_table} t)
+    """  # noqa: S608 (table names from the models)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [list(REFERENCE_VERSIONS)])
+        row = cursor.fetchone()
+    return hashlib.sha1("|".join(row).encode(), usedforsecurity=False).hexdigest()
+
+
+def map_reference() -> dict[str, Any]:
+    """What every map page shows of the reference data — boundary and layer entries, the
+    region's bounds, municipality labels, the demo-sites credit, the place choices —
+    built once per data version, language and day, and kept in the shared cache: a write
+    to any of their tables changes the key, so the next page shows it."""
+    key = "map-reference:{}:{}:{}".format(
+        get_language() or "", timezone.localdate().isoformat(), reference_version()
+    )
+    reference = cache.get(key)
+    if reference is None:
+        reference = {
+            "boundaries": boundary_entries(),
+            "layers": layer_entries(),
+            "bounds": region_bounds(),
+            "municipalityLabels": municipality_labels(),
+            "sitesAttribution": sites_attribution(),
+            "places": place_rows(),
+        }
+        cache.set(key, reference, REFERENCE_CACHE_SECONDS)
+    return reference
+
+
+def small_map_config(reference: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     """A map of the region for one task: no base map unless configured, the region and
-    municipality boundaries for orientation, the credit line, the tile URL templates."""
+    municipality boundaries for orientation, the credit line, the tile URL templates.
+    `reference`: map_reference(), when the caller has it already."""
+    if reference is None:
+        reference = map_reference()
     return {
         "basemap": basemap(),
         "tiles": tile_urls(),
-        "bounds": region_bounds(),
+        "bounds": reference["bounds"],
         "attributionPrefix": format_html(
             '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
         ),
         "boundaries": [
             entry
-            for entry in boundary_entries()
+            for entry in reference["boundaries"]
             if entry["slug"] in ("region", "municipalities") and entry["featureCount"]
         ],
         **extra,

@@ -86,6 +86,10 @@ def _public_q(now: datetime.datetime | None = None) -> Q:
     return Q(status__in=PUBLIC_STATUSES) & _verified_since(hidden_before(now))
 
 
+# The geometry columns of a site: the drawn one and those the database derives from it.
+SITE_GEOMETRY_FIELDS = ("geom", "location", "geom_web", "location_web")
+
+
 class SiteQuerySet(models.QuerySet):
     def published(self, now: datetime.datetime | None = None) -> SiteQuerySet:
         """Sites shown to investors and the public: published or reserved, and not hidden
@@ -292,6 +296,15 @@ class SiteQuerySet(models.QuerySet):
 
     def demo(self) -> SiteQuerySet:
         return self.filter(is_demo=True)
+
+    def for_listing(self) -> SiteQuerySet:
+        """With the municipality (name, AGS) but without the geometry columns a list or a
+        page of results does not show: parsing a municipality's outline (thousands of
+        vertices) and a site's four geometries cost more than the rest of the row. A list
+        that draws sites annotates `Transform("geom", 4326)`, computed in SQL."""
+        return self.select_related("municipality").defer(
+            *SITE_GEOMETRY_FIELDS, "municipality__geom", "municipality__centre"
+        )
 
 
 def _partner_municipalities(user: User) -> models.QuerySet:

@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from geodata.layers import DISTANCE_FIELDS
-from geodata.models import Municipality
 from properties.api.filters import (
     PROXIMITY_FIELDS,
     VIEW_PARAMETERS,
     SiteFilterSet,
     distance_sort_column,
 )
+from properties.map_config import place_rows
 from properties.models import Site
 from properties.presentation import site_price
 from properties.querysets import SORT_ORDERINGS
@@ -173,8 +173,13 @@ def _choices(names: Iterable[tuple[str, Any]], selected: Iterable[str]) -> list[
     return [Choice(str(value), str(label), str(value) in chosen) for value, label in names]
 
 
-def search_form(filterset: SiteFilterSet, layers_with_data: set[str]) -> dict[str, Any]:
-    """The filter form's fieldsets, values and errors for the template."""
+def search_form(
+    filterset: SiteFilterSet,
+    layers_with_data: set[str],
+    place_list: list[tuple[str, str, str, str, str]] | None = None,
+) -> dict[str, Any]:
+    """The filter form's fieldsets, values and errors for the template; `place_list`:
+    map_config.place_rows() (read now if not given)."""
     data = filterset.data
     errors: dict[str, list[str]] = {}
     if filterset.is_bound and not filterset.is_valid():
@@ -357,7 +362,7 @@ def search_form(filterset: SiteFilterSet, layers_with_data: set[str]) -> dict[st
         ),
         Fieldset(_("Maximum distance to"), proximity, slug="proximity"),
     ]
-    places = _place_groups(data.getlist("municipality"), data.getlist("district"))
+    places = _place_groups(data.getlist("municipality"), data.getlist("district"), place_list)
     place_errors = errors.pop("municipality", []) + errors.pop("district", [])
     area_errors = errors.pop("area", [])
     sort = sort_field(filterset, layers_with_data, errors.pop("sort", []))
@@ -374,34 +379,35 @@ def search_form(filterset: SiteFilterSet, layers_with_data: set[str]) -> dict[st
     }
 
 
-def _place_groups(municipalities: list[str], districts: list[str]) -> list[dict[str, Any]]:
+def _place_groups(
+    municipalities: list[str],
+    districts: list[str],
+    places: list[tuple[str, str, str, str, str]] | None = None,
+) -> list[dict[str, Any]]:
     """Municipalities grouped by district; the independent cities (a district of one
     municipality) together, each once."""
     chosen_m, chosen_d = set(municipalities), set(districts)
     by_district: dict[str, dict[str, Any]] = {}
     cities = []
-    for municipality in Municipality.objects.select_related("district").order_by(
-        "district__name", "name"
+    for ags, name, district_ags, district_name, district_kind in (
+        place_rows() if places is None else places
     ):
-        district = municipality.district
-        if municipality.ags[:5] == district.ags and district.kind.lower().startswith("kreisfrei"):
-            cities.append(Choice(municipality.ags, municipality.name, municipality.ags in chosen_m))
+        if ags[:5] == district_ags and district_kind.lower().startswith("kreisfrei"):
+            cities.append(Choice(ags, name, ags in chosen_m))
             continue
         group = by_district.setdefault(
-            district.ags,
+            district_ags,
             {
-                "title": district.name,
+                "title": district_name,
                 "district": Choice(
-                    district.ags,
-                    _("all of %(district)s") % {"district": district.name},
-                    district.ags in chosen_d,
+                    district_ags,
+                    _("all of %(district)s") % {"district": district_name},
+                    district_ags in chosen_d,
                 ),
                 "choices": [],
             },
         )
-        group["choices"].append(
-            Choice(municipality.ags, municipality.name, municipality.ags in chosen_m)
-        )
+        group["choices"].append(Choice(ags, name, ags in chosen_m))
     groups = []
     if cities:
         groups.append({"title": _("Independent cities"), "district": None, "choices": cities})
@@ -444,7 +450,7 @@ def result_page(filterset: SiteFilterSet, page_number: str | None) -> tuple[int,
     queryset = filterset.qs
     if not filterset.data.get("sort"):
         queryset = queryset.sorted_by("newest")
-    paginator = EstimatingPaginator(queryset.select_related("municipality"), RESULTS_PER_PAGE)
+    paginator = EstimatingPaginator(queryset.for_listing(), RESULTS_PER_PAGE)
     page = paginator.get_page(page_number)
     return paginator.count, paginator.count_is_exact, page
 

@@ -51,8 +51,9 @@ def map_view(request: HttpRequest) -> HttpResponse:
         query = canonical.urlencode()
         return redirect(reverse("map") + (f"?{query}" if query else ""))
 
-    boundaries = map_config.boundary_entries()
-    layers = map_config.layer_entries()
+    reference = map_config.map_reference()
+    boundaries = reference["boundaries"]
+    layers = reference["layers"]
     layers_with_data = {entry["slug"] for entry in layers if entry["featureCount"]}
     kinds = [
         {"value": kind.value, "label": str(kind.label), "colour": SITE_KIND_COLOURS[kind]}
@@ -63,7 +64,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
     for name in search.PAGE_ONLY_PARAMETERS:
         filter_data.pop(name, None)
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
-    form = search.search_form(filterset, layers_with_data)
+    form = search.search_form(filterset, layers_with_data, reference["places"])
     count, count_is_exact, page = search.result_page(filterset, request.GET.get("page"))
     if (
         count == 0
@@ -90,15 +91,15 @@ def map_view(request: HttpRequest) -> HttpResponse:
         # Invalid filters (shown as form errors) must not reach the tiles: they would 400.
         "filtersValid": filterset.is_valid(),
         "proximityParameters": list(search.PROXIMITY_ORDER),
-        "bounds": map_config.region_bounds(),
+        "bounds": reference["bounds"],
         "basemap": map_config.basemap(),
         "attributionPrefix": format_html(
             '<a href="{}">{}</a>', reverse("attributions"), _("Data & licences")
         ),
         "boundaries": boundaries,
         "layers": layers,
-        "sitesAttribution": map_config.sites_attribution(),
-        "municipalityLabels": map_config.municipality_labels(),
+        "sitesAttribution": reference["sitesAttribution"],
+        "municipalityLabels": reference["municipalityLabels"],
         "kinds": kinds,
         "sortDistanceLabels": sort_distance_labels,
         "exportMaxRows": EXPORT_MAX_ROWS,
@@ -233,6 +234,7 @@ def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra:
     the one sent with its errors: proposals.views.site_question)."""
     nearest = site_nearest(site)
     media = list(site.media.all())
+    reference = map_config.map_reference()
     context = {
         "site": site,
         "kind_colour": SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
@@ -251,10 +253,11 @@ def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra:
         ],
         "site_geometry": _geometry_feature(site),
         "map_config": map_config.small_map_config(
+            reference,
             # Context around the site: the railway, with its stations.
             layers=[
                 entry
-                for entry in map_config.layer_entries()
+                for entry in reference["layers"]
                 if entry["slug"] in SITE_MAP_LAYERS and entry["featureCount"]
             ],
             siteColour=SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
@@ -288,7 +291,11 @@ def visible_site_or_404(request: HttpRequest, pk: int) -> Site:
     """The site if the user may see it (drafts only for its editors), else 404."""
     user = request.user if isinstance(request.user, User) else None
     return get_object_or_404(
-        Site.objects.visible_to(user).select_related("municipality__district"), pk=pk
+        Site.objects.visible_to(user)
+        .select_related("municipality__district")
+        # Their outlines: thousands of vertices the page does not show.
+        .defer("municipality__geom", "municipality__district__geom"),
+        pk=pk,
     )
 
 

@@ -1,3 +1,5 @@
+import json
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework_gis.fields import GeometryField
 
@@ -34,3 +36,18 @@ class WebGeometryField(GeometryField):
     def __init__(self, source: str = "geom_4326", **kwargs):
         kwargs.setdefault("precision", 6)
         super().__init__(source=source, **kwargs)
+
+    def to_representation(self, value):
+        # GeoJSON text written by PostGIS (`AsGeoJSON(Transform(...), precision=6)`, see
+        # geojson_4326): no geometry object is built in Python.
+        if isinstance(value, str):
+            return json.loads(value)
+        return super().to_representation(value)
+
+
+def geojson_4326(field: str = "geom"):
+    """The annotation WebGeometryField reads fastest: the geometry as GeoJSON text in
+    EPSG:4326 with 6 decimals, written by PostGIS."""
+    from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
+
+    return AsGeoJSON(Transform(field, 4326), precision=6)

@@ -19,7 +19,7 @@ from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -542,6 +542,18 @@ class SiteFilterSet(django_filters.FilterSet):
         model = Site
         form = SiteFilterForm
         fields: list[str] = []
+
+    # The form class, built once per process and language (labels are translated when it is
+    # built) instead of from fresh fields for every request: no filter depends on the
+    # request. A form instance still deep-copies its fields, as every Django form does.
+    _form_classes: dict[tuple[type, str], type[forms.Form]] = {}
+
+    def get_form_class(self) -> type[forms.Form]:
+        key = (type(self), get_language() or "")
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

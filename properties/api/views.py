@@ -2,7 +2,6 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Transform
 from django.db import router
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +13,7 @@ from properties.models import Site
 from properties.tiles import sites_tile
 from search.models import EmptySearch
 from search.services.empty_searches import empty_search_record
+from sitefinder.api_fields import geojson_4326
 from sitefinder.tiles import tile_error, tile_response
 
 from .filters import VIEW_PARAMETERS, SiteFilterSet
@@ -25,8 +25,8 @@ class VisibleSitesMixin:
     def get_queryset(self):
         return (
             Site.objects.visible_to(self.request.user)
-            .select_related("municipality")
-            .annotate(geom_4326=Transform("geom", 4326))
+            .for_listing()
+            .annotate(geom_4326=geojson_4326())
         )
 
 
@@ -60,6 +60,7 @@ class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
             super()
             .get_queryset()
             .select_related("municipality__district")
+            .defer("municipality__district__geom")
             .prefetch_related("media")
         )
 
