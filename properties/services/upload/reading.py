@@ -501,7 +501,20 @@ def table_geometry(
             else:
                 if record.x is None or record.y is None:
                     record.errors.append(_("no geometry (empty coordinates)"))
+                elif record.srid in UTM_ZONES:
+                    record.x = _without_zone(record.x, UTM_ZONES[record.srid])
             return
+
+
+UTM_ZONES = {25832: 32, 25833: 33}
+
+
+def _without_zone(easting: float, zone: int) -> float:
+    """A Rechtswert written with its zone number in front (32380000.5 for 380000.5 in zone
+    32), as ALKIS and many GIS exports do: the easting without it."""
+    if zone * 1_000_000 <= easting < (zone + 1) * 1_000_000:
+        return easting - zone * 1_000_000
+    return easting
 
 
 def geometry_mode(geometry: dict[str, int], declared_srid: int | None) -> int | None:

@@ -1,0 +1,146 @@
+"""Partner files as the QA pass wrote them (other offices' words than the corpus): header
+qualifiers, "städt.", quarters written "Q3/2027", areas with their own unit, German digit
+groups in XLSX/GIS text cells and Rechtswerte with the UTM zone in front."""
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from django.contrib.gis.geos import Point
+
+from accounts.models import User
+from properties.services.upload import reading, sites_upload_plan
+from properties.services.upload import vocabulary as vocab
+from tests.factories import PartnerOrganisationFactory, UserFactory
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Nutzungsart lt. B-Plan", "planning_category"),
+        ("Nutzungsart laut Bebauungsplan", "planning_category"),
+        ("Grundstücksfläche gem. Kataster (qm)", "gross_area_m2"),
+        ("Standort", "title"),
+    ],
+)
+def test_qualified_headers(header, field):
+    assert vocab.read_header(header).field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("ownership", "städt.", "municipal"),
+        ("ownership", "Städt. Grundstück", "municipal"),
+        ("broadband", "nicht vorhanden", "none"),
+    ],
+)
+def test_qa_values(field, value, code):
+    assert vocab.parse_choice(field, value) == code
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Q3/2027", dt.date(2027, 7, 1)), ("Q1-2028", dt.date(2028, 1, 1))],
+)
+def test_quarters_with_a_separator(value, expected):
+    assert vocab.parse_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3,4 ha", (3.4, 10_000.0)),
+        ("ca. 1,2 ha", (1.2, 10_000.0)),
+        ("12.500 m²", (12_500, 1.0)),
+        ("12.500", (12_500, None)),
+        (8000, (8000, None)),
+    ],
+)
+def test_areas_with_their_own_unit(value, expected):
+    assert vocab.parse_area_unit(value, "gross_area_m2", german=True) == expected
+
+
+def test_zone_prefixed_eastings():
+    assert reading._without_zone(32_380_000.5, 32) == 380_000.5
+    assert reading._without_zone(380_000.5, 32) == 380_000.5
+
+
+@pytest.fixture
+def organisation(essen):
+    return PartnerOrganisationFactory(municipalities=[essen])
+
+
+@pytest.fixture
+def partner(organisation):
+    return UserFactory(role=User.Role.PARTNER, organisation=organisation)
+
+
+def _centre(essen) -> Point:
+    return essen.geom.buffer(-1500).point_on_surface
+
+
+def test_xlsx_text_cells_with_german_digit_groups(tmp_path, essen, organisation, partner):
+    centre = _centre(essen).transform(4326, clone=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B1"] = "Gewerbeflächen – Stand 2026"
+    sheet.merge_cells("B1:J1")
+    headers = [
+        "Lfd. Nr.",
+        "Bezeichnung",
+        "Grundstücksfläche in qm",
+        "Planrecht",
+        "Nutzungsart lt. B-Plan",
+        "Eigentümer/in",
+        "Flächenart",
+        "verfügbar",
+        "lon",
+        "lat",
+    ]
+    for column, header in enumerate(headers, start=2):
+        sheet.cell(row=3, column=column, value=header)
+    values = [
+        "1",
+        "Am Hafen",
+        "ca. 40.000",
+        "rechtsverbindlich",
+        "GE",
+        "städt.",
+        "Grundstück",
+        "Q3/2027",
+        centre.x,
+        centre.y,
+    ]
+    for column, value in enumerate(values, start=2):
+        sheet.cell(row=4, column=column, value=value)
+    path = tmp_path / "liste.xlsx"
+    workbook.save(path)
+
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+
+    (row,) = report.rows
+    assert row.action == "create", row.messages
+    assert row.values["gross_area_m2"] == 40_000  # not 40 m²
+    assert row.values["ownership"] == "municipal"
+    assert row.values["planning_category"] == "GE"
+    assert row.values["available_from"] == "2027-07-01"
+
+
+def test_csv_rechtswert_with_zone_and_hectares(tmp_path, essen, organisation, partner):
+    centre = _centre(essen).transform(25832, clone=True)
+    easting = f"32{centre.x:.1f}".replace(".", ",")
+    northing = f"{centre.y:.1f}".replace(".", ",")
+    path = tmp_path / "liste.csv"
+    path.write_text(
+        "Objekt-Nr.;Standort;Fläche (m²);Bebauungsplan;Gebietsart;Eigentum;Art;Rechtswert;Hochwert\n"
+        f"H-1;Am Westhafen;3,4 ha;rechtskräftig;GE;Stadt Essen;Grundstück;{easting};{northing}\n",
+        encoding="utf-8",
+    )
+
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+
+    (row,) = report.rows
+    assert row.action == "create", row.messages
+    assert row.values["title"] == "Am Westhafen"
+    assert row.values["gross_area_m2"] == 34_000
