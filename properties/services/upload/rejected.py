@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from sitefinder.spreadsheet import safe_row, xlsx_text_cell
+
 from . import reading
 from .report import REJECTED
 
@@ -62,12 +64,15 @@ def _cell(value: Any) -> Any:
 def _csv(source, headers, errors, column, delimiter, *, wkt: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)
-    writer.writerow([*headers, column])
+    writer.writerow(safe_row([*headers, column]))
     records = source if wkt else source.records
     for record in records:
         if record.row in errors:
             cells = list(record.cells) + [""] * (len(headers) - len(record.cells))
-            writer.writerow([*(_cell(c) for c in cells[: len(headers)]), errors[record.row]])
+            # the cells come from the partner's file: no live formulas in the download
+            writer.writerow(
+                safe_row([*(_cell(c) for c in cells[: len(headers)]), errors[record.row]])
+            )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -76,11 +81,12 @@ def _xlsx(source, headers, errors, column) -> bytes:
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(source.sheet or "Sheet1")
-    sheet.append([*headers, column])
+    sheet.append([xlsx_text_cell(sheet, value) for value in [*headers, column]])
     for record in source.records:
         if record.row in errors:
             cells = list(record.cells) + [None] * (len(headers) - len(record.cells))
-            sheet.append([*cells[: len(headers)], errors[record.row]])
+            row = [*cells[: len(headers)], errors[record.row]]
+            sheet.append([xlsx_text_cell(sheet, value) for value in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
