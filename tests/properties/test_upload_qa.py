@@ -189,3 +189,57 @@ def test_rejected_rows_file_has_no_live_formulas(tmp_path, organisation, partner
         assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
     assert not [v for v in values if isinstance(v, str) and v.startswith(("=", "+", "@"))]
     assert "'" + FORMULAS[1] in values
+
+
+def test_geopackage_with_a_boundary_layer_reads_the_sites_layer(
+    tmp_path, essen, organisation, partner
+):
+    import json
+    import subprocess
+
+    centre = _centre(essen).transform(25832, clone=True)
+    x, y = centre.x, centre.y
+    ring = [[x, y], [x + 150, y], [x + 150, y + 100], [x, y + 100], [x, y]]
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}
+    sites = {
+        "type": "FeatureCollection",
+        "crs": crs,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "flaechen_id": "RE-1",
+                    "bezeichnung": "Blumenthal",
+                    "bplan": "rechtskräftig",
+                    "gebiet": "GI",
+                    "eigentum": "städtisch",
+                    "art": "Grundstück",
+                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    boundary = {
+        "type": "FeatureCollection",
+        "crs": crs,
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "Stadtgrenze"},
+                "geometry": {"type": "LineString", "coordinates": [[x, y], [x + 500, y + 500]]},
+            }
+        ],
+    }
+    path = tmp_path / "flaechen.gpkg"
+    for name, collection, extra in (("flaechen", sites, []), ("grenze", boundary, ["-update"])):
+        source = tmp_path / f"{name}.geojson"
+        source.write_text(json.dumps(collection), encoding="utf-8")
+        subprocess.run(
+            ["ogr2ogr", *extra, "-f", "GPKG", "-nln", name, str(path), str(source)], check=True
+        )
+
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+
+    (row,) = report.rows
+    assert row.action == "create", row.messages
+    assert any("flaechen" in note for note in report.notes)
