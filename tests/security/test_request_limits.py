@@ -93,6 +93,9 @@ def test_the_development_server_refuses_a_1_gb_body_without_a_traceback(db):
         close_connection = False
         server = None
 
+        def log_request(self, *args):
+            pass
+
     stdout, stderr = io.BytesIO(), io.StringIO()
     environ = {
         "REQUEST_METHOD": "POST",
