@@ -7,8 +7,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sitefinder.settings.local")
     # Commands (task worker, imports, migrations) run long statements on purpose: they get
     # the command statement timeout (settings.COMMAND_STATEMENT_TIMEOUT_MS, default none);
-    # the development server keeps the web requests' one.
-    if len(sys.argv) > 1 and sys.argv[1] != "runserver":
+    # the servers (runserver, and serve, whose gunicorn inherits this environment) keep the
+    # web requests' one.
+    if len(sys.argv) > 1 and sys.argv[1] not in ("runserver", "serve"):
         os.environ["SITEFINDER_STATEMENT_TIMEOUT_MS"] = os.environ.get(
             "SITEFINDER_COMMAND_STATEMENT_TIMEOUT_MS", "0"
         )

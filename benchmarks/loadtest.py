@@ -108,6 +108,56 @@ def fetch_status(url: str) -> int:
         return 0
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int, *, with_children: bool) -> float:
+    """utime + stime of a process (and of its reaped children), from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def service_cpu_seconds(supervisor_pid: int) -> float:
+    """CPU used so far by the whole service: the supervisor's programs (gunicorn master and
+    workers, task worker, scheduler) and the PostgreSQL server with its backends."""
+    total = 0.0
+    for program in _children(supervisor_pid):
+        total += _cpu_seconds(program, with_children=True)
+        total += sum(_cpu_seconds(c, with_children=False) for c in _children(program))
+    postmaster = _postmaster_pid()
+    if postmaster:
+        total += _cpu_seconds(postmaster, with_children=True)
+        total += sum(_cpu_seconds(c, with_children=False) for c in _children(postmaster))
+    return total
+
+
+def _postmaster_pid() -> int | None:
+    """The local PostgreSQL server's main process: the parent of our own backend."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+        connection.close()
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (DatabaseError, OSError, ValueError, IndexError):
+        return None  # a database on another machine: its CPU is not counted
+
+
 def free_port() -> int:
     import socket
 
@@ -164,13 +214,21 @@ def main() -> int:
     if args.restart_db and os.environ.get("DATABASE_URL"):
         raise SystemExit("--restart-db restarts the private cluster; unset DATABASE_URL")
 
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".test"):
+        os.environ["DJANGO_SETTINGS_MODULE"] = "sitefinder.settings.local"
+    prepare = [str(PYTHON), "manage.py", "prepare", "--no-static"]
+    if not os.environ.get("DATABASE_URL"):
+        prepare.append("--demo")  # the private cluster: demo sites if it has none
+    subprocess.run(prepare, cwd=REPO, check=True)
     urls = build_urls()
     work = Path(tempfile.mkdtemp(prefix="sitefinder-loadtest-"))
     urls_file = work / "urls.json"
     urls_file.write_text(json.dumps(urls))
     port = free_port()
     host = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SITEFINDER_DEBUG": "0"}
+    # Each locust user sends its own X-Forwarded-For (benchmarks/locustfile.py), so the
+    # per-client API throttle sees 20 clients, not one.
+    env = {**os.environ, "SITEFINDER_DEBUG": "0", "SITEFINDER_TRUSTED_PROXIES": "1"}
     serve = [str(PYTHON), "manage.py", "serve", "--bind", f"127.0.0.1:{port}"]
     if args.workers:
         serve += ["--workers", str(args.workers)]
@@ -187,6 +245,7 @@ def main() -> int:
         print(f"server up on {host} ({workers} gunicorn workers); warming up 10 s", flush=True)
         run_locust(host, urls_file, args.users, 10, work / "warmup")
         load_before = os.getloadavg()
+        cpu_before = service_cpu_seconds(server.pid)
         marks: dict[str, float] = {"t0": time.monotonic()}
         probe: list[tuple[float, int]] = []
         restarter = None
@@ -207,6 +266,7 @@ def main() -> int:
         print(f"running {args.users} users for {args.seconds} s", flush=True)
         run_locust(host, urls_file, args.users, args.seconds, work / "run")
         load_after = os.getloadavg()
+        cpu_used = service_cpu_seconds(server.pid) - cpu_before
         if restarter is not None:
             restarter.join()
             back = [t for t, s in probe if t >= marks["start"] and s == 200]
@@ -229,7 +289,7 @@ def main() -> int:
     rows, errors = read_stats(work / "run")
     total = next(r for r in rows if r["Name"] == "Aggregated")
     lines = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M:%S')} on {os.cpu_count()} cores; "
+        f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {os.cpu_count()} cores; "
         f"{urls['sites']} published sites (demo) with the Ruhr reference data; "
         f"{args.users} users, {args.seconds} s, no pause between requests; gunicorn "
         f"{workers} sync workers; load average before/after: "
@@ -250,6 +310,16 @@ def main() -> int:
         "Errors by kind: "
         + (", ".join(f"{k} × {v}" for k, v in sorted(errors.items())) if errors else "none")
     )
+    requests = int(total["Request Count"])
+    if requests and cpu_used > 0 and not args.restart_db:  # a restart replaces the server
+        cores = os.cpu_count() or 1
+        lines.append(
+            f"CPU used by the service (gunicorn, worker, scheduler, PostgreSQL): {cpu_used:.1f} s "
+            f"for {requests} requests = {cpu_used / requests * 1000:.2f} ms per request; on "
+            f"{cores} cores of its own that is a capacity of about "
+            f"{requests / cpu_used * cores:.0f} requests/s (the measured rate above shares the "
+            "cores with locust and whatever else runs)"
+        )
     lines += notes
     text = "\n".join(lines) + "\n"
     print(text)

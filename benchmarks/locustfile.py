@@ -8,6 +8,7 @@ sites; every request is loopback only.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -15,13 +16,22 @@ import random
 from locust import FastHttpUser, constant, task
 
 URLS = json.loads(open(os.environ["LOADTEST_URLS"]).read())  # noqa: SIM115
+_addresses = itertools.count(1)
 
 
 class MapVisitor(FastHttpUser):
     wait_time = constant(0)
 
+    def on_start(self) -> None:
+        # Each user is its own client, as seen behind one trusted proxy (the driver sets
+        # SITEFINDER_TRUSTED_PROXIES=1): per-client API throttling applies per user.
+        n = next(_addresses)
+        self.headers = {"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}"}
+
     def _get(self, path: str, name: str) -> None:
-        with self.client.get(path, name=name, catch_response=True) as response:
+        with self.client.get(
+            path, name=name, headers=self.headers, catch_response=True
+        ) as response:
             if response.status_code in (200, 204):
                 response.success()
             else:

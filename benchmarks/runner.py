@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import os
 import platform
 import statistics
 import time
@@ -34,6 +35,7 @@ class Case:
     p95_ms: float
     max_ms: float
     note: str = ""
+    load_average: float = 0.0  # the machine's 1-minute load average when the case ended
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -56,6 +58,7 @@ def measure(name: str, action: Callable[[], object], *, repeat: int, note: str =
         p95_ms=round(percentile(timings, 0.95), 2),
         max_ms=round(max(timings), 2),
         note=note,
+        load_average=round(os.getloadavg()[0], 1),
     )
 
 
@@ -113,9 +116,22 @@ def bare_mvt_sql(z: int, x: int, y: int) -> None:
         cursor.fetchone()
 
 
-def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
+ZOOMS = (8, 10, 12, 14, 16)
+
+
+def run(*, repeat: int, zooms: tuple[int, ...] = ZOOMS) -> dict:
+    from properties.clusters import site_clusters_rebuild
+
     client = Client(HTTP_HOST="localhost")
     cases: list[Case] = []
+    # The low-zoom aggregates, as the background rebuild after a write makes them.
+    cases.append(
+        measure(
+            "low-zoom aggregates: full rebuild (background, after a write)",
+            lambda: site_clusters_rebuild(force=True),
+            repeat=max(3, repeat // 10),
+        )
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE status IN ('published', 'reserved')) FROM properties_site"
@@ -145,7 +161,12 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
             bare_mvt_sql(*next_tile())
 
         note = f"5 densest tiles, e.g. {tiles[0]}"
-        cases.append(measure(f"sites tile z{z} bare ST_AsMVT SQL", bare, repeat=repeat, note=note))
+        # Below the point zoom the naive SQL ships every site under the tile (seconds at a
+        # million sites): a few samples show the bound.
+        bare_repeat = repeat if z >= settings.SITE_TILE_POINT_MIN_ZOOM else min(repeat, 3)
+        cases.append(
+            measure(f"sites tile z{z} bare ST_AsMVT SQL", bare, repeat=bare_repeat, note=note)
+        )
         cases.append(measure(f"sites tile z{z} uncached", uncached, repeat=repeat, note=note))
         for _ in tiles:  # every sample tile in the cache before timing cache hits
             cached()
@@ -220,6 +241,7 @@ def run(*, repeat: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> dict:
         "cpu_count": __import__("os").cpu_count(),
         "postgis": _postgis_version(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": _commit(),
         "repeat": repeat,
         "cases": [asdict(case) for case in cases],
     }
@@ -236,13 +258,23 @@ def summarise(name: str, timings: list[float], note: str = "") -> Case:
     )
 
 
-def run_http(*, repeat: int, paints: int, zooms: tuple[int, ...] = (10, 12, 14, 16)) -> list[Case]:
-    """Over real HTTP on loopback: our uncached tiles (tile cache off), the same tiles from
-    TiPg serving the same table (the peer), and the map's first paint in Chromium."""
-    from . import browser, servers
+def run_http(
+    *,
+    repeat: int,
+    paints: int,
+    zooms: tuple[int, ...] = ZOOMS,
+    peer: bool = True,
+    throughput_seconds: float = 10,
+) -> list[Case]:
+    """Over real HTTP on loopback: our uncached tiles (tile cache off), the production
+    server's throughput under 20 clients, the same tiles from TiPg serving the same table
+    (the peer), and the map's first paint in Chromium."""
+    from . import browser, servers, throughput
 
     cases: list[Case] = []
     samples = {z: densest_tiles(z, 5) for z in zooms}
+    if throughput_seconds:
+        cases += throughput.run_throughput(samples, seconds=throughput_seconds)
     with servers.django_server(tile_cache=False) as port:
         client = servers.HttpClient(port)
         for z, tiles in samples.items():
@@ -261,6 +293,8 @@ def run_http(*, repeat: int, paints: int, zooms: tuple[int, ...] = (10, 12, 14, 
                 "Chromium, cold cache, tiles uncached",
             )
         )
+    if not peer:
+        return cases
     problem = servers.tipg_available()
     if problem:
         cases.append(Case("TiPg peer", 0, 0, 0, 0, note=problem))
@@ -292,7 +326,7 @@ def ratios(results: dict) -> list[str]:
     """Ours against the bare SQL (in process) and against TiPg (both over HTTP)."""
     by_name = {case["name"]: case for case in results["cases"]}
     lines = []
-    for z in (10, 12, 14, 16):
+    for z in ZOOMS:
         ours = by_name.get(f"sites tile z{z} uncached")
         bare = by_name.get(f"sites tile z{z} bare ST_AsMVT SQL")
         if ours and bare and bare["p95_ms"]:
@@ -306,6 +340,18 @@ def ratios(results: dict) -> list[str]:
     return lines
 
 
+def _commit() -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def _postgis_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
@@ -314,16 +360,17 @@ def _postgis_version() -> str:
 
 def as_markdown(results: dict) -> str:
     lines = [
-        f"Measured {results['measured_at']} on {results['cpu_count']} cores, PostGIS {results['postgis']}, "
+        f"Measured {results['measured_at']} at commit {results.get('commit', '?')} on "
+        f"{results['cpu_count']} cores, PostGIS {results['postgis']}, "
         f"{results['sites_public']:,} public sites of {results['sites_total']:,}; "
         f"{results['repeat']} requests per case.",
         "",
-        "| case | p50 ms | p95 ms | max ms |",
-        "|---|---:|---:|---:|",
+        "| case | p50 ms | p95 ms | max ms | load average | note |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     lines += [
-        f"| {c['name']} | {c['p50_ms']} | {c['p95_ms']} | {c['max_ms']} |"
-        + (f" {c['note']}" if c["name"] == "TiPg peer" else "")
+        f"| {c['name']} | {c['p50_ms']} | {c['p95_ms']} | {c['max_ms']} "
+        f"| {c.get('load_average', '')} | {c['note'] if not c['note'].startswith('5 densest') else ''} |"
         for c in results["cases"]
     ]
     ratio_lines = ratios(results)

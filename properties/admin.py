@@ -10,7 +10,16 @@ from leaflet.admin import LeafletGeoAdmin
 
 from geodata.layers import DISTANCE_FIELDS
 
-from .models import PartnerOrganisation, Site, SiteChange, SiteMedia
+from .models import (
+    PartnerOrganisation,
+    Site,
+    SiteChange,
+    SiteCluster,
+    SiteClusterBuild,
+    SiteMedia,
+    UploadJob,
+    UploadMapping,
+)
 from .services.moderation import site_publish
 from .services.sites import SiteConflict, site_changes_since, site_field_label, site_save
 
@@ -326,3 +335,49 @@ class SiteMediaAdmin(EditableSitesOnly, admin.ModelAdmin):
     list_display = ("__str__", "site", "kind", "uploaded_at")
     list_filter = ("kind",)
     raw_id_fields = ("site",)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the application writes itself: staff may look, not edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UploadMapping)
+class UploadMappingAdmin(admin.ModelAdmin):
+    """An organisation's own words for the bulk upload (partners keep them on their upload
+    page; staff may correct or delete one here)."""
+
+    list_display = ("organisation", "kind", "field", "source", "value", "created_at")
+    list_filter = ("kind", "organisation")
+    search_fields = ("source", "value", "organisation__name")
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(UploadJob)
+class UploadJobAdmin(ReadOnlyAdmin):
+    """The bulk uploads and how they ended (deleting one deletes its record, not its sites)."""
+
+    list_display = ("filename", "organisation", "user", "status", "committed", "created_at")
+    list_filter = ("status", "committed")
+    search_fields = ("filename", "organisation__name")
+    raw_id_fields = ("organisation", "user")
+    exclude = ("report",)
+
+
+@admin.register(SiteCluster)
+class SiteClusterAdmin(ReadOnlyAdmin):
+    """The low-zoom tile aggregates, derived from the sites (rebuilt, never edited)."""
+
+    list_display = ("zoom", "cell_x", "cell_y", "site_count")
+    list_filter = ("zoom",)
+    show_full_result_count = False
+
+
+@admin.register(SiteClusterBuild)
+class SiteClusterBuildAdmin(ReadOnlyAdmin):
+    list_display = ("built_at", "sites_version", "day", "seconds")

@@ -271,6 +271,14 @@ class Site(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "kind"], name="site_status_kind_idx"),
+            # The public sites in a bounding box (the API's bbox, the search's drawn area):
+            # with the full-table index the planner ANDed it with a bitmap of the status
+            # index, 0.3 s at 1,000,000 sites; this one holds only what investors see.
+            GistIndex(
+                fields=["geom"],
+                condition=models.Q(status__in=["published", "reserved"]),
+                name="site_public_geom_gist",
+            ),
             models.Index(fields=["municipality", "status"], name="site_municipality_status_idx"),
             # Counting a search's results without reading the wide rows (four geometry
             # columns, ~1.6 kB each): an index-only scan over every scalar filter column.

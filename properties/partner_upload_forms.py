@@ -13,26 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import Site
-from .services.upload import UploadReport
+from .services.upload import UploadReport, vocabulary
+from .services.upload.reading import GEOMETRY_LABELS
+
+TABLE_FORMATS = ("CSV", "XLSX")
 
 IGNORE = "-"
-# Site fields a partner's column can never be: the database's own and the workflow's.
-NOT_MAPPABLE = {
-    "id",
-    "organisation",
-    "status",
-    "created_at",
-    "updated_at",
-    "version",
-    "is_demo",
-    "municipality",
-    "last_verified_at",
-    "published_at",
-    "submitted_at",
-    "geom",
-    "status_reason",
-    "distances_computed_at",
-}
 
 
 def site_field_label(name: str) -> str:
@@ -43,20 +29,24 @@ def site_field_label(name: str) -> str:
     return str(getattr(field, "verbose_name", name))
 
 
-def mappable_fields() -> list[tuple[str, str]]:
-    """(name, label) of every Site field a column may be read as, by label."""
-    fields = []
-    for field in Site._meta.concrete_fields:
-        if field.name in NOT_MAPPABLE or not field.editable or field.name.startswith("distance"):
-            continue
-        if isinstance(field, models.ForeignKey):
-            continue
-        fields.append((field.name, str(field.verbose_name)))
-    return sorted(fields, key=lambda item: item[1].lower())
+def mappable_fields(*, geometry: bool) -> list[tuple[str, Any]]:
+    """The targets a column may be read as: the site fields the upload reads, by label, and
+    (for tables) the geometry's columns; grouped for the select."""
+    fields = sorted(
+        ((name, site_field_label(name)) for name in vocabulary.FIELDS),
+        key=lambda item: item[1].lower(),
+    )
+    groups: list[tuple[str, Any]] = [(str(_("Fields of the site")), fields)]
+    if geometry:
+        roles = [(role, str(label())) for role, label in GEOMETRY_LABELS.items()]
+        groups.append((str(_("Location")), roles))
+    return groups
 
 
 def field_codes(name: str) -> list[tuple[str, str]]:
     """The codes a coded field accepts, with their labels (yes / no for a yes-no field)."""
+    if vocabulary.FIELDS.get(name) not in ("choice", "bool"):
+        return []  # the core maps values of coded fields only
     try:
         field = Site._meta.get_field(name)
     except FieldDoesNotExist:
@@ -82,7 +72,11 @@ class MappingForm(forms.Form):
         self.fields["revision"].initial = revision
         self.column_fields: list[tuple[str, Any]] = []  # (form field name, ColumnReading)
         self.value_fields: list[tuple[str, str, str]] = []  # (form field name, field, raw)
-        targets = [("", _("not used")), (IGNORE, _("ignore this column")), *mappable_fields()]
+        targets = [
+            ("", _("not used")),
+            (IGNORE, _("ignore this column")),
+            *mappable_fields(geometry=report.format in TABLE_FORMATS),
+        ]
         for number, column in enumerate(c for c in report.columns if c.status == "not_used"):
             name = f"column_{number}"
             self.fields[name] = forms.ChoiceField(

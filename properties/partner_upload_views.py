@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -169,10 +172,9 @@ def partner_upload_job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "status_label": job.get_status_display(),
             "stage": job.stage,
             "stage_label": job.get_stage_display() if job.stage else "",
-            "total": job.rows_total,
-            "read": job.rows_read,
-            "checked": job.rows_checked,
-            "written": job.rows_written,
+            "read": [job.rows_read, job.rows_total],
+            "checked": [job.rows_checked, job.checked_total],
+            "written": [job.rows_written, job.written_total],
             "finished": not job.is_active,
         }
     )
@@ -194,8 +196,14 @@ def partner_upload_job_mappings(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("partner_upload_job", pk=job.pk)
-    for mapping in form.mappings():
-        upload_mapping_set(organisation=job.organisation, acting_user=user, **mapping)
+    try:
+        with transaction.atomic():
+            for mapping in form.mappings():
+                upload_mapping_set(organisation=job.organisation, acting_user=user, **mapping)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("partner_upload_job", pk=job.pk)
     try:
         upload_job_recheck(job=job, acting_user=user)
     except (UploadBusy, UploadError) as error:
@@ -271,7 +279,7 @@ def partner_upload_job_rejected(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("partner_upload_job", pk=job.pk)
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -286,7 +294,7 @@ def partner_upload_job_report(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("partner_upload_job", pk=job.pk)
     stem = slugify(Path(job.filename).stem)[:60] or "upload"
     response = HttpResponse("\ufeff" + report.as_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="report-{stem}.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"report-{stem}.csv")
     return response
 
 

@@ -86,8 +86,12 @@ class UploadJob(models.Model):
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, blank=True)
     rows_total = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
-    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    rows_checked = models.PositiveIntegerField(_("checks run"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    # The core checks all rows at once, SQL step by SQL step, and writes them in one
+    # statement: these count the steps and the rows to write.
+    checked_total = models.PositiveIntegerField(_("checks to run"), null=True, blank=True)
+    written_total = models.PositiveIntegerField(_("rows to write"), null=True, blank=True)
     revision = models.PositiveIntegerField(
         _("revision"),
         default=0,

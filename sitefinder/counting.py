@@ -34,7 +34,8 @@ def capped_count(queryset: QuerySet, exact_max: int | None = None) -> tuple[int,
     """(count, exact): exact up to `exact_max` (settings.COUNT_EXACT_MAX), above it the
     planner's estimate, rounded to two significant digits."""
     limit = settings.COUNT_EXACT_MAX if exact_max is None else exact_max
-    counted = queryset.order_by()[: limit + 1].count()
+    # Only the ids: annotations (a transformed geometry, say) are not computed for the rows.
+    counted = queryset.order_by().values("pk")[: limit + 1].count()
     if counted <= limit:
         return counted, True
     estimate = max(estimated_count(queryset), limit + 1)

@@ -91,8 +91,9 @@ def site_tile(request, z: int, x: int, y: int):
             x=x,
             y=y,
             build=lambda: sites_tile(z, x, y, clusters=clusters, using=using),
-            # Built from the aggregates: cached under their version, not a newer one.
-            version=f"c{clusters.sites_version}" if clusters else None,
+            # Built from the aggregates: cached under what they were built from (the sites'
+            # version and the day of the staleness cut-off), not anything newer.
+            version=f"c{clusters.sites_version}-{clusters.day.isoformat()}" if clusters else None,
         )
     filterset = SiteFilterSet(request.GET, queryset=Site.objects.published(), request=request)
     if not filterset.is_valid():

@@ -425,7 +425,8 @@ INSERT INTO properties_site (
 )
 SELECT
     x.organisation_id,
-    %(ref_prefix)s || lpad(x.ref_number::text, 6, '0'),
+    -- At least six digits (lpad alone would cut a seventh off).
+    %(ref_prefix)s || lpad(x.ref_number::text, greatest(6, length(x.ref_number::text)), '0'),
     CASE WHEN x.kind = 'plot'
          THEN x.title_stem || ' ' || x.municipality_name
               || ' – Fläche ' || x.number_in_municipality
@@ -684,8 +685,12 @@ _COPY_PIECES_SQL = (
 _COPY_SQL = """
 INSERT INTO properties_site ({columns}, partner_ref, geom)
 SELECT {source_columns},
-       %(ref_prefix)s || lpad((%(ref_offset)s + row_number() OVER (ORDER BY c.k, s.id))::text,
-                              6, '0'),
+       -- At least six digits (lpad alone would cut a seventh off).
+       %(ref_prefix)s || CASE
+           WHEN %(ref_offset)s + row_number() OVER w < 1000000
+           THEN lpad((%(ref_offset)s + row_number() OVER w)::text, 6, '0')
+           ELSE (%(ref_offset)s + row_number() OVER w)::text
+       END,
        ST_Translate(s.geom, c.dx, c.dy)
 FROM properties_site s
 CROSS JOIN unnest(%(ks)s::int[], %(dxs)s::float8[], %(dys)s::float8[]) AS c(k, dx, dy)
@@ -694,6 +699,7 @@ WHERE s.id = ANY(%(site_ids)s)
       SELECT 1 FROM demo_piece p
       WHERE p.municipality_id = s.municipality_id
         AND ST_Intersects(p.geom, ST_Translate(s.location, c.dx, c.dy)))
+WINDOW w AS (ORDER BY c.k, s.id)
 ORDER BY c.k, s.id
 LIMIT %(needed)s
 """

@@ -179,6 +179,8 @@ def _requeue(job: UploadJob, **changes: Any) -> UploadJob:
         "rows_read": 0,
         "rows_checked": 0,
         "rows_written": 0,
+        "checked_total": None,
+        "written_total": None,
         "error": "",
         "started_at": None,
         "finished_at": None,
@@ -257,9 +259,14 @@ def _enqueue(job: UploadJob) -> None:
 class ProgressWriter:
     """The progress callback of the upload core, written on a database connection of its
     own (autocommit), so it is visible while the upload's transaction is open, and at most
-    every PROGRESS_EVERY_SECONDS (and at every change of stage)."""
+    every PROGRESS_EVERY_SECONDS (and at every change of stage and the end of each)."""
 
-    COLUMNS = {"read": "rows_read", "checked": "rows_checked", "written": "rows_written"}
+    # stage -> (column of the count done, column of its total)
+    COLUMNS = {
+        "read": ("rows_read", "rows_total"),
+        "checked": ("rows_checked", "checked_total"),
+        "written": ("rows_written", "written_total"),
+    }
 
     def __init__(self, job_id: int):
         self.job_id = job_id
@@ -269,11 +276,17 @@ class ProgressWriter:
         self.broken = False
 
     def __call__(self, stage: str, done: int, total: int | None = None) -> None:
-        column = self.COLUMNS.get(stage)
-        if column is None or self.broken:
+        columns = self.COLUMNS.get(stage)
+        if columns is None or self.broken:
             return
+        column, total_column = columns
         now = time.monotonic()
-        if stage == self.last_stage and now - self.last_time < PROGRESS_EVERY_SECONDS:
+        finished = total is not None and done >= total  # a stage's last word is always kept
+        if (
+            stage == self.last_stage
+            and not finished
+            and now - self.last_time < PROGRESS_EVERY_SECONDS
+        ):
             return
         self.last_stage, self.last_time = stage, now
         table = UploadJob._meta.db_table
@@ -283,7 +296,7 @@ class ProgressWriter:
             with self.connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {table} SET stage = %s, {column} = %s, "  # noqa: S608 (fixed names)
-                    "rows_total = COALESCE(%s, rows_total), updated_at = now() "
+                    f"{total_column} = COALESCE(%s, {total_column}), updated_at = now() "
                     "WHERE id = %s AND status = 'running'",
                     [stage, done, total, self.job_id],
                 )
@@ -306,6 +319,9 @@ def _error_text(error: Exception, job: UploadJob, path: Path | None) -> str:
 
 
 def _finish(job: UploadJob, report: UploadReport | None, error: str, **fields: Any) -> None:
+    """The job's outcome; the report goes in as one JSON text written by the database, and
+    the report's rows are let go before it is built (a 50,000-row report would otherwise be
+    held three times: rows, their dict, the JSON text)."""
     status = UploadJob.Status.FAILED if report is None else UploadJob.Status.DONE
     values: dict[str, Any] = {
         "status": status,
@@ -314,20 +330,31 @@ def _finish(job: UploadJob, report: UploadReport | None, error: str, **fields: A
         "updated_at": timezone.now(),
         **fields,
     }
+    text = None
     if report is not None:
         counts = dict(report.counts)
         values.update(
-            report=report.to_json(),
             counts=counts,
             committed=bool(report.committed),
             format=report.format or job.format,
             rows_total=len(report.rows),
             rows_read=len(report.rows),
-            rows_checked=len(report.rows),
         )
         if report.committed:
-            values["rows_written"] = counts.get("create", 0) + counts.get("update", 0)
-    UploadJob.objects.filter(pk=job.pk).update(**values)
+            written = counts.get("create", 0) + counts.get("update", 0)
+            values.update(rows_written=written, written_total=written)
+        data = report.to_json()
+        report.rows = []
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        del data
+    with transaction.atomic():
+        if text is not None:
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {UploadJob._meta.db_table} SET report = %s::jsonb WHERE id = %s",  # noqa: S608
+                    [text, job.pk],
+                )
+        UploadJob.objects.filter(pk=job.pk).update(**values)
 
 
 @task

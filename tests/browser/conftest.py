@@ -126,6 +126,8 @@ def browser_page(browser: Browser, live_server) -> Iterator[BrowserPage]:
     context, result = _open_page(browser, live_server.url)
     yield result
     context.close()
+    # Whatever the test checked: no page may break its Content-Security-Policy.
+    assert result.csp_violations == [], "a page broke its Content-Security-Policy"
 
 
 @pytest.fixture
@@ -133,12 +135,16 @@ def new_page(browser: Browser, live_server) -> Iterator[Callable[..., BrowserPag
     """More pages like `browser_page`, each in its own context: another person at another
     computer. `new_page(locale="de-DE")` opens one."""
     contexts: list[BrowserContext] = []
+    pages: list[BrowserPage] = []
 
     def make(locale: str = "en-GB") -> BrowserPage:
         context, result = _open_page(browser, live_server.url, locale)
         contexts.append(context)
+        pages.append(result)
         return result
 
     yield make
     for context in contexts:
         context.close()
+    for page in pages:
+        assert page.csp_violations == [], "a page broke its Content-Security-Policy"

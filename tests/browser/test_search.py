@@ -344,3 +344,17 @@ def test_export_links_and_saving_the_search_follow_the_url(browser_page, sites):
     saved = SavedSearch.objects.get(user=user)
     assert parse_qs(saved.query) == {"kind": ["plot", "hall"], "sort": ["-area"]}
     browser_page.assert_self_contained()
+
+
+def test_a_count_above_the_exact_limit_says_about(browser_page, sites, settings):
+    settings.COUNT_EXACT_MAX = 2
+    page = open_search(browser_page)
+    count = page.locator("#results-count")
+    expect(count).to_have_text(re.compile(r"^\s*about \d+ sites\s*$"))  # the server's page
+    # The list's own updates from the API (count_is_exact) say it too, and only above it.
+    page.get_by_role("checkbox", name="Hall / production").check()
+    expect(count).to_have_text("1 site")
+    page.get_by_role("checkbox", name="Office").check()
+    expect(count).to_have_text("2 sites")
+    page.get_by_role("checkbox", name="Plot", exact=True).check()
+    expect(count).to_have_text(re.compile(r"^about \d+ sites$"))

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import Site, UploadJob, UploadMapping
+from properties.services.upload_jobs import upload_job_run
 from tests.browser.test_partner import log_in
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
@@ -89,6 +90,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     # The report fits a phone.
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    browser_page.screenshot("upload-report-de-390.png", full_page=True)
     page.set_viewport_size({"width": 1400, "height": 860})
 
     # Commit the valid rows: only after confirming that one stays out.
@@ -99,6 +101,7 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
         "Übernommen: 2 Flächen angelegt, 0 geändert, 0 unverändert."
     )
     expect(page.locator(".pw-committed")).to_contain_text("1 abgelehnte Zeile wurde ausgelassen.")
+    browser_page.screenshot("upload-committed-de.png", full_page=True)
     assert set(Site.objects.values_list("partner_ref", "ownership")) == {
         ("E-1", "municipal"),
         ("E-2", "private"),
@@ -122,4 +125,35 @@ def test_german_partner_maps_a_value_commits_the_valid_rows_and_downloads_the_re
     ]
     assert rows[0][-1] == "Fehler"
     assert len(rows) == 2 and rows[1][0] == "E-3" and rows[1][-1]
+    browser_page.assert_self_contained()
+
+
+def test_the_page_follows_a_job_in_the_background_and_shows_its_report(
+    new_page, partner, tmp_path, settings
+):
+    """The worker is elsewhere: the page shows the progress, polls it and, when the worker
+    is done, shows the report without the partner doing anything."""
+    stored = Path(settings.MEDIA_ROOT) / "uploads" / "queued-list.csv"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(partner_list(tmp_path).read_bytes())
+    job = UploadJob.objects.create(
+        organisation=partner.organisation,
+        user=partner,
+        stored_name=stored.name,
+        filename="flaechen-essen.csv",
+        language="de",
+        revision=1,
+    )
+    browser_page = new_page(locale="de-DE")
+    page = browser_page.page
+    log_in(page, browser_page.base_url, partner, reverse("partner_upload_job", args=[job.pk]))
+    expect(page.get_by_role("heading", name="Die Datei wird geprüft …")).to_be_visible()
+    expect(page.locator("#progress-status")).to_contain_text("wartet auf die Verarbeitung")
+
+    upload_job_run.call(job_id=job.pk, revision=job.revision)  # the worker's turn
+
+    expect(
+        page.get_by_role("heading", name=re.compile("Bericht zu flaechen-essen.csv"))
+    ).to_be_visible()
+    expect(page.locator('[data-count="create"] strong')).to_have_text("1")
     browser_page.assert_self_contained()

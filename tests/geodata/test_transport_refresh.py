@@ -246,3 +246,12 @@ def test_the_extract_date_comes_from_the_file_header(tmp_path):
         'timestamp="2026-10-01T00:00:00Z"><node id="1" lat="51" lon="7"/></osm>'
     )
     assert xml_timestamp(xml) == datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def test_the_refresh_is_a_monthly_scheduled_job(settings):
+    from ops.scheduler import registered_jobs
+
+    settings.OSM_EXTRACT_URLS = []
+    job = registered_jobs()["refresh_transport_layers"]
+    assert job.cron == "30 4 1 * *"  # 04:30 on the first of every month
+    assert "nothing to do" in str(job.run())  # offline install: no extracts configured

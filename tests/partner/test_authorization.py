@@ -201,6 +201,10 @@ RULES: list[Rule] = [
     # Site proposals: the public inquiry form, the investor's private offer link (the
     # token is the key), and staff's inbox, matching, offer builder and dashboard.
     Rule("inquiry_new", EVERYONE),
+    # "Ask about this site": an empty question is a form error on the site's page; a site
+    # the role cannot see is a 404.
+    Rule("site_question", (400,) * 5, {"pk": "published_a"}, method="post"),
+    Rule("site_question", (404, 404, 400, 404, 400), {"pk": "draft_a"}, method="post"),
     Rule("inquiry_thanks", (404,) * 5, {"token": "forged"}),
     Rule("offer_link", EVERYONE, {"token": "offer_token"}),
     Rule("offer_link", (404,) * 5, {"token": "forged"}),

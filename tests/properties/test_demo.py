@@ -10,6 +10,7 @@ from django.db.models import F, Q
 
 from geodata.models import Municipality
 from properties.models import PartnerOrganisation, Site
+from properties.services import demo as demo_module
 from properties.services.demo import (
     DEMO_ORGANISATION_NAME,
     RAIL_CLEARANCE_M,
@@ -202,10 +203,15 @@ def test_replacing_demo_sites_takes_the_demo_inquiries_offering_them_along(refer
 
 def test_benchmark_sized_sets_are_a_drawn_tenth_and_shifted_copies(reference_data, monkeypatch):
     monkeypatch.setattr("properties.services.demo.DRAWN_MAX", 40)
+    # References past DEMO-999999 (a million sites) keep their seventh digit.
+    real_last = demo_module._last_demo_ref_number
+    monkeypatch.setattr(demo_module, "_last_demo_ref_number", lambda: real_last() + 999_950)
     assert sites_generate_demo(count=300, seed=3) == 300
     demo = Site.objects.demo()
     assert demo.count() == 300
     assert demo.values("partner_ref").distinct().count() == 300
+    assert demo.filter(partner_ref="DEMO-999951").exists()
+    assert demo.filter(partner_ref__regex=r"^DEMO-[0-9]{7}$").count() == 260
     assert demo.filter(distance_to_station_m__isnull=True).count() == 0
     with connection.cursor() as cursor:
         # Every copy's point lies in its municipality, 60-160 m from a drawn site.

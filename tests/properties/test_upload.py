@@ -577,3 +577,31 @@ def test_utm_coordinates_declared_as_4326(tmp_path, centre, organisation, partne
     assert report.notes == [
         "Coordinate system not stated: 1 rows read as EPSG:25832 from the coordinate values."
     ]
+
+
+def test_unreadable_wkt_and_nan_coordinates_are_row_messages(
+    tmp_path, centre, organisation, partner
+):
+    point = as_4326(Point(centre.x, centre.y, srid=25832))
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "id,title,kind,BauNVO,B-Plan,ownership,area,wkt\n"
+        f'W-1,Gut,plot,GE,binding,public,500,"POINT({point.x} {point.y})"\n'
+        'W-2,Kaputt,plot,GE,binding,public,500,"POLYGON((1 2, 3"\n'
+        'W-3,NaN,plot,GE,binding,public,500,"POINT(NaN 51.4)"\n'
+        'W-4,Inf,plot,GE,binding,public,500,"POINT(7 Infinity)"\n'
+    )
+    report = sites_upload_plan(path=path, organisation=organisation, acting_user=partner)
+    assert summary(report.rows) == [
+        (2, "W-1", "create", []),
+        (3, "W-2", "reject", ["the geometry could not be read as WKT"]),
+        (4, "W-3", "reject", ["the geometry has coordinates that are not numbers"]),
+        (5, "W-4", "reject", ["the geometry has coordinates that are not numbers"]),
+    ]
+    lonlat = tmp_path / "lonlat.csv"
+    lonlat.write_text(
+        "id,title,kind,BauNVO,B-Plan,ownership,area,lon,lat\n"
+        "N-1,NaN,plot,GE,binding,public,500,nan,51.4\n"
+    )
+    report = sites_upload_plan(path=lonlat, organisation=organisation, acting_user=partner)
+    assert report.rows[0].messages == ["coordinates: 'nan' is not a number"]

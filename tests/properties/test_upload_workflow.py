@@ -243,6 +243,36 @@ def test_rejected_rows_file_xlsx(tmp_path, organisation, partner, spot):
     assert [row[0] for row in values[1:]] == ["X-2"]
 
 
+def test_rejected_rows_file_never_holds_a_live_formula(tmp_path, organisation, partner, spot):
+    """A title typed as a formula comes back as text in the CSV and the XLSX, and the
+    apostrophe that keeps it text is taken off again when the fixed file is uploaded."""
+    title = '=HYPERLINK("http://evil.example","x")'
+    rows = [line("F-1", spot, 0, title=title, kind="Wiese")]
+    csv_path = write_csv(tmp_path / "formel.csv", rows)
+    report = sites_upload_plan(path=csv_path, organisation=organisation, acting_user=partner)
+    content, _, _ = upload_rejected_rows_file(path=csv_path, report=report, filename="formel.csv")
+    cells = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))[1]
+    assert cells[1] == "'" + title
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    cells[2] = "Grundstück"
+    fixed = tmp_path / "fixed.csv"
+    with open(fixed, "w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle, delimiter=";").writerows([HEADER.split(";"), cells[:-1]])
+    sites_upload_commit(path=fixed, organisation=organisation, acting_user=partner)
+    assert Site.objects.get(partner_ref="F-1").title == title
+
+    workbook = openpyxl.Workbook()
+    for values in [HEADER.split(";"), *rows]:
+        workbook.active.append(values)
+    workbook.active.cell(row=2, column=2).data_type = "s"  # typed as text in the partner's file
+    xlsx_path = tmp_path / "formel.xlsx"
+    workbook.save(xlsx_path)
+    report = sites_upload_plan(path=xlsx_path, organisation=organisation, acting_user=partner)
+    content, _, _ = upload_rejected_rows_file(path=xlsx_path, report=report, filename="f.xlsx")
+    cell = openpyxl.load_workbook(io.BytesIO(content)).active.cell(row=2, column=2)
+    assert cell.data_type == "s" and cell.value == "'" + title
+
+
 def test_rejected_rows_file_geojson_and_geopackage(tmp_path, organisation, partner, spot):
     import subprocess
 

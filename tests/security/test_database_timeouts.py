@@ -124,3 +124,80 @@ def test_a_killed_importer_leaves_no_statement_or_lock_behind():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_import_layer_command_is_ended_by_the_server(reference_data, tmp_path):
+    """The real importer: `manage.py import_layer` is held mid-statement (its merge waits
+    for a lock this test holds on the layer table), then killed with SIGKILL. Its backend
+    must be gone within seconds, before the test lets go of the lock, and nothing of the
+    import may be written."""
+    import json
+
+    from geodata.models import Dataset, LayerFeature
+
+    path = tmp_path / "junctions.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "j1", "name": "Essen-Ost"},
+                        "geometry": {"type": "Point", "coordinates": [7.06, 51.46]},
+                    },
+                ],
+            }
+        )
+    )
+    app_name = f"import-layer-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_conninfo(), autocommit=True) as watcher:
+        watcher.execute("BEGIN")
+        watcher.execute("LOCK TABLE geodata_layerfeature IN ACCESS EXCLUSIVE MODE")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "import_layer",
+                str(path),
+                "--layer",
+                "junctions",
+                "--dataset",
+                "killed-import",
+                "--id-field",
+                "id",
+            ],
+            cwd=ROOT,
+            env=_command_env(app_name),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            with psycopg.connect(_conninfo(), autocommit=True) as monitor:
+
+                def waiting() -> list[tuple]:
+                    return monitor.execute(
+                        "SELECT state, wait_event_type FROM pg_stat_activity"
+                        " WHERE application_name = %s",
+                        [app_name],
+                    ).fetchall()
+
+                deadline = time.monotonic() + 30
+                while waiting() != [("active", "Lock")] and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert waiting() == [("active", "Lock")], "the importer never reached the merge"
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+                killed_at = time.monotonic()
+                while waiting() and time.monotonic() - killed_at < 10:
+                    time.sleep(0.1)
+                assert waiting() == [], "the killed importer's statement is still waiting"
+                assert time.monotonic() - killed_at < 5
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            watcher.execute("ROLLBACK")
+    assert not Dataset.objects.filter(slug="killed-import").exists()
+    assert not LayerFeature.objects.filter(external_id="j1").exists()

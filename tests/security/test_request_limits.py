@@ -112,3 +112,71 @@ def test_the_development_server_refuses_a_1_gb_body_without_a_traceback(db):
     handler.request_handler = Handler()
     handler.run(WSGIHandler())
     assert stdout.getvalue().startswith(b"HTTP/1.1 413"), stdout.getvalue()[:200]
+
+
+def test_the_production_server_refuses_1_gb_without_reading_it(tmp_path):
+    """Over a real socket against gunicorn: the 413 comes while the client is still
+    sending, and the server stops reading (the client cannot push more than the kernel's
+    socket buffers), so nothing of the body is spooled."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYENV")}
+    env["DJANGO_SETTINGS_MODULE"] = "sitefinder.settings.test"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "sitefinder.wsgi:application",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        with client:
+            client.sendall(
+                b"POST /inquiry/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 1073741824\r\n\r\n"
+            )
+            client.settimeout(2)
+            sent = 0
+            try:
+                while sent < 200 * 1024**2:
+                    client.sendall(b"a" * 65536)
+                    sent += 65536
+            except OSError:
+                pass  # the server stopped reading (timeout) or closed (reset)
+            client.settimeout(10)
+            try:
+                answer = client.recv(4096)
+            except OSError:
+                answer = b""
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+        assert sent < 64 * 1024**2, f"{sent} bytes were accepted"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

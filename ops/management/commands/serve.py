@@ -42,6 +42,15 @@ HEALTHY_AFTER_SECONDS = 30.0
 MAX_FAST_FAILURES = 10
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @dataclass
 class Program:
     name: str
@@ -54,7 +63,12 @@ class Program:
     history: list[int] = field(default_factory=list)
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env)  # noqa: S603 (our own argv)
+        # Its own process group: a terminal's Ctrl-C reaches only the supervisor, which
+        # then stops each program once (a second signal would make the task worker abort
+        # the task it is running).
+        self.process = subprocess.Popen(  # noqa: S603 (our own argv)
+            self.argv, env=env, process_group=0, preexec_fn=_die_with_parent
+        )
         self.started_at = time.monotonic()
         logger.info(
             "started %s (pid %d)",

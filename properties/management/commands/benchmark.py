@@ -24,8 +24,27 @@ class Command(BaseCommand):
             help="skip the HTTP cases (our server, the TiPg peer, Chromium first paint)",
         )
         parser.add_argument("--paints", type=int, default=5, help="first-paint runs in Chromium")
+        parser.add_argument(
+            "--no-peer", action="store_true", help="skip TiPg (it ships every site at low zoom)"
+        )
+        parser.add_argument(
+            "--throughput-seconds",
+            type=float,
+            default=10,
+            help="seconds per throughput case with 20 clients on gunicorn (0 skips them)",
+        )
 
-    def handle(self, *args, sites=None, repeat=50, no_http=False, paints=5, **options):
+    def handle(
+        self,
+        *args,
+        sites=None,
+        repeat=50,
+        no_http=False,
+        paints=5,
+        no_peer=False,
+        throughput_seconds=10,
+        **options,
+    ):
         if sites and Site.objects.demo().count() != sites:
             self.stdout.write(f"generating {sites:,} demo sites …")
             sites_generate_demo(count=sites, replace=True)
@@ -36,7 +55,13 @@ class Command(BaseCommand):
         results = runner.run(repeat=repeat)
         if not no_http:
             results["cases"] += [
-                asdict(case) for case in runner.run_http(repeat=repeat, paints=paints)
+                asdict(case)
+                for case in runner.run_http(
+                    repeat=repeat,
+                    paints=paints,
+                    peer=not no_peer,
+                    throughput_seconds=throughput_seconds,
+                )
             ]
         self.stdout.write(runner.as_markdown(results))
         self.stdout.write(f"written to {runner.write(results)}")

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -69,6 +70,7 @@ def sites_upload_plan(
     filename = filename or path.name
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            _lift_statement_timeout(cursor)
             report, _fields = _plan(
                 cursor, path, organisation, declared_srid, filename, source_name, progress
             )
@@ -100,6 +102,7 @@ def sites_upload_commit(
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
+                _lift_statement_timeout(cursor)
                 report, fields = _plan(
                     cursor, path, organisation, declared_srid, filename, source_name, progress
                 )
@@ -119,6 +122,17 @@ def sites_upload_commit(
         raise UploadError(_database_problem(filename, exc)) from exc
     report.committed = True
     return report
+
+
+# The staging COPY lasts as long as the file is read, and a 50,000-row file's checks take
+# tens of seconds: longer than a web request's statement timeout (STATEMENT_TIMEOUT_MS),
+# so an upload's own transaction gets this one (0 = none).
+UPLOAD_STATEMENT_TIMEOUT_MS = 600_000
+
+
+def _lift_statement_timeout(cursor) -> None:
+    timeout = getattr(settings, "UPLOAD_STATEMENT_TIMEOUT_MS", UPLOAD_STATEMENT_TIMEOUT_MS)
+    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(int(timeout))])
 
 
 def _database_problem(filename: str, exc: Exception) -> str:
@@ -173,7 +187,6 @@ def _plan(
         report.unknown_values = parser.unknown
     if count == 0:
         raise UploadError(_("%(name)s: the file holds no rows") % {"name": filename})
-    cursor.execute("ANALYZE upload_staging")
     steps = 4
     checking.check_geometry(cursor, report.notes)
     _checked(progress, 1, steps)

@@ -26,6 +26,7 @@ MAX_AREA_M2 = 50_000_000  # 5,000 ha
 MAX_PRICE_EUR_M2 = 10_000
 MAX_UNKNOWN_VALUES = 100
 PROGRESS_EVERY = 500
+_MEMOISED = {"choice", "bool", "date", "price", "number"}
 
 # staging column type per kind of value
 _SQL_TYPES = {
@@ -60,6 +61,10 @@ DEFAULTS: dict[str, str] = {
     "has_port_access": "false",
 }
 NAMES = list(vocab.FIELDS)
+# The same defaults as Python values: applied while staging (cheaper than an UPDATE).
+DEFAULT_VALUES: dict[str, Any] = {
+    name: {"''": "", "'none'": "none", "false": False}[sql] for name, sql in DEFAULTS.items()
+}
 # Fields a report shows as the row's values besides those the file supplies.
 ALWAYS_REPORTED = (
     "gross_area_m2",
@@ -103,6 +108,7 @@ def create_staging(cursor) -> None:
             row_no integer PRIMARY KEY,
             {field_columns},
             geom geometry,
+            wkt text,
             x float8,
             y float8,
             in_srid integer,
@@ -131,12 +137,45 @@ class Parser:
         # Text cells of XLSX sheets and GIS attributes are typed by German offices: "9.800"
         # is 9800 there (numeric cells arrive as numbers). Only a comma or tab CSV is not.
         self.german = source.german or source.format != "CSV"
+        # Coded values repeat from row to row: each distinct cell is read once.
+        self._memo: dict[tuple[str, str, Any], tuple[dict[str, Any], str | None]] = {}
 
     def values(self, record: Record) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for assignment in self.plan.assignments:
             raw = record.cells[assignment.index] if assignment.index < len(record.cells) else None
-            self._read(assignment.field, assignment.kind, assignment.factor, raw, record, result)
+            if assignment.kind in _MEMOISED and isinstance(raw, str | int | float | None):
+                key = (assignment.field, assignment.kind, raw)
+                memo = self._memo.get(key)
+                if memo is None:
+                    scratch = Record(row=0, cells=[])
+                    out: dict[str, Any] = {}
+                    self._read(
+                        assignment.field, assignment.kind, assignment.factor, raw, scratch, out
+                    )
+                    memo = (out, scratch.errors[0] if scratch.errors else None)
+                    if len(self._memo) < 50_000:
+                        self._memo[key] = memo
+                out, error = memo
+                for name, value in out.items():
+                    if assignment.kind == "bool" or name in (
+                        "price_on_request",
+                        "price_negotiable",
+                    ):
+                        result[name] = (
+                            bool(result.get(name)) or value
+                            if value is not None
+                            else result.get(name)
+                        )
+                    else:
+                        result[name] = value
+                if error:
+                    record.errors.append(error)
+                    record.unreadable.append(assignment.field)
+            else:
+                self._read(
+                    assignment.field, assignment.kind, assignment.factor, raw, record, result
+                )
         return result
 
     def _read(
@@ -224,7 +263,7 @@ def stage(
     total: int | None = None,
 ) -> int:
     copy_sql = (
-        f"COPY upload_staging (row_no, {', '.join(NAMES)}, geom, x, y, in_srid, errors, "
+        f"COPY upload_staging (row_no, {', '.join(NAMES)}, geom, wkt, x, y, in_srid, errors, "
         "unreadable) "
         "FROM STDIN"
     )
@@ -244,8 +283,12 @@ def stage(
             copy.write_row(
                 (
                     record.row,
-                    *(values.get(name) for name in NAMES),
+                    *(
+                        DEFAULT_VALUES.get(name) if values.get(name) is None else values[name]
+                        for name in NAMES
+                    ),
                     record.geom_hex,
+                    record.wkt,
                     record.x,
                     record.y,
                     record.srid,
@@ -276,6 +319,30 @@ def _number(expression: str, digits: int = 0) -> str:
 
 
 def check_geometry(cursor, notes: list[str]) -> None:
+    # WKT cells: parsed by PostGIS; an unreadable one is that row's error, not the file's.
+    cursor.execute(
+        """
+        CREATE OR REPLACE FUNCTION pg_temp.upload_wkt(text) RETURNS geometry
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RETURN ST_GeomFromText($1);
+        EXCEPTION WHEN OTHERS THEN
+            RETURN NULL;
+        END $$
+        """,
+        [],
+    )
+    unreadable = quote(_("the geometry could not be read as WKT"))
+    cursor.execute(
+        f"""
+        UPDATE upload_staging SET geom = g.geom, wkt = NULL,
+            errors = CASE WHEN g.geom IS NULL THEN errors || {unreadable}::text ELSE errors END
+        FROM (SELECT row_no, pg_temp.upload_wkt(wkt) AS geom
+              FROM upload_staging WHERE wkt IS NOT NULL) g
+        WHERE g.row_no = upload_staging.row_no
+        """,
+        [],
+    )
     cursor.execute(
         "UPDATE upload_staging SET geom = ST_MakePoint(x, y) "
         "WHERE geom IS NULL AND x IS NOT NULL AND y IS NOT NULL",
@@ -432,15 +499,50 @@ def check_geometry(cursor, notes: list[str]) -> None:
 
 
 def assign_municipality(cursor, organisation: PartnerOrganisation) -> None:
-    # Whole site inside one municipality (almost all): an indexed covers test. Otherwise the
-    # municipality with the largest overlap (a point on a boundary: the first by AGS).
+    # Whole site inside one municipality (almost all): an indexed covers test, one
+    # municipality at a time, so its prepared polygon serves all its rows (joined, the
+    # planner loops over the rows and tests each against the polygons: 10 s at 50,000).
+    # Otherwise the municipality with the largest overlap (on a boundary: the first AGS).
+    # Analysed for this and for the join with the sites in `decide` (autovacuum never
+    # analyses temporary tables).
+    cursor.execute("CREATE INDEX upload_staging_geom ON upload_staging USING gist (geom)", [])
+    cursor.execute("ANALYZE upload_staging", [])
     cursor.execute(
         """
-        UPDATE upload_staging s SET municipality_id = m.id FROM geodata_municipality m
-        WHERE s.geom IS NOT NULL AND cardinality(s.errors) = 0 AND ST_Covers(m.geom, s.geom)
+        CREATE TEMPORARY TABLE upload_covered (row_no integer, municipality_id integer,
+                                               ags text) ON COMMIT DROP
         """,
         [],
     )
+    cursor.execute(
+        """
+        SELECT m.id FROM geodata_municipality m
+        WHERE m.geom && (SELECT ST_SetSRID(ST_Extent(geom)::geometry, %s) FROM upload_staging)
+        ORDER BY m.ags
+        """,
+        [STORAGE_SRID],
+    )
+    for (municipality_id,) in cursor.fetchall():
+        cursor.execute(
+            """
+            INSERT INTO upload_covered
+            SELECT s.row_no, m.id, m.ags FROM geodata_municipality m, upload_staging s
+            WHERE m.id = %s AND ST_Covers(m.geom, s.geom)
+            """,
+            [municipality_id],
+        )
+    # Every later UPDATE of the staging rows would have to maintain the index.
+    cursor.execute("DROP INDEX upload_staging_geom", [])
+    cursor.execute(
+        """
+        UPDATE upload_staging s SET municipality_id = c.municipality_id
+        FROM (SELECT DISTINCT ON (row_no) row_no, municipality_id FROM upload_covered
+              ORDER BY row_no, ags) c
+        WHERE c.row_no = s.row_no AND cardinality(s.errors) = 0
+        """,
+        [],
+    )
+    cursor.execute("DROP TABLE upload_covered", [])
     cursor.execute(
         """
         UPDATE upload_staging s SET municipality_id = (
@@ -472,14 +574,7 @@ def assign_municipality(cursor, organisation: PartnerOrganisation) -> None:
 
 
 def check_values(cursor, present: dict[str, str]) -> None:
-    # Empty cells of columns with a default take the default; text columns are never NULL.
-    fill = [
-        f"{name} = coalesce({name}, {default})"
-        for name, default in DEFAULTS.items()
-        if name in present
-    ]
-    if fill:
-        cursor.execute(f"UPDATE upload_staging SET {', '.join(fill)}", [])
+    # (Empty cells of columns with a default took the default while staging.)
     missing = []
     for name in vocab.REQUIRED:
         if name in present:
@@ -497,7 +592,8 @@ def check_values(cursor, present: dict[str, str]) -> None:
         )
     cursor.execute(
         "UPDATE upload_staging SET errors = errors || "
-        f"array_remove(ARRAY[{', '.join(missing)}], NULL)",
+        f"array_remove(ARRAY[{', '.join(missing)}], NULL) "
+        f"WHERE {' OR '.join(f'{name} IS NULL' for name in vocab.REQUIRED)}",
         [],
     )
     # The gross area defaults to the polygon's area.
@@ -600,10 +696,9 @@ def accepted_headers(name: str) -> str:
 
 
 def decide(cursor, organisation: PartnerOrganisation, present: dict[str, str]) -> None:
-    # Autovacuum never analyses temporary tables: without statistics the planner takes the
-    # staging table for a few rows and joins 10,000 of them to the sites by nested loop
-    # over every site (minutes at 100,000 sites instead of milliseconds).
-    cursor.execute("ANALYZE upload_staging", [])
+    # (The staging table was analysed in assign_municipality: autovacuum never analyses
+    # temporary tables, and without statistics the planner takes it for a few rows and
+    # joins 10,000 of them to the sites by nested loop over every site.)
     cursor.execute(
         """
         UPDATE upload_staging s SET site_id = p.id FROM properties_site p
@@ -651,8 +746,3 @@ def decide(cursor, organisation: PartnerOrganisation, present: dict[str, str]) -
             """,
             [],
         )
-        defaults = [f"{n} = coalesce({n}, {DEFAULTS[n]})" for n in absent if n in DEFAULTS]
-        if defaults:
-            cursor.execute(
-                f"UPDATE upload_staging SET {', '.join(defaults)} WHERE site_id IS NULL", []
-            )

@@ -8,6 +8,7 @@ import codecs
 import contextlib
 import csv
 import math
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.translation import gettext as _
 
 from geodata.importers.sources import (
@@ -27,6 +27,7 @@ from geodata.importers.sources import (
     read_layer,
     resolve_srid,
 )
+from sitefinder.spreadsheet import FORMULA_PREFIXES
 
 from . import vocabulary as vocab
 from .report import GEOMETRY, MAPPED, NOT_USED, USED, ColumnReading, UploadError
@@ -54,6 +55,7 @@ class Record:
     row: int
     cells: list[Any]
     geom_hex: str | None = None  # WKB
+    wkt: str | None = None
     x: float | None = None
     y: float | None = None
     srid: int | None = None
@@ -483,13 +485,30 @@ def _xlsx_problem(filename: str, exc: BaseException) -> str:
     }
 
 
+FORMULA_CHARS = "".join(FORMULA_PREFIXES)
+
+
 def _table_records(
     rows: Iterator[tuple[int, list[Any]]], declared_srid: int | None
 ) -> Iterator[Record]:
     for number, values in rows:
         if not any(v is not None and str(v).strip() for v in values):
             continue  # blank line
-        yield Record(row=number, cells=values, srid=declared_srid)
+        yield Record(row=number, cells=[_unescaped(v) for v in values], srid=declared_srid)
+
+
+def _unescaped(value: Any) -> Any:
+    """A cell as the partner meant it: our own spreadsheet files (the rejected rows, the
+    exports) write text that starts like a formula ("=", "-12") with a leading apostrophe so
+    that no spreadsheet runs it (sitefinder.spreadsheet); read back, the apostrophe goes."""
+    if (
+        isinstance(value, str)
+        and value.startswith("'")
+        and value[1:2]
+        and value[1] in FORMULA_CHARS
+    ):
+        return value[1:]
+    return value
 
 
 def table_geometry(
@@ -579,18 +598,13 @@ def _parse_wkt(record: Record, value: object) -> None:
         except SourceError as exc:
             record.errors.append(str(exc))
             return
-    if not text[:1].isalpha():  # GEOSGeometry would also take hex WKB or GeoJSON: only WKT
+    if not text[:1].isalpha():  # only WKT (not hex WKB or GeoJSON)
         record.errors.append(_("the geometry is not WKT text"))
         return
-    try:
-        geometry = GEOSGeometry(text)
-    except (GEOSException, ValueError, TypeError):
-        record.errors.append(_("the geometry could not be read as WKT"))
-        return
-    if geometry.empty:
-        record.errors.append(_("no geometry (empty)"))
-        return
-    if not all(math.isfinite(v) for v in geometry.extent):
+    if _NOT_A_NUMBER.search(text, text.find("(") + 1 or len(text)):
         record.errors.append(_("the geometry has coordinates that are not numbers"))
         return
-    record.geom_hex = bytes(geometry.wkb).hex()
+    record.wkt = text  # parsed by PostGIS, set-based (checking.check_geometry)
+
+
+_NOT_A_NUMBER = re.compile(r"nan|inf", re.IGNORECASE)

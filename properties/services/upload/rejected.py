@@ -64,15 +64,15 @@ def _cell(value: Any) -> Any:
 def _csv(source, headers, errors, column, delimiter, *, wkt: bool) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)
+    # The cells come from the partner's file and the messages quote them: no cell may run
+    # as a formula when the file is opened (the reader takes the apostrophe off again).
     writer.writerow(safe_row([*headers, column]))
     records = source if wkt else source.records
     for record in records:
         if record.row in errors:
             cells = list(record.cells) + [""] * (len(headers) - len(record.cells))
-            # the cells come from the partner's file: no live formulas in the download
-            writer.writerow(
-                safe_row([*(_cell(c) for c in cells[: len(headers)]), errors[record.row]])
-            )
+            row = [*(_cell(c) for c in cells[: len(headers)]), errors[record.row]]
+            writer.writerow(safe_row(row))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -81,12 +81,12 @@ def _xlsx(source, headers, errors, column) -> bytes:
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(source.sheet or "Sheet1")
-    sheet.append([xlsx_text_cell(sheet, value) for value in [*headers, column]])
+    sheet.append([xlsx_text_cell(sheet, h) for h in [*headers, column]])
     for record in source.records:
         if record.row in errors:
             cells = list(record.cells) + [None] * (len(headers) - len(record.cells))
             row = [*cells[: len(headers)], errors[record.row]]
-            sheet.append([xlsx_text_cell(sheet, value) for value in row])
+            sheet.append([xlsx_text_cell(sheet, c) for c in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.utils import translation
@@ -523,6 +523,7 @@ def site_field(name: str) -> Any:
     return Site._meta.get_field(name)
 
 
+@lru_cache(maxsize=16_384)
 def normalise(text: str) -> str:
     """Case-, space-, punctuation- and umlaut-insensitive key: "Größe (m²)" -> "groessem2"."""
     text = _fold(text)
@@ -726,7 +727,10 @@ def _blank(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and normalise(value) in EMPTY_WORDS and len(value.strip()) < 16
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return len(text) < 16 and normalise(text) in EMPTY_WORDS
 
 
 def parse_text(value: object) -> str | None:

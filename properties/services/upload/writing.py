@@ -102,17 +102,20 @@ def write(
         INSERT INTO properties_sitechange
             (site_id, changed_at, changed_by_id, action, reason, before, after, version)
         SELECT n.id, now(), %(user)s, 'uploaded', %(reason)s,
-               coalesce((SELECT jsonb_object_agg(key, b.data -> key)
-                         FROM jsonb_object_keys(n.data) key
-                         WHERE b.id IS NOT NULL AND b.data -> key IS DISTINCT FROM n.data -> key),
-                        '{{}}'::jsonb),
-               coalesce((SELECT jsonb_object_agg(key, n.data -> key)
-                         FROM jsonb_object_keys(n.data) key
-                         WHERE b.id IS NULL OR b.data -> key IS DISTINCT FROM n.data -> key),
-                        '{{}}'::jsonb),
+               CASE WHEN b.id IS NULL THEN '{{}}'::jsonb
+                    ELSE coalesce((SELECT jsonb_object_agg(key, b.data -> key)
+                                   FROM jsonb_object_keys(n.data) key
+                                   WHERE b.data -> key IS DISTINCT FROM n.data -> key),
+                                  '{{}}'::jsonb) END,
+               CASE WHEN b.id IS NULL THEN n.data  -- created: everything is "after"
+                    ELSE coalesce((SELECT jsonb_object_agg(key, n.data -> key)
+                                   FROM jsonb_object_keys(n.data) key
+                                   WHERE b.data -> key IS DISTINCT FROM n.data -> key),
+                                  '{{}}'::jsonb) END,
                n.version
         FROM (SELECT p.id, p.version, {_snapshot(updated, "p.")} AS data
-              FROM properties_site p WHERE p.id = ANY(%(ids)s)) n
+              FROM unnest(%(ids)s::integer[]) AS written(id)
+              JOIN properties_site p ON p.id = written.id) n
         LEFT JOIN upload_before b ON b.id = n.id
         """,
         {**params, "ids": site_ids},

@@ -38,14 +38,19 @@ const progress = document.getElementById('upload-progress');
 const POLL_MS = 1000;
 
 function showProgress(state) {
-  const total = state.total || 0;
   for (const key of ['read', 'checked', 'written']) {
     const bar = progress.querySelector(`progress[data-progress="${key}"]`);
     const text = progress.querySelector(`[data-progress-text="${key}"]`);
     if (!bar) continue;
-    bar.max = Math.max(total, state[key], 1);
-    bar.value = state[key];
-    text.textContent = total ? `${state[key]} / ${total}` : String(state[key]);
+    const [done, total] = state[key];
+    if (total) {
+      bar.max = Math.max(total, done, 1);
+      bar.value = done;
+      text.textContent = `${done} / ${total}`;
+    } else {
+      bar.removeAttribute('value'); // indeterminate: this stage has not reported yet
+      text.textContent = '';
+    }
   }
   const status = document.getElementById('progress-status');
   const label = state.stage_label ? `${state.status_label}: ${state.stage_label}` : state.status_label;
