@@ -64,14 +64,16 @@ class RequestBodyLimitMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
-        # The body is not read; the connection is closed so the client stops sending it.
+        # The body is not read. No "Connection: close" header: it is hop-by-hop, which a WSGI
+        # application must not set (PEP 3333; the development server's wsgiref asserts and
+        # answered 500, gunicorn drops it); gunicorn's sync workers close after every
+        # response anyway.
         response: HttpResponse
         if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
             response = JsonResponse({"detail": message}, status=status)
         else:
             html = render_to_string("request_too_large.html", {"message": message}, request)
             response = HttpResponse(html, status=status)
-        response["Connection"] = "close"
         return response
 
 

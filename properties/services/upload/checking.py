@@ -135,7 +135,9 @@ class Parser:
         self.value_mappings = value_mappings
         self.unknown: dict[str, list[str]] = {}
         self._unknown_seen: dict[str, set[str]] = {}
-        self.german = source.german
+        # Text cells of XLSX sheets and GIS attributes are typed by German offices: "9.800"
+        # is 9800 there (numeric cells arrive as numbers). Only a comma or tab CSV is not.
+        self.german = source.german or source.format != "CSV"
         # Coded values repeat from row to row: each distinct cell is read once.
         self._memo: dict[tuple[str, str, Any], tuple[dict[str, Any], str | None]] = {}
 
@@ -183,7 +185,9 @@ class Parser:
         header = self.plan.present.get(name, name)
         try:
             if kind == "number":
-                number = vocab.parse_number(raw, german=self.german)
+                number, unit_factor = vocab.parse_area_unit(raw, name, german=self.german)
+                if unit_factor is not None:
+                    factor = unit_factor  # the cell's own unit wins over the column's
                 out[name] = None if number is None else number * factor
             elif kind == "choice":
                 out[name] = vocab.parse_choice(name, raw, self.value_mappings.get(name))

@@ -288,10 +288,31 @@ def open_source(path: Path, declared_srid: int | None, filename: str) -> Iterato
         ) from exc
 
 
+def site_layer_name(datasource) -> str | None:
+    """Of several layers, the one holding the sites: the only one with at least two columns
+    of site fields (a GeoPackage often carries a boundary or a contacts layer beside the
+    sites). None when there is one layer or no single such layer (the reader then asks)."""
+    if datasource.layer_count < 2:
+        return None
+    candidates = [
+        datasource[index].name
+        for index in range(datasource.layer_count)
+        if sum(vocab.read_header(f).role == "field" for f in datasource[index].fields) >= 2
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def _gis_source(datasource, format_name: str, declared: int | None, filename: str) -> Source:
-    layer = read_layer(datasource, layer_name=None, id_field=None)
+    chosen = site_layer_name(datasource)
+    layer = read_layer(datasource, layer_name=chosen, id_field=None)
     srid = resolve_srid(filename, layer.srid, declared)
     notes = []
+    if chosen:
+        others = [datasource[i].name for i in range(datasource.layer_count)]
+        notes.append(
+            _("Layer %(layer)s read; the other layers (%(others)s) hold no sites.")
+            % {"layer": chosen, "others": ", ".join(n for n in others if n != chosen)}
+        )
     if srid:
         notes.append(_("Coordinate system: EPSG:%(srid)s.") % {"srid": srid})
 
@@ -520,7 +541,20 @@ def table_geometry(
             else:
                 if record.x is None or record.y is None:
                     record.errors.append(_("no geometry (empty coordinates)"))
+                elif record.srid in UTM_ZONES:
+                    record.x = _without_zone(record.x, UTM_ZONES[record.srid])
             return
+
+
+UTM_ZONES = {25832: 32, 25833: 33}
+
+
+def _without_zone(easting: float, zone: int) -> float:
+    """A Rechtswert written with its zone number in front (32380000.5 for 380000.5 in zone
+    32), as ALKIS and many GIS exports do: the easting without it."""
+    if zone * 1_000_000 <= easting < (zone + 1) * 1_000_000:
+        return easting - zone * 1_000_000
+    return easting
 
 
 def geometry_mode(geometry: dict[str, int], declared_srid: int | None) -> int | None:

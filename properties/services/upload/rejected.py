@@ -96,7 +96,9 @@ def _gis_features(path: Path, filename: str):
     from geodata.importers.sources import opened, read_layer
 
     with opened(path) as (datasource, _format):
-        layer = read_layer(datasource, layer_name=None, id_field=None)
+        layer = read_layer(
+            datasource, layer_name=reading.site_layer_name(datasource), id_field=None
+        )
         yield layer
         yield from enumerate(layer.features, start=1)
 

@@ -111,6 +111,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Objekt",
         "Objektname",
         "Standortname",
+        "Standort",
+        "Standortbezeichnung",
+        "Flächenname",
     ),
     "description": (
         "description",
@@ -661,6 +664,10 @@ def read_header(header: str, mappings: dict[str, str] | None = None) -> HeaderRe
     if without_units and without_units in index:
         role, name = index[without_units]
         return HeaderReading(name, role, _factor(name, hectares), "unit")
+    qualified = _without_qualifier(str(header or ""))
+    if qualified and qualified in index:  # "Nutzungsart lt. B-Plan", "Fläche gem. Kataster"
+        role, name = index[qualified]
+        return HeaderReading(name, role, _factor(name, hectares), "unit")
     key = without_units or written
     if len(str(header).strip()) <= 10 and len(key) >= 4:
         candidates = {
@@ -672,6 +679,20 @@ def read_header(header: str, mappings: dict[str, str] | None = None) -> HeaderRe
             role, name = candidates.pop()
             return HeaderReading(name, role, _factor(name, hectares), "truncated")
     return HeaderReading(None, "")
+
+
+_QUALIFIERS = {"lt", "laut", "gem", "gemaess", "nach", "according", "acc", "lauf"}
+
+
+def _without_qualifier(header: str) -> str:
+    """The header's key before a source qualifier ("lt. B-Plan", "gemäß Kataster", "nach
+    FNP"): the words before it, without units; "" when there is no qualifier."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", _BRACKETS.sub(" ", _fold(header))) if t]
+    for position, token in enumerate(tokens):
+        if token in _QUALIFIERS and position:
+            kept = [t for t in tokens[:position] if t not in _UNIT_TOKENS | _HECTARE_TOKENS]
+            return "".join(kept)
+    return ""
 
 
 def _reading(target: str, hectares: bool, how: str) -> HeaderReading:
@@ -810,9 +831,7 @@ def _bplan_status(text: str) -> str | None:
     return None
 
 
-_PUBLIC = (
-    r"kommunal|staedtisch|stadt|gemeinde|municipal|city|town|council|kommune|oeffentlich|public"
-)
+_PUBLIC = r"kommunal|staedt|stadt|gemeinde|municipal|city|town|council|kommune|oeffentlich|public"
 _PUBLIC_BODY = (
     r"^(bund|bima|landnrw|landes|land$|kreis|zweckverband|regionalverband|rvr|deutschebahn)"
 )
@@ -883,7 +902,7 @@ def _broadband(text: str) -> str | None:
         ("gigabit", r"glasfaser|fib(re|er)|ftt[hb]|gigabit"),
         ("fast", r"vdsl|kabel|cable|schnell|fast"),
         ("basic", r"dsl|grundversorgung|basic"),
-        ("none", r"^(kein|keine|none|no|nein|ohne)"),
+        ("none", r"^(kein|keine|none|no|nein|ohne|nicht)"),
     ):
         if re.search(pattern, key):
             return code
@@ -969,6 +988,24 @@ def parse_number(value: object, *, german: bool = False) -> float | None:
     if not math.isfinite(number):
         raise ValueProblem(str(value))
     return number
+
+
+_CELL_HECTARES = re.compile(r"(?i)^(.*\d)\s*(ha|hektar|hectares?)\.?$")
+_CELL_SQUARE_METRES = re.compile(r"(?i)(m²|m2|qm|sqm)\s*$")
+
+
+def parse_area_unit(
+    value: object, field: str, *, german: bool = False
+) -> tuple[float | None, float | None]:
+    """A number cell; for area fields also "3,4 ha" (-> 34000 m²) and "12.500 m²" in a
+    hectare column: (number, the cell's own factor to m² or None if it names no unit)."""
+    if field in AREA_FIELDS and isinstance(value, str):
+        match = _CELL_HECTARES.match(value.strip())
+        if match:
+            return parse_number(match.group(1), german=german), 10_000.0
+        if _CELL_SQUARE_METRES.search(value.strip()):
+            return parse_number(value, german=german), 1.0
+    return parse_number(value, german=german), None
 
 
 _ON_REQUEST = re.compile(
@@ -1070,7 +1107,7 @@ def parse_date(value: object) -> dt.date | None:
     match = re.fullmatch(r"(\d{1,2})[./](\d{4})", text)
     if match and 1 <= int(match.group(1)) <= 12:
         return dt.date(int(match.group(2)), int(match.group(1)), 1)
-    match = re.fullmatch(r"(?i)(?:q\s*([1-4])|([1-4])\.\s*quartal)\s*(\d{4})", text)
+    match = re.fullmatch(r"(?i)(?:q\s*([1-4])|([1-4])\.\s*quartal)\s*[/.\-]?\s*(\d{4})", text)
     if match:
         quarter = int(match.group(1) or match.group(2))
         return dt.date(int(match.group(3)), 3 * quarter - 2, 1)
