@@ -231,7 +231,7 @@ def open_signup(browser_page: BrowserPage, sites: dict[str, Site], language: str
 
 def open_saved_searches(browser_page: BrowserPage, sites: dict[str, Site], language: str) -> None:
     log_in(browser_page, language, reverse("saved_searches"))
-    expect(browser_page.page.locator("table.saved-searches tbody tr")).to_have_count(2)
+    expect(browser_page.page.locator("ul.saved-searches > li.saved-search")).to_have_count(2)
 
 
 def open_not_found(browser_page: BrowserPage, sites: dict[str, Site], language: str) -> None:

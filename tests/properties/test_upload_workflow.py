@@ -342,7 +342,7 @@ def test_reupload_lists_the_missing_site_and_withdraws_it(tmp_path, organisation
     assert changed.action == "update"
     assert [(c.field, c.label, c.old, c.new) for c in changed.changes] == [
         ("title", "title", "Fläche", "Fläche neu"),
-        ("price_eur_m2", "price (€/m²)", "50", "55"),
+        ("price_eur_m2", "sale price (€/m²)", "50", "55"),
     ]
     # all uploaded sites of the organisation when no list is named
     unscoped = sites_upload_plan(path=second, organisation=organisation, acting_user=partner)
