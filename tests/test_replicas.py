@@ -4,7 +4,6 @@ which one answered each request."""
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,55 +23,12 @@ from properties.models import Site
 from sitefinder.db import PIN_COOKIE
 from tests.api.test_tiles import tile_of
 from tests.factories import SiteFactory
+from tests.pgcluster import PG_BIN, Cluster, free_port
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 pytestmark = [
     pytest.mark.skipif(not (PG_BIN / "initdb").exists(), reason="PostgreSQL 15 is not installed"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def as_owner(command: list[str]) -> list[str]:
-    """initdb and the servers refuse root: as root, run them as Debian's postgres user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Cluster:
-    data: Path
-    port: int
-    log: Path
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off -c log_statement=all -c jit=off"
-        )
-        command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log)]
-        subprocess.run(as_owner([*command, "-o", options, "-w", "start"]), check=True)
-
-    def stop(self) -> None:
-        command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
-        subprocess.run(as_owner(command), check=False, capture_output=True)
-
-    def psql(self, sql: str) -> str:
-        command = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d"]
-        done = subprocess.run([*command, "sf", "-qAtc", sql], check=True, capture_output=True)
-        return done.stdout.decode().strip()
-
-    def mark(self) -> int:
-        return self.log.stat().st_size
-
-    def statements_since(self, mark: int) -> str:
-        with self.log.open("rb") as log:
-            log.seek(mark)
-            return log.read().decode(errors="replace")
 
 
 @dataclass
@@ -98,56 +54,27 @@ def deployment(reference_data, essen) -> Iterator[tuple[Deployment, dict[str, An
     folder = Path(tempfile.mkdtemp(prefix="sf-replica-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
-    primary = Cluster(folder / "primary", free_port(), folder / "primary.log")
-    replica = Cluster(folder / "replica", free_port(), folder / "replica.log")
+    primary = Cluster.create(folder, "primary", options="-c log_statement=all")
+    replica = Cluster(folder / "replica", free_port(), folder / "replica.log", primary.options)
     server = None
     try:
-        subprocess.run(
-            as_owner(
-                [str(PG_BIN / "initdb"), "-D", str(primary.data), "-U", "postgres"]
-                + ["--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
-            ),
-            check=True,
-            capture_output=True,
-        )
         primary.start()
         # The test database as it is now (reference data and the two sites) on the primary.
-        test_db = connection.settings_dict
-        subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "sf"],
-            check=True,
-        )
-        dump = subprocess.run(
-            ["pg_dump", "-h", "127.0.0.1", "-p", str(test_db["PORT"]), "-U", "postgres"]
-            + ["--no-owner", test_db["NAME"]],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "-q"]
-            + ["-v", "ON_ERROR_STOP=1", "-d", "sf"],
-            input=dump.stdout,
-            check=True,
-            capture_output=True,
-        )
+        primary.copy_database(connection.settings_dict, "sf")
         # The streaming replica: a base backup that writes its own standby configuration.
-        subprocess.run(
-            as_owner(
-                [str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port)]
-                + ["-U", "postgres", "-D", str(replica.data), "-R", "--checkpoint=fast"]
-            ),
-            check=True,
-            capture_output=True,
+        primary.run(
+            [str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port)]
+            + ["-U", "postgres", "-D", str(replica.data), "-R", "--checkpoint=fast"]
         )
         replica.start()
-        assert replica.psql("SELECT pg_is_in_recovery()") == "t"
+        assert replica.psql("SELECT pg_is_in_recovery()", "sf") == "t"
 
         port = free_port()
         env = {
             **{k: v for k, v in os.environ.items() if k not in ("PYENV_VERSION", "PYENV_DIR")},
             "DJANGO_SETTINGS_MODULE": "sitefinder.settings.local",
-            "DATABASE_URL": f"postgis://postgres@127.0.0.1:{primary.port}/sf",
-            "DATABASE_REPLICA_URLS": f"postgis://postgres@127.0.0.1:{replica.port}/sf",
+            "DATABASE_URL": primary.url("sf"),
+            "DATABASE_REPLICA_URLS": replica.url("sf"),
             "CONN_MAX_AGE": "0",
             "SITEFINDER_TILE_CACHE_SECONDS": "0",
             "REDIS_URL": f"unix://{folder}/no-redis.sock",  # no cache: every read is real
@@ -175,8 +102,8 @@ def deployment(reference_data, essen) -> Iterator[tuple[Deployment, dict[str, An
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        replica.stop()
-        primary.stop()
+        replica.stop("immediate")
+        primary.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -243,11 +170,11 @@ def test_public_reads_go_to_the_replica_and_writers_read_their_writes(deployment
     # the primary's WAL up to that write.
     assert requests.get(f"{url}/api/v1/sites/{draft.pk}/", timeout=10).status_code == 404
     deployment.primary.psql(
-        f"UPDATE properties_site SET status = 'published' WHERE id = {draft.pk}"
+        f"UPDATE properties_site SET status = 'published' WHERE id = {draft.pk}", "sf"
     )
-    written = deployment.primary.psql("SELECT pg_current_wal_lsn()")
+    written = deployment.primary.psql("SELECT pg_current_wal_lsn()", "sf")
     deadline = time.monotonic() + 10
-    while deployment.replica.psql(f"SELECT pg_last_wal_replay_lsn() >= '{written}'") != "t":
+    while deployment.replica.psql(f"SELECT pg_last_wal_replay_lsn() >= '{written}'", "sf") != "t":
         assert time.monotonic() < deadline, "the replica did not catch up"
         time.sleep(0.02)
     on_primary, on_replica, response = answered_by(

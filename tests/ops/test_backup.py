@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 
 from properties.models import SiteMedia
 from tests.factories import InquiryFactory, SiteFactory, UserFactory
+from tests.pgcluster import settings_url
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -27,8 +28,7 @@ TABLES = {
 
 
 def _db_url(name: str) -> str:
-    db = settings.DATABASES["default"]
-    return f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+    return settings_url(settings.DATABASES["default"], name)
 
 
 def _admin() -> psycopg.Connection:

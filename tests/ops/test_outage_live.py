@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -26,94 +25,29 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.pgcluster import Cluster, free_port
+
 pytestmark = pytest.mark.slow
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 REPO = Path(settings.BASE_DIR)
 PYTHON = REPO / ".venv" / "bin" / "python"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def as_owner(argv: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root: as root, run them as Debian's postgres user.
-    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
-
-
-@dataclass
-class Cluster:
-    home: Path
-    port: int
-
-    @property
-    def data(self) -> Path:
-        return self.home / "data"
-
-    def pg_ctl(self, *args: str) -> None:
-        subprocess.run(
-            as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
-            check=True,
-            capture_output=True,
-        )
-
-    def start(self) -> None:
-        self.pg_ctl(
-            "-l", str(self.home / "log"), "-w", "-t", "30",
-            "-o", f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
-            "start",
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self.pg_ctl("-m", "fast", "-w", "stop")
-
-    def psql(self, sql: str, database: str = "sitefinder") -> str:
-        return subprocess.run(
-            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-             "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip()  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def cluster(django_db_setup, django_db_blocker) -> Iterator[Cluster]:
-    home = Path(tempfile.mkdtemp(prefix="sitefinder-outage-"))
+    folder = Path(tempfile.mkdtemp(prefix="sitefinder-outage-"))
     if os.geteuid() == 0:
-        shutil.chown(home, "postgres")
-    c = Cluster(home=home, port=free_port())
+        shutil.chown(folder, "postgres")
+    c = Cluster.create(folder, "data", options="-c max_connections=60")
     try:
-        subprocess.run(
-            as_owner([str(PG_BIN / "initdb"), "-D", str(c.data), "-U", "postgres",
-                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"]),
-            check=True, capture_output=True,
-        )  # fmt: skip
         c.start()
-        c.psql("CREATE DATABASE sitefinder", database="postgres")
         # The test database (migrated, with the Ruhr reference data) copied over.
         with django_db_blocker.unblock():
-            source = connection.settings_dict
-        dump = subprocess.Popen(
-            [str(PG_BIN / "pg_dump"), "-h", "127.0.0.1", "-p", str(source["PORT"]),
-             "-U", source["USER"] or "postgres", "--no-owner", source["NAME"]],
-            stdout=subprocess.PIPE,
-        )  # fmt: skip
-        subprocess.run(
-            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(c.port), "-U", "postgres",
-             "-d", "sitefinder", "-q", "-v", "ON_ERROR_STOP=0"],
-            stdin=dump.stdout, check=True, capture_output=True,
-        )  # fmt: skip
-        assert dump.wait() == 0
+            c.copy_database(connection.settings_dict, "sitefinder")
         yield c
     finally:
-        try:
-            c.stop()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(home, ignore_errors=True)
+        c.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(args: list[str], env: dict[str, str]) -> None:
@@ -136,14 +70,14 @@ def server(cluster: Cluster, tmp_path_factory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("server") / "serve.log"
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgis://postgres@127.0.0.1:{cluster.port}/sitefinder",
+        "DATABASE_URL": cluster.url("sitefinder"),
         "DJANGO_SETTINGS_MODULE": "sitefinder.settings.local",
         "SITEFINDER_DEBUG": "0",
         # Six threads from one address: the anonymous API throttle is not what is tested.
         "SITEFINDER_API_ANONYMOUS_RATE": "1000000/minute",
         "PROMETHEUS_MULTIPROC_DIR": str(log.parent / "metrics"),
     }
-    if cluster.psql("SELECT count(*) FROM geodata_municipality") == "0":
+    if cluster.psql("SELECT count(*) FROM geodata_municipality", "sitefinder") == "0":
         # A transactional test earlier in the run flushed the copied test database.
         run(["shell", "-c", "from tests.conftest import load_reference_data as f; f()"], env)
     run(["generate_demo_sites", "--count", "40", "--seed", "7"], env)
@@ -181,7 +115,8 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_a_database_restart_under_load_gives_503s_not_500s(cluster: Cluster, server: Server):
     site_id, lon, lat = cluster.psql(
         "SELECT id, ST_X(ST_Transform(location, 4326)), ST_Y(ST_Transform(location, 4326)) "
-        "FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1"
+        "FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1",
+        "sitefinder",
     ).split("|")
     import math
 

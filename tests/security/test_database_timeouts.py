@@ -15,6 +15,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.pgcluster import settings_url
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +31,7 @@ def _command_env(app_name: str) -> dict[str, str]:
     db = settings.DATABASES["default"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYENV")}
     env.update(
-        DATABASE_URL=f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=settings_url(db),
         DJANGO_SETTINGS_MODULE="sitefinder.settings.test",
         PGAPPNAME=app_name,
     )
