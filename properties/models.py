@@ -341,6 +341,14 @@ class Site(models.Model):
                 name="site_public_geom_gist",
             ),
             models.Index(fields=["municipality", "status"], name="site_municipality_status_idx"),
+            # Counting the sites investors see (published(): a public status and verified
+            # recently) without the wide covering index: 890,000 entries of two timestamps
+            # (~35 MB) instead of ~320 MB at 1,000,000 sites.
+            models.Index(
+                fields=["last_verified_at", "created_at"],
+                condition=models.Q(status__in=["published", "reserved"]),
+                name="site_public_verified_idx",
+            ),
             # Counting a search's results without reading the wide rows (four geometry
             # columns, ~1.6 kB each): an index-only scan over every scalar filter column.
             # At 100,000 sites the six-filter count went from ~80 ms to ~15 ms.
