@@ -817,6 +817,10 @@ def _site_match(row: dict[str, Any], site: Site, profile: _Profile) -> SiteMatch
 # judgement; index-friendly conditions implied by them (`_hints`) only steer the planner.
 # tests/proposals/test_matching_tiers.py compares both ways on hand-made sets.
 
+# The most sites failing one must-have that are judged by their ids (a list of ids in the
+# query); beyond, judging every site in one pass is as quick.
+FAILING_ONE_MAX = 20_000
+
 # Relative slack of the index hints, so that float rounding never makes a hint narrower than
 # the exact condition it stands for.
 _HINT_SLACK = 1e-6
@@ -978,8 +982,10 @@ def _ranked_count(profile: _Profile, sites: Any) -> int:
     from the pieces of the buffered location (the zone) through the sites' GiST index; a
     site inside the inner buffer (the core) is near without measuring, only those in the
     band between are measured: far fewer distances than testing every site's."""
-    if not _location_hard(profile):
-        return _count(profile, _candidates(profile, sites), needs_pieces=False)
+    if not _location_hard(profile) or not profile.municipality_ids:
+        # Without municipalities the location's condition is one ST_DWithin of the drawn
+        # area (its hint), which the GiST index answers.
+        return _count(profile, _candidates(profile, sites), needs_pieces=_location_hard(profile))
     others = [c for c in profile.criteria if c in profile.hard and c != Criterion.LOCATION]
     for criterion in others:
         sites = sites.filter(_hints(criterion, profile, passed=False))
@@ -1101,10 +1107,11 @@ def _top_excluded_ids(profile: _Profile, sites: Any, limit: int) -> list[int]:
     return ids[:limit]
 
 
-def _failing_one(profile: _Profile, sites: Any) -> Any:
-    """The sites failing exactly one must-have criterion (needs the location_pieces CTE)."""
+def _failing_one_ids(profile: _Profile, sites: Any, cap: int) -> list[int]:
+    """Up to `cap` + 1 ids of the sites failing exactly one must-have criterion: one query
+    per must-have (each narrowed by the other must-haves' index hints), merged."""
     hard = [c for c in profile.criteria if c in profile.hard]
-    either = None
+    found: set[int] = set()
     for failed in hard:
         others = [c for c in hard if c != failed]
         narrowed = sites
@@ -1115,8 +1122,11 @@ def _failing_one(profile: _Profile, sites: Any) -> Any:
             narrowed,
             [(f"NOT {not_failed_sql}", params)] + [_not_failed(c, profile) for c in others],
         )
-        either = narrowed if either is None else either | narrowed
-    return either
+        query = narrowed.order_by().values_list("id", flat=True)[: cap + 1 - len(found)]
+        found.update(_ids(profile, query, needs_pieces=_location_hard(profile)))
+        if len(found) > cap:
+            break
+    return sorted(found)
 
 
 def _judged_rows(profile: _Profile, ids: list[int]) -> list[dict[str, Any]]:
@@ -1166,14 +1176,14 @@ def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
             excluded_rows = _judged_rows(profile, top)
         else:
             # Failing one must-have only puts a site before every site failing two or more:
-            # with at least `limit` of them, those are all that need judging.
-            once = _failing_one(profile, published)
-            if _count(profile, once, needs_pieces=_location_hard(profile)) < min(
-                limit, excluded_total
-            ):
-                once = published
+            # with at least `limit` of them, those are all that need judging (up to
+            # FAILING_ONE_MAX of them; more are judged in the one pass over every site).
+            once = _failing_one_ids(profile, published, FAILING_ONE_MAX)
+            judged = Site.objects.filter(pk__in=once)
+            if not min(limit, excluded_total) <= len(once) <= FAILING_ONE_MAX:
+                judged = published
             excluded_rows = [
-                row for row in _rows(*_scored_sql(profile, once, limit)) if row["excluded"]
+                row for row in _rows(*_scored_sql(profile, judged, limit)) if row["excluded"]
             ]
     return MatchResult(
         ranked=_match_list(ranked_rows, profile),
