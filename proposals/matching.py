@@ -57,6 +57,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, FloatField, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -73,7 +74,7 @@ from properties.presentation import (
     km,
     site_price,
 )
-from properties.querysets import PUBLIC_STATUSES
+from properties.querysets import PUBLIC_STATUSES, hidden_before
 
 from .models import Criterion, Inquiry
 
@@ -1047,14 +1048,19 @@ def _published_count() -> int:
     """Site.objects.published().count() without counting a million index entries on every
     matching: the sites with a public status, kept in the cache per sites data version
     (every write to the sites moves it on: a statement trigger), less those hidden for
-    staleness now (an index range over the few not verified for SITE_HIDE_AFTER_DAYS)."""
+    staleness now (a range of site_status_verified_idx: the few not verified for
+    SITE_HIDE_AFTER_DAYS)."""
     public = Site.objects.filter(status__in=PUBLIC_STATUSES)
     key = f"matching:public-sites:{DataVersion.current('sites')}"
     total = cache.get(key)
     if total is None:
         total = public.count()
         cache.set(key, total, 24 * 3600)
-    return int(total) - public.hidden_for_staleness().count()
+    # hidden_for_staleness(), as one range of site_status_verified_idx: never verified
+    # counts from when the site was added, as in SiteQuerySet._verified_before.
+    verified = Coalesce("last_verified_at", "created_at")
+    hidden = public.annotate(verified=verified).filter(verified__lt=hidden_before())
+    return int(total) - hidden.count()
 
 
 def _perfect_ids(profile: _Profile, candidates: Any, limit: int) -> list[int]:
