@@ -1048,7 +1048,7 @@ def _published_count() -> int:
     """Site.objects.published().count() without counting a million index entries on every
     matching: the sites with a public status, kept in the cache per sites data version
     (every write to the sites moves it on: a statement trigger), less those hidden for
-    staleness now (a range of site_status_verified_idx: the few not verified for
+    staleness now (a range of site_verified_idx: the few not verified for
     SITE_HIDE_AFTER_DAYS)."""
     public = Site.objects.filter(status__in=PUBLIC_STATUSES)
     key = f"matching:public-sites:{DataVersion.current('sites')}"
@@ -1056,7 +1056,7 @@ def _published_count() -> int:
     if total is None:
         total = public.count()
         cache.set(key, total, 24 * 3600)
-    # hidden_for_staleness(), as one range of site_status_verified_idx: never verified
+    # hidden_for_staleness(), as one range of site_verified_idx: never verified
     # counts from when the site was added, as in SiteQuerySet._verified_before.
     verified = Coalesce("last_verified_at", "created_at")
     hidden = public.annotate(verified=verified).filter(verified__lt=hidden_before())
