@@ -371,7 +371,9 @@ def _miss_sql(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
     raise ValueError(f"unknown criterion {criterion!r}")
 
 
-def _location_ctes(profile: _Profile, sites: Any) -> tuple[str, list[Any]]:
+def _location_ctes(
+    profile: _Profile, sites: Any, *, from_sites: bool = False
+) -> tuple[str, list[Any]]:
     """Two CTEs for the distances of the location's near misses: location_pieces, the
     wanted municipalities and the drawn area unioned and cut into small pieces
     (ST_Subdivide); location_near, for each site judged that lies outside the wanted
@@ -404,6 +406,22 @@ def _location_ctes(profile: _Profile, sites: Any) -> tuple[str, list[Any]]:
             )
         )
     )
+    if from_sites:
+        # Driven from the sites judged instead (each tested against the few pieces): when
+        # they are a narrow set (the must-have candidates), fewer than the sites around
+        # the location, which the pieces' index scan would fetch and filter.
+        sites_sql, sites_params = sites.order_by().values("id", "geom").query.sql_with_params()
+        sql = f"""
+        {pieces_sql},
+        location_near AS MATERIALIZED (
+            SELECT s.id, d.distance
+            FROM ({sites_sql} OFFSET 0) s CROSS JOIN LATERAL (
+                SELECT min(ST_Distance(s.geom, p.geom)) AS distance FROM location_pieces p
+                WHERE s.geom && ST_Expand(p.geom, {LOCATION_NEAR_M})
+            ) d
+            WHERE d.distance IS NOT NULL
+        ),"""
+        return sql, params + list(sites_params)
     pairs_sql, pairs_params = pairs.query.sql_with_params()
     sql = f"""
         {pieces_sql},
@@ -424,7 +442,12 @@ def _credit_sql(column: str) -> str:
 
 
 def _judged_cte(
-    profile: _Profile, sites: Any, criteria: list[str], *, scored: bool
+    profile: _Profile,
+    sites: Any,
+    criteria: list[str],
+    *,
+    scored: bool,
+    near_from_sites: bool = False,
 ) -> tuple[str, list[Any]]:
     """`WITH ... judged AS (...)`: per site judged its id, a miss column r_<criterion> per
     criterion, failed_hard (the number of must-haves failed) and, when `scored`, its score.
@@ -438,7 +461,7 @@ def _judged_cte(
     columns = [f"m.r_{c}" for c in criteria]
     near_join = ""
     if Criterion.LOCATION in criteria:
-        ctes, params = _location_ctes(profile, sites)
+        ctes, params = _location_ctes(profile, sites, from_sites=near_from_sites)
         # A FULL JOIN (location_near holds only sites judged here, so it adds no row) can
         # only be a hash or merge join: PostgreSQL cannot estimate the CTE's size, and a
         # LEFT JOIN planned as a nested loop over it took a minute.
@@ -471,11 +494,15 @@ def _judged_cte(
     return sql, params + list(inner_params)
 
 
-def _scored_sql(profile: _Profile, sites: Any, limit: int | None) -> tuple[str, list[Any]]:
+def _scored_sql(
+    profile: _Profile, sites: Any, limit: int | None, *, near_from_sites: bool = False
+) -> tuple[str, list[Any]]:
     """The ranking query: per site its misses, score and exclusion, and its list's total;
     the best `limit` rows of each list (all when None), ranked sites first, each list in
     its order. Two top-N sorts instead of a sort of every site."""
-    judged, params = _judged_cte(profile, sites, profile.criteria, scored=True)
+    judged, params = _judged_cte(
+        profile, sites, profile.criteria, scored=True, near_from_sites=near_from_sites
+    )
     area_tiebreak = "COALESCE(r_area, 0), " if Criterion.AREA in profile.criteria else ""
     order = f"failed_hard, score DESC, {area_tiebreak}id"
     sql = f"""
@@ -1139,7 +1166,8 @@ def _judged_rows(profile: _Profile, ids: list[int]) -> list[dict[str, Any]]:
     """The full judgement (every miss, the score) of these sites, in list order."""
     if not ids:
         return []
-    return _rows(*_scored_sql(profile, Site.objects.filter(pk__in=ids), None))
+    # A few sites: their location distances measured from them, not from the pieces.
+    return _rows(*_scored_sql(profile, Site.objects.filter(pk__in=ids), None, near_from_sites=True))
 
 
 # --- the API ------------------------------------------------------------------------------
@@ -1188,9 +1216,8 @@ def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
             judged = Site.objects.filter(pk__in=once)
             if not min(limit, excluded_total) <= len(once) <= FAILING_ONE_MAX:
                 judged = published
-            excluded_rows = [
-                row for row in _rows(*_scored_sql(profile, judged, limit)) if row["excluded"]
-            ]
+            scored = _scored_sql(profile, judged, limit, near_from_sites=judged is not published)
+            excluded_rows = [row for row in _rows(*scored) if row["excluded"]]
     return MatchResult(
         ranked=_match_list(ranked_rows, profile),
         ranked_total=ranked_total,
@@ -1232,7 +1259,7 @@ def _inquiry_matches_judging_all(inquiry: Inquiry, *, limit: int = 50) -> MatchR
 def site_match(inquiry: Inquiry, site: Site) -> SiteMatch:
     """One site judged against the inquiry (any site, published or not) by the same SQL."""
     profile = _Profile.of(inquiry)
-    rows = _rows(*_scored_sql(profile, Site.objects.filter(pk=site.pk), None))
+    rows = _rows(*_scored_sql(profile, Site.objects.filter(pk=site.pk), None, near_from_sites=True))
     if not rows:
         raise Site.DoesNotExist(f"site {site.pk} does not exist")
     fresh = _sites_by_id([site.pk])[site.pk]
