@@ -448,6 +448,7 @@ def _judged_cte(
     *,
     scored: bool,
     near_from_sites: bool = False,
+    location_bound: bool = False,
 ) -> tuple[str, list[Any]]:
     """`WITH ... judged AS (...)`: per site judged its id, a miss column r_<criterion> per
     criterion, failed_hard (the number of must-haves failed) and, when `scored`, its score.
@@ -460,7 +461,14 @@ def _judged_cte(
     params: list[Any] = []
     columns = [f"m.r_{c}" for c in criteria]
     near_join = ""
-    if Criterion.LOCATION in criteria:
+    if Criterion.LOCATION in criteria and location_bound:
+        # An upper bound instead of the near miss: a site outside the location counts as
+        # the smallest miss (its credit just under NEAR_CREDIT_MAX, more than any real
+        # near miss earns), so no distance is measured; a site inside is judged exactly.
+        columns[criteria.index(Criterion.LOCATION)] = (
+            f"CASE WHEN m.r_location THEN {_MET} ELSE {_BOUND_MISS} END AS r_location"
+        )
+    elif Criterion.LOCATION in criteria:
         ctes, params = _location_ctes(profile, sites, from_sites=near_from_sites)
         # A FULL JOIN (location_near holds only sites judged here, so it adds no row) can
         # only be a hash or merge join: PostgreSQL cannot estimate the CTE's size, and a
@@ -495,13 +503,23 @@ def _judged_cte(
 
 
 def _scored_sql(
-    profile: _Profile, sites: Any, limit: int | None, *, near_from_sites: bool = False
+    profile: _Profile,
+    sites: Any,
+    limit: int | None,
+    *,
+    near_from_sites: bool = False,
+    location_bound: bool = False,
 ) -> tuple[str, list[Any]]:
     """The ranking query: per site its misses, score and exclusion, and its list's total;
     the best `limit` rows of each list (all when None), ranked sites first, each list in
     its order. Two top-N sorts instead of a sort of every site."""
     judged, params = _judged_cte(
-        profile, sites, profile.criteria, scored=True, near_from_sites=near_from_sites
+        profile,
+        sites,
+        profile.criteria,
+        scored=True,
+        near_from_sites=near_from_sites,
+        location_bound=location_bound,
     )
     area_tiebreak = "COALESCE(r_area, 0), " if Criterion.AREA in profile.criteria else ""
     order = f"failed_hard, score DESC, {area_tiebreak}id"
@@ -1170,6 +1188,48 @@ def _judged_rows(profile: _Profile, ids: list[int]) -> list[dict[str, Any]]:
     return _rows(*_scored_sql(profile, Site.objects.filter(pk__in=ids), None, near_from_sites=True))
 
 
+# A location miss that stands for any near miss in an upper bound of the score (the real
+# ones are at least 1e-9: see _judged_cte).
+_BOUND_MISS = "1e-12::float8"
+# How many sites, in the bound's order, are judged exactly per round before giving up on
+# the bound and judging every candidate.
+_BOUND_ROUNDS = (4, 16)
+
+
+def _order_key(row: dict[str, Any]) -> tuple[float, float, int]:
+    """A ranked row's place in the list's order (score, then the area miss, then id)."""
+    return (-row["score"], row.get("r_area") or 0.0, row["id"])
+
+
+def _ranked_by_bound(profile: _Profile, candidates: Any, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` ranked sites, with the location's near misses measured only where
+    they can matter. An upper bound of every candidate's score is computed without any
+    distance (a site outside the location gets the best near-miss credit); the candidates
+    best by that bound are judged exactly, and once the next site by the bound comes after
+    the `limit`-th best exact one found, no site left can enter the list (its exact score is
+    at most its bound, equal only inside the location). Without a stated location every
+    score is exact already."""
+    if Criterion.LOCATION not in profile.criteria or _location_hard(profile):
+        return [r for r in _rows(*_scored_sql(profile, candidates, limit)) if not r["excluded"]]
+    for factor in _BOUND_ROUNDS:
+        fetch = limit * factor
+        bounded = [
+            row
+            for row in _rows(*_scored_sql(profile, candidates, fetch + 1, location_bound=True))
+            if not row["excluded"]
+        ]
+        exact = _judged_rows(profile, [row["id"] for row in bounded[:fetch]])
+        exact = [row for row in exact if not row["excluded"]][:limit]
+        if len(bounded) <= fetch:  # every candidate was judged exactly
+            return exact
+        # The next site by the bound comes after the last one listed even if its exact
+        # score reaches its bound (only a site inside the location can: then its area and
+        # id decide, as in the list's order): none left can enter.
+        if len(exact) == limit and _order_key(bounded[fetch]) > _order_key(exact[-1]):
+            return exact
+    return [r for r in _rows(*_scored_sql(profile, candidates, limit)) if not r["excluded"]]
+
+
 # --- the API ------------------------------------------------------------------------------
 
 
@@ -1198,11 +1258,7 @@ def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
         if len(perfect) >= limit or len(perfect) == ranked_total:
             ranked_rows = _judged_rows(profile, perfect)
         else:
-            ranked_rows = [
-                row
-                for row in _rows(*_scored_sql(profile, candidates, limit))
-                if not row["excluded"]
-            ]
+            ranked_rows = _ranked_by_bound(profile, candidates, limit)
     excluded_rows: list[dict[str, Any]] = []
     if excluded_total:
         top = _top_excluded_ids(profile, published, limit)
