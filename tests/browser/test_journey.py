@@ -107,6 +107,7 @@ def zoom_in_on(page: Page, x: float, y: float, zoom: float) -> None:
         if before >= zoom:
             return
         page.mouse.wheel(0, -100)
+
         # The map writes its view into the address once the zoom animation has ended.
         def zoomed(url: str, before: float = before) -> bool:
             return map_zoom_of(url) > before
