@@ -1127,17 +1127,14 @@ def _top_excluded_ids(profile: _Profile, sites: Any, limit: int) -> list[int]:
     ids: list[int] = []
     # Failing the area puts a site's area miss (> 1) into the tie-break: after every site of
     # the tier that passes it (tie-break 0), ordered by that miss.
-    # The location last: measuring its misses is the dearest test, and by then the other
-    # branches may bound the ids worth looking at.
-    by_id = sorted((c for c in tier if c != Criterion.AREA), key=lambda c: c == Criterion.LOCATION)
-    for group in (by_id, [c for c in tier if c == Criterion.AREA]):
+    for group in (
+        [c for c in tier if c != Criterion.AREA],
+        [c for c in tier if c == Criterion.AREA],
+    ):
         found: list[int] = []
         for failed in group:
             others = [c for c in profile.criteria if c != failed]
             narrowed = sites
-            if failed != Criterion.AREA and len(found) >= limit:
-                # Merged by id: only ids below the `limit`-th smallest found can still enter.
-                narrowed = narrowed.filter(pk__lt=sorted(found)[limit - 1])
             for criterion in others:
                 narrowed = narrowed.filter(_hints(criterion, profile, passed=True))
             not_failed_sql, params = _not_failed(failed, profile)
