@@ -8,15 +8,12 @@ Partners and agency staff only (investors get a 403 page); every site is looked 
 from __future__ import annotations
 
 import datetime
-import functools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
@@ -37,6 +34,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.permissions import gated_user, partner_or_staff_required
 from geodata.models import Municipality
 
 from .basemaps import EDITOR_BASEMAPS
@@ -61,35 +59,14 @@ SITES_PER_PAGE = 25
 # A bulk action's summary names this many skipped sites per reason, then counts the rest.
 BULK_TITLES_SHOWN = 5
 
-ViewFunction = Callable[..., HttpResponse]
-
-
 # --- access --------------------------------------------------------------------------------
-
-
-def partner_or_staff_required(view: ViewFunction) -> ViewFunction:
-    """Logged in (else to the login page), and a partner or agency staff (else 403)."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not (user.is_partner or user.is_agency_staff):
-            return render(request, "partner/403.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):  # partner_or_staff_required let none through
-        raise PermissionDenied
-    return request.user
 
 
 def _editable_site_or_404(request: HttpRequest, pk: int) -> Site:
     return get_object_or_404(
-        Site.objects.editable_by(_user(request)).select_related("municipality", "organisation"),
+        Site.objects.editable_by(gated_user(request)).select_related(
+            "municipality", "organisation"
+        ),
         pk=pk,
     )
 
@@ -227,7 +204,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     """The partner's sites (staff: all, by municipality) by status, with their freshness and
     what can be done with each; a search by title or the partner's id, a map of the
     filtered inventory, and bulk actions on a selection or on all filtered sites."""
-    user = _user(request)
+    user = gated_user(request)
     municipalities: list[Municipality] = []
     if user.is_agency_staff:
         municipalities = list(Municipality.objects.order_by("name").only("pk", "name"))
@@ -304,7 +281,7 @@ def _next_url(request: HttpRequest) -> str:
 def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     """One workflow step from the dashboard: submit, publish, send back (with a reason),
     mark, or confirm the site as still current."""
-    user = _user(request)
+    user = gated_user(request)
     site = _editable_site_or_404(request, pk)
     action = request.POST.get("action", "")
     try:
@@ -381,7 +358,7 @@ def partner_sites_bulk(request: HttpRequest) -> HttpResponse:
     (sent along) finds: submit, mark still current, or withdraw. Each site goes through the
     one-site service with its own permission check; the summary counts what was done and
     says what was skipped and why."""
-    user = _user(request)
+    user = gated_user(request)
     action = request.POST.get("action", "")
     if request.POST.get("scope") == "filtered":
         selection = DashboardFilter.from_data(request.POST, user)
@@ -504,7 +481,7 @@ def _apply_errors(form: SiteForm, error: ValidationError) -> None:
 
 
 def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
-    user = _user(request)
+    user = gated_user(request)
     creating = site.pk is None
     conflict: SiteConflict | None = None
     if request.method == "POST":
@@ -575,7 +552,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def partner_site_new(request: HttpRequest) -> HttpResponse:
     """A new site (a draft) of one of the partner's municipalities."""
-    user = _user(request)
+    user = gated_user(request)
     return _site_editor(request, Site(organisation=user.organisation, status=Site.Status.DRAFT))
 
 

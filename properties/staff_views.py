@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.permissions import gated_user, staff_required
 from geodata.models import Municipality
 
 from .models import Site, SiteMedia
@@ -145,11 +145,9 @@ def _sorted(rows: list[HealthRow], key: str) -> list[HealthRow]:
     )
 
 
-@login_required
+@staff_required
 def data_health(request: HttpRequest) -> HttpResponse:
     """Staff: freshness and completeness of the sites, per municipality (sortable)."""
-    if not request.user.is_agency_staff:  # type: ignore[union-attr]
-        raise Http404
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in SORT_KEYS:
         sort = "name"
@@ -184,14 +182,12 @@ def data_health(request: HttpRequest) -> HttpResponse:
 REVIEW_PAGE_SIZE = 200
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Staff: the sites submitted for publication, oldest first; publish the selected ones,
     or send them back with one reason (all or nothing)."""
-    user = request.user
-    if not getattr(user, "is_agency_staff", False):
-        raise Http404
+    user = gated_user(request)
     errors: list[str] = []
     reason = ""
     if request.method == "POST":
@@ -201,7 +197,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             result = sites_review(
                 site_ids=ids,
                 decision=request.POST.get("decision", ""),
-                acting_user=user,  # type: ignore[arg-type]
+                acting_user=user,
                 reason=reason,
             )
         except (ValidationError, PermissionDenied) as error:
