@@ -23,7 +23,14 @@ from geodata.models import Municipality
 
 from .models import Site, SiteMedia
 from .presentation import area_pair
-from .querysets import PUBLIC_STATUSES, hidden_before, stale_before
+from .querysets import (
+    PUBLIC_STATUSES,
+    fresh_q,
+    hidden_for_staleness_q,
+    published_q,
+    stale_q,
+    through,
+)
 from .services.moderation import sites_review
 
 # The counts of a row, in the order of the table's columns after the municipality.
@@ -70,23 +77,19 @@ class HealthRow:
 def data_health_rows(now: datetime.datetime | None = None) -> list[HealthRow]:
     """One row per municipality (all of them, with or without sites), counting its sites in
     investor-facing statuses (published, reserved: those freshness hides): fresh, stale but
-    shown, hidden for staleness, and those missing key attributes. One aggregate query."""
-    stale_cut, hidden_cut = stale_before(now), hidden_before(now)
-    public = Q(sites__status__in=PUBLIC_STATUSES)
-
-    def verified_before(cutoff: datetime.datetime) -> Q:
-        return Q(sites__last_verified_at__lt=cutoff) | Q(
-            sites__last_verified_at__isnull=True, sites__created_at__lt=cutoff
-        )
+    shown, hidden for staleness, and those missing key attributes. One aggregate query;
+    each condition is the sites' own queryset rule (properties.querysets), through `sites`."""
+    public = through(Q(status__in=PUBLIC_STATUSES), "sites")
 
     has_photo = Exists(
         SiteMedia.objects.filter(site_id=OuterRef("sites__id"), kind=SiteMedia.Kind.PHOTO)
     )
     conditions = {
         "sites": public,
-        "fresh": public & ~verified_before(stale_cut),
-        "stale": public & verified_before(stale_cut) & ~verified_before(hidden_cut),
-        "hidden": public & verified_before(hidden_cut),
+        "fresh": public & through(fresh_q(now), "sites"),
+        # Stale but still shown: published (Site.objects.published()), not fresh.
+        "stale": through(published_q(now) & stale_q(now), "sites"),
+        "hidden": public & through(hidden_for_staleness_q(now), "sites"),
         # No figure of any offer type (sale price, rent, ground rent), and not on request.
         "missing_price": public
         & Q(
