@@ -25,9 +25,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import PartnerOrganisation
 from accounts.permissions import gated_user, partner_or_staff_required
 
-from .models import PartnerOrganisation, UploadJob, UploadMapping
+from .models import UploadJob, UploadMapping
 from .partner_forms import UploadForm
 from .partner_upload_forms import CommitForm, MappingForm, field_codes, site_field_label
 from .services.upload import (
