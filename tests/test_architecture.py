@@ -141,6 +141,15 @@ def test_no_two_apps_import_each_other():
     assert not {(a, b) for a, b in edges if (b, a) in edges}
 
 
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """An empty tree with every package placed."""
+    for package in (*LAYERS, *TOOLING, PROJECT):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    return tmp_path
+
+
 @pytest.mark.parametrize(
     ("planted_in", "source", "offending"),
     [
@@ -151,25 +160,19 @@ def test_no_two_apps_import_each_other():
         ("sitefinder/planted.py", "from accounts.models import User\n", "accounts"),
     ],
 )
-def test_the_check_fails_on_a_planted_import(tmp_path, planted_in, source, offending):
-    for package in (*LAYERS, *TOOLING, PROJECT):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("")
-    target = tmp_path / planted_in
+def test_the_check_fails_on_a_planted_import(tree, planted_in, source, offending):
+    target = tree / planted_in
     target.parent.mkdir(exist_ok=True)
     (target.parent / "__init__.py").write_text("")
     target.write_text(source)
-    assert list(violations(tmp_path)) == [(planted_in, offending)]
+    assert list(violations(tree)) == [(planted_in, offending)]
 
 
-def test_allowed_imports_pass(tmp_path):
-    for package in (*LAYERS, *TOOLING, PROJECT):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("")
-    (tmp_path / "proposals" / "ok.py").write_text(
+def test_allowed_imports_pass(tree):
+    (tree / "proposals" / "ok.py").write_text(
         "from properties.models import Site\nfrom search.models import EmptySearch\n"
         "from accounts.models import User\nfrom sitefinder.mail import templated_email\n"
     )
-    (tmp_path / "sitefinder" / "urls.py").write_text("from proposals import views\n")
-    (tmp_path / "benchmarks" / "ok.py").write_text("from proposals import models\n")
-    assert violations(tmp_path) == {}
+    (tree / "sitefinder" / "urls.py").write_text("from proposals import views\n")
+    (tree / "benchmarks" / "ok.py").write_text("from proposals import models\n")
+    assert violations(tree) == {}
