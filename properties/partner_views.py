@@ -27,7 +27,6 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -42,7 +41,7 @@ from .map_config import bounds_of, small_map_config, url_template
 from .models import Site, SiteChange, SiteMedia
 from .partner_forms import SiteForm
 from .presentation import site_last_verified
-from .querysets import SiteQuerySet
+from .querysets import SiteQuerySet, stale_before
 from .services.bulk import BULK_ACTIONS, MAX_BULK_SITES, BulkResult, sites_bulk_action
 from .services.media import media_thumbnail_url, site_media_add
 from .services.moderation import (
@@ -147,8 +146,7 @@ class DashboardFilter:
                 Q(title__icontains=self.search) | Q(partner_ref__icontains=self.search)
             )
         if self.stale_only:
-            cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
-            sites = sites.filter(_stale_q(cutoff))
+            sites = sites.stale()
         if with_status and self.status:
             sites = sites.filter(status=self.status)
         return sites
@@ -212,7 +210,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     unfiltered_by_status = selection.apply(Site.objects.editable_by(user), with_status=False)
     counts = dict(unfiltered_by_status.order_by().values_list("status").annotate(n=Count("id")))
     sites = selection.apply(Site.objects.editable_by(user))
-    cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
+    cutoff = stale_before()
     page = Paginator(
         sites.select_related("municipality", "organisation").order_by("-updated_at", "-id"),
         SITES_PER_PAGE,
@@ -260,11 +258,6 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
-
-
-def _stale_q(cutoff: datetime.datetime) -> Q:
-    """Sites last confirmed (or, never confirmed, created) before `cutoff`."""
-    return Q(last_verified_at__lt=cutoff) | Q(last_verified_at=None, created_at__lt=cutoff)
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
@@ -103,13 +103,15 @@ def fresh_q(now: datetime.datetime | None = None) -> Q:
 def through(condition: Q, relation: str) -> Q:
     """A condition on sites, for sites reached through `relation` from another model, e.g.
     `Count("sites", filter=through(published_q(), "sites"))` on municipalities."""
+    children: list[Any] = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            children.append(through(child, relation))
+        else:
+            lookup, value = cast(tuple[str, object], child)
+            children.append((f"{relation}__{lookup}", value))
     return Q.create(
-        [
-            through(child, relation)
-            if isinstance(child, Q)
-            else (f"{relation}__{child[0]}", child[1])
-            for child in condition.children
-        ],
+        children,
         connector=condition.connector,
         negated=condition.negated,
     )
@@ -133,7 +135,7 @@ class SiteQuerySet(models.QuerySet):
         `alias` (the sites tiles, the cluster aggregates), with named parameters
         (`published_0`, …). Compiled from the queryset's own WHERE clause, so the rule is
         written once, in `published_q`."""
-        query = self.model.objects.published(now).query
+        query = self.published(now).query
         sql, params = query.get_compiler(self.db).compile(query.where)
         if len(query.alias_map) != 1 or "%%" in sql:
             raise ValueError("published() must stay a condition on the sites table alone")
