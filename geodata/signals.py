@@ -4,6 +4,8 @@ their receivers in their AppConfig.ready()."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.dispatch import Signal
 
 # Features of these reference layers changed (kwargs: `layers`, a list of layer slugs); sent
@@ -14,5 +16,5 @@ layers_changed = Signal()
 
 def layers_changed_send(*, sender: object, layers: list[str]) -> int:
     """Announces changed layers; how many rows the receivers updated (e.g. sites)."""
-    responses = layers_changed.send(sender=sender, layers=layers)
+    responses: list[tuple[Any, Any]] = layers_changed.send(sender=sender, layers=layers)
     return sum(result for _, result in responses if isinstance(result, int))

@@ -130,7 +130,7 @@ class SiteQuerySet(models.QuerySet):
 
     def published_sql(
         self, alias: str, now: datetime.datetime | None = None
-    ) -> tuple[str, dict[str, object]]:
+    ) -> tuple[str, dict[str, Any]]:
         """`published()` as a WHERE fragment for raw SQL over the sites table aliased
         `alias` (the sites tiles, the cluster aggregates), with named parameters
         (`published_0`, …). Compiled from the queryset's own WHERE clause, so the rule is
