@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_partnerorganisation_from_properties"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("properties", "0012_offer_types_and_prices"),
+        ("properties", "0013_site_search_order_indexes"),
     ]
 
     operations = [
