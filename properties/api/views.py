@@ -95,6 +95,8 @@ def site_tile(request, z: int, x: int, y: int):
             # Built from the aggregates: cached under what they were built from (the sites'
             # version and the day of the staleness cut-off), not anything newer.
             version=f"c{clusters.sites_version}-{clusters.day.isoformat()}" if clusters else None,
+            # Right for the sites' current version only while the aggregates are current.
+            current=str(clusters.sites_version) if clusters and current else None,
         )
     filterset = SiteFilterSet(request.GET, queryset=Site.objects.published(), request=request)
     if not filterset.is_valid():

@@ -37,3 +37,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+# A write shows in the next tile (no data version is trusted from a moment ago); the
+# memo itself is tested with this overridden (tests/api/test_tile_fast_path.py).
+DATA_VERSION_MEMO_SECONDS = 0.0
