@@ -7,14 +7,16 @@ from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.response import Response
 
 from properties.clusters import site_clusters_for_tiles
 from properties.models import Site
 from properties.tiles import sites_tile
 from search.models import EmptySearch
-from search.services.empty_searches import empty_search_record
+from search.services.empty_searches import EMPTY_SEARCH, empty_search_record
+from sitefinder import pagecache
 from sitefinder.api_fields import geojson_4326
-from sitefinder.tiles import tile_error, tile_response
+from sitefinder.tiles import recent_data_version, tile_error, tile_response
 
 from .filters import VIEW_PARAMETERS, SiteFilterSet
 from .permissions import CanEditSite
@@ -39,14 +41,36 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
 
     serializer_class = SiteSerializer
     filterset_class = SiteFilterSet
+    # Anonymous JSON searches are answered from the shared cache (sitefinder.pagecache),
+    # keyed on the query and the data version of the sites and municipalities.
+    page_cache_key: str | None = None
 
     def list(self, request, *args, **kwargs):
+        if pagecache.cacheable(request) and request.accepted_renderer.format == "json":
+            version = recent_data_version(("sites", "boundaries"))
+            if version is not None:
+                self.page_cache_key = pagecache.cache_key(request, "api-sites", version)
+                cached = pagecache.cached_response(request, self.page_cache_key)
+                if cached is not None:
+                    if cached.anonymous_cache_note == EMPTY_SEARCH:
+                        empty_search_record(
+                            query_dict=request.query_params, channel=EmptySearch.Channel.API
+                        )
+                    return cached
         response = super().list(request, *args, **kwargs)
-        # Unmet demand: an investor's search that found nothing, recorded anonymously.
+        # Unmet demand: an investor's search that found nothing, recorded anonymously (on
+        # every such search, also when it is answered from the cache).
         user = request.user
         is_investor = not (user.is_authenticated and (user.is_agency_staff or user.is_partner))
         if response.status_code == 200 and response.data.get("count") == 0 and is_investor:
             empty_search_record(query_dict=request.query_params, channel=EmptySearch.Channel.API)
+            response.anonymous_cache_note = EMPTY_SEARCH
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.page_cache_key and isinstance(response, Response):
+            response = pagecache.store(request, self.page_cache_key, response)
         return response
 
 

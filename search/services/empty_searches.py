@@ -64,6 +64,11 @@ def empty_search_query(query_dict: QueryDict | Mapping[str, list[str]]) -> str:
     return urlencode(pairs)
 
 
+# The note a cached page or API answer of a search that found nothing carries
+# (sitefinder.pagecache), so that each visit is still recorded.
+EMPTY_SEARCH = "empty-search"
+
+
 def empty_search_record(
     *, query_dict: QueryDict | Mapping[str, list[str]], channel: str
 ) -> EmptySearch | None:

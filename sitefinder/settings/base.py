@@ -400,6 +400,9 @@ TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600")
 # (sitefinder.fastpath); "0" turns it off. A data version read by any process is trusted
 # for DATA_VERSION_MEMO_SECONDS (no database query per tile): a write shows on the map that
 # much later at most. Each process keeps the hottest tiles in TILE_MEMORY_CACHE_BYTES.
+# Anonymous visitors' map pages and API searches are kept this long in the shared cache,
+# keyed on the query, language and data version (sitefinder.pagecache); 0 turns it off.
+ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_ANONYMOUS_PAGE_CACHE_SECONDS", "600"))
 TILE_FAST_PATH = os.environ.get("SITEFINDER_TILE_FAST_PATH", "1") == "1"
 DATA_VERSION_MEMO_SECONDS = float(os.environ.get("SITEFINDER_DATA_VERSION_MEMO_SECONDS", "1"))
 TILE_MEMORY_CACHE_BYTES = int(os.environ.get("SITEFINDER_TILE_MEMORY_CACHE_BYTES", str(16 * MIB)))

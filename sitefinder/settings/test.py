@@ -40,3 +40,6 @@ CACHES = {
 # A write shows in the next tile (no data version is trusted from a moment ago); the
 # memo itself is tested with this overridden (tests/api/test_tile_fast_path.py).
 DATA_VERSION_MEMO_SECONDS = 0.0
+# Tests change settings and data between requests and expect a fresh render: the anonymous
+# page cache is tested on its own with this overridden (tests/api/test_anonymous_cache.py).
+ANONYMOUS_PAGE_CACHE_SECONDS = 0
