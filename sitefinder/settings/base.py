@@ -55,7 +55,8 @@ MIDDLEWARE = [
     # 503s included.
     "ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Django's CSP middleware, also on Django's own debug pages (the policy: sitefinder.csp).
+    "sitefinder.middleware.PolicyOnEveryResponseMiddleware",
     "sitefinder.csp.CspNonceForWidgetsMiddleware",
     # Before anything reads the database: decides whether this request reads a replica.
     "sitefinder.db.ReplicaMiddleware",
