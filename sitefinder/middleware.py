@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.middleware.csp import ContentSecurityPolicyMiddleware
-from django.utils.csp import CSP
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 
 Handler = Callable[[HttpRequest], HttpResponse]

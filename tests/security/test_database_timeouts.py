@@ -212,21 +212,18 @@ def test_the_development_server_has_the_web_timeout():
     and the same statement in a command is not."""
     env = _command_env("dev-timeout-check")
     env.update(SITEFINDER_STATEMENT_TIMEOUT_MS="1", SITEFINDER_DEBUG="0")
-    server = subprocess.run(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", "127.0.0.1:1"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    server = _manage(env, "runserver", "--noreload", "--skip-checks", "127.0.0.1:1")
     assert "canceling statement due to statement timeout" in server.stderr, server.stderr[-2000:]
-    command = subprocess.run(
-        [sys.executable, "manage.py", "showmigrations", "ops"],
+    command = _manage(env, "showmigrations", "ops")
+    assert command.returncode == 0, command.stderr[-2000:]
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert command.returncode == 0, command.stderr[-2000:]
