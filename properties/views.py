@@ -234,17 +234,40 @@ def _export_links() -> list[dict[str, str]]:
     ]
 
 
+# The "ask about this site" form's signed render time: fresh in every response, also in a
+# page from the anonymous cache.
+RENDERED_MARK = "sfrendered-5a1c0e77d3"
+_FRESH_RENDER_TIME = {RENDERED_MARK: rendered_token}
+
+
 @ensure_csrf_cookie  # the shortlist button sends it with its POST and DELETE requests
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts of one site, its photos and documents, a map with the nearest feature of
-    every reference layer, the distances, and its planning situation in plain words."""
+    every reference layer, the distances, and its planning situation in plain words.
+    Anonymous visitors' pages come from the shared cache (sitefinder.pagecache)."""
+    if not pagecache.cacheable(request):
+        return _site_detail_page(request, pk, {})
+    key = pagecache.cache_key(request, "site-detail", map_config.reference_version())
+    cached = pagecache.cached_response(request, key, _FRESH_RENDER_TIME)
+    if cached is not None:
+        return cached
+    placeholders = {**pagecache.prepare(request), "rendered_token": RENDERED_MARK}
+    return pagecache.store(
+        request, key, _site_detail_page(request, pk, placeholders), _FRESH_RENDER_TIME
+    )
+
+
+def _site_detail_page(request: HttpRequest, pk: int, placeholders: dict[str, str]) -> HttpResponse:
     site = visible_site_or_404(request, pk)
     user = request.user if isinstance(request.user, User) else None
     initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
     return render(
         request,
         "properties/site_detail.html",
-        site_detail_context(site, question_form=SiteQuestionForm(initial=initial)),
+        {
+            **site_detail_context(site, question_form=SiteQuestionForm(initial=initial)),
+            **placeholders,
+        },
     )
 
 

@@ -68,9 +68,9 @@ def cache_key(request: HttpRequest, name: str, version: str) -> str:
 
 
 def prepare(request: HttpRequest) -> dict[str, str]:
-    """Before rendering a page to be cached: the nonce and CSRF token become placeholders.
-    Returns the context entries to pass to the template."""
-    request._csp_nonce = NONCE_MARK  # type: ignore[attr-defined]
+    """The template context entries that render the nonce and the CSRF token as
+    placeholders (they take precedence over the context processors'). The request keeps
+    its own nonce: a placeholder must never reach a Content-Security-Policy header."""
     return {"csrf_token": CSRF_MARK, "csp_nonce": NONCE_MARK}
 
 
@@ -111,11 +111,11 @@ def store(
 
 def _personalised(request: HttpRequest, body: bytes, fresh: Fresh | None) -> bytes:
     if NONCE_MARK.encode() in body:
-        nonce = LazyNonce()
-        request._csp_nonce = nonce  # type: ignore[attr-defined]
+        # The request's own nonce (the CSP middleware's), generated now: the header names it.
+        nonce = getattr(request, "_csp_nonce", None)
+        if nonce is None:
+            nonce = request._csp_nonce = LazyNonce()  # type: ignore[attr-defined]
         body = body.replace(NONCE_MARK.encode(), str(nonce).encode())
-    elif getattr(request, "_csp_nonce", None) == NONCE_MARK:
-        request._csp_nonce = LazyNonce()  # type: ignore[attr-defined]
     if CSRF_MARK.encode() in body:
         body = body.replace(CSRF_MARK.encode(), get_token(request).encode())
     for mark, value in (fresh or {}).items():

@@ -32,7 +32,32 @@ class VisibleSitesMixin:
         )
 
 
-class SiteList(VisibleSitesMixin, generics.ListAPIView):
+class AnonymousCacheMixin:
+    """Anonymous JSON answers from the shared cache (sitefinder.pagecache), keyed on the
+    query and the data version of the sites and municipalities (read at most
+    DATA_VERSION_MEMO_SECONDS ago); authentication, permissions and the anonymous throttle
+    have run before (DRF's initial())."""
+
+    page_cache_name = ""
+    page_cache_key: str | None = None
+
+    def cached_answer(self, request):
+        if not (pagecache.cacheable(request) and request.accepted_renderer.format == "json"):
+            return None
+        version = recent_data_version(("sites", "boundaries"))
+        if version is None:
+            return None
+        self.page_cache_key = pagecache.cache_key(request, self.page_cache_name, version)
+        return pagecache.cached_response(request, self.page_cache_key)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.page_cache_key and isinstance(response, Response):
+            response = pagecache.store(request, self.page_cache_key, response)
+        return response
+
+
+class SiteList(AnonymousCacheMixin, VisibleSitesMixin, generics.ListAPIView):
     """Sites as a GeoJSON FeatureCollection (EPSG:4326), paginated, filterable by bbox.
 
     Anonymous users and investors see published and reserved sites; partners also their own
@@ -41,22 +66,16 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
 
     serializer_class = SiteSerializer
     filterset_class = SiteFilterSet
-    # Anonymous JSON searches are answered from the shared cache (sitefinder.pagecache),
-    # keyed on the query and the data version of the sites and municipalities.
-    page_cache_key: str | None = None
+    page_cache_name = "api-sites"
 
     def list(self, request, *args, **kwargs):
-        if pagecache.cacheable(request) and request.accepted_renderer.format == "json":
-            version = recent_data_version(("sites", "boundaries"))
-            if version is not None:
-                self.page_cache_key = pagecache.cache_key(request, "api-sites", version)
-                cached = pagecache.cached_response(request, self.page_cache_key)
-                if cached is not None:
-                    if cached.anonymous_cache_note == EMPTY_SEARCH:
-                        empty_search_record(
-                            query_dict=request.query_params, channel=EmptySearch.Channel.API
-                        )
-                    return cached
+        cached = self.cached_answer(request)
+        if cached is not None:
+            if cached.anonymous_cache_note == EMPTY_SEARCH:
+                empty_search_record(
+                    query_dict=request.query_params, channel=EmptySearch.Channel.API
+                )
+            return cached
         response = super().list(request, *args, **kwargs)
         # Unmet demand: an investor's search that found nothing, recorded anonymously (on
         # every such search, also when it is answered from the cache).
@@ -67,17 +86,16 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
             response.anonymous_cache_note = EMPTY_SEARCH
         return response
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if self.page_cache_key and isinstance(response, Response):
-            response = pagecache.store(request, self.page_cache_key, response)
-        return response
 
-
-class SiteDetail(VisibleSitesMixin, generics.RetrieveAPIView):
+class SiteDetail(AnonymousCacheMixin, VisibleSitesMixin, generics.RetrieveAPIView):
     serializer_class = SiteDetailSerializer
     # Read-only today; the organisation scoping for writes is in place before any write is.
     permission_classes = [CanEditSite]
+    page_cache_name = "api-site"
+
+    def retrieve(self, request, *args, **kwargs):
+        cached = self.cached_answer(request)
+        return cached if cached is not None else super().retrieve(request, *args, **kwargs)
 
     def get_queryset(self):
         return (

@@ -62,7 +62,6 @@ def test_a_cached_body_gets_a_fresh_nonce_per_response_and_the_header_the_same(r
     from sitefinder import pagecache
 
     def page(request):
-        request._csp_nonce = None
         marks = pagecache.prepare(request)
         body = f'<script nonce="{marks["csp_nonce"]}" src="/x.js"></script>'
         return pagecache.store(request, "k", HttpResponse(body))
@@ -149,3 +148,27 @@ def test_bad_filters_are_still_a_400_naming_the_field(client, sites):
     for _ in range(2):
         response = client.get(url)
         assert response.status_code == 400 and "area_min" in response.json()
+
+
+def test_a_missing_site_is_a_404_with_no_placeholder_in_its_policy(client, sites):
+    for _ in range(2):
+        response = client.get(reverse("site_detail", args=[999_999]))
+        assert response.status_code == 404
+        assert "sfnonce" not in response["Content-Security-Policy"]
+
+
+def test_the_site_page_and_its_api_come_from_the_cache_with_a_fresh_render_time(client, sites):
+    url = reverse("site_detail", args=[sites[0].pk])
+    first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(url).content.decode()
+    assert len(queries) <= 2, [q["sql"] for q in queries]
+    rendered = re.compile(r'name="rendered" value="([^"]+)"')
+    assert rendered.search(first) and rendered.search(second)
+    assert "sfrendered" not in second
+    assert rendered.sub("R", _without_per_response_parts(first)) == rendered.sub(
+        "R", _without_per_response_parts(second)
+    )
+    api = reverse("api-site-detail", args=[sites[0].pk])
+    assert client.get(api).json() == client.get(api).json()
+    assert client.get(reverse("api-site-detail", args=[999_999])).status_code == 404
