@@ -193,7 +193,7 @@ def main() -> int:
         f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {os.cpu_count()} "
         f"cores, commit {_commit()}; {urls['sites']} published sites; gunicorn "
         f"{args.workers or 2 * (os.cpu_count() or 1) + 1} sync workers, production settings, "
-        f"shared Redis; {args.clients} clients ({CLIENT_PROCESSES} processes) on the same "
+        f"shared Redis; {args.clients} clients (unless said otherwise; {CLIENT_PROCESSES} processes) on the same "
         f"cores, {args.seconds:g} s per case, every tile cached first.",
         "",
         "| case | requests/s | p50 ms | p95 ms | errors | server CPU ms/request | "
@@ -204,13 +204,14 @@ def main() -> int:
         server_pid = _server_pid(port)
         load(port, every, clients=4, seconds=3)  # every tile built, recorded, in each worker
         load(port, every, clients=args.clients, seconds=3)
-        for name, paths in (
-            ("one cached z14 tile", z14),
-            ("cached tiles z10-z16 (load test's)", every),
+        for name, paths, clients in (
+            ("one cached z14 tile, 1 client (latency without queueing)", z14, 1),
+            ("one cached z14 tile", z14, args.clients),
+            ("cached tiles z10-z16 (load test's)", every, args.clients),
         ):
             cpu_before = _tree_cpu(server_pid, _cpu_seconds, _children)
             clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            rate, latencies, errors = load(port, paths, clients=args.clients, seconds=args.seconds)
+            rate, latencies, errors = load(port, paths, clients=clients, seconds=args.seconds)
             server_cpu = _tree_cpu(server_pid, _cpu_seconds, _children) - cpu_before
             clients_after = resource.getrusage(resource.RUSAGE_CHILDREN)
             client_cpu = (clients_after.ru_utime + clients_after.ru_stime) - (
