@@ -43,3 +43,5 @@ DATA_VERSION_MEMO_SECONDS = 0.0
 # Tests change settings and data between requests and expect a fresh render: the anonymous
 # page cache is tested on its own with this overridden (tests/api/test_anonymous_cache.py).
 ANONYMOUS_PAGE_CACHE_SECONDS = 0
+# Forms need no human pause in tests; the spam-protection tests set it back themselves.
+SITEFINDER_FORM_MIN_FILL_SECONDS = 0
