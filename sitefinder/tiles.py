@@ -16,6 +16,7 @@ the default TILE_CACHE_SECONDS (an hour) a site drops out of the map within the 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ def data_version(versions: tuple[str, ...]) -> tuple[str, bool]:
         cache.set(memo_key, version, None)
     if settings.DATA_VERSION_MEMO_SECONDS > 0:
         _recent_versions[versions] = (time.monotonic(), version)
-        cache.set(_shared_version_key(versions), version, settings.DATA_VERSION_MEMO_SECONDS)
+        # (whole seconds: Redis keeps nothing for less than one)
+        shared_for = max(1, math.ceil(settings.DATA_VERSION_MEMO_SECONDS))
+        cache.set(_shared_version_key(versions), version, shared_for)
     return version, True
 
 
