@@ -47,10 +47,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: the request id and the log line cover everything below, 503s included.
+    # Before everything: an anonymous request for a tile the full path already served (and
+    # whose data has not changed since) is answered from the cache with the same headers,
+    # log line and metrics, without the stack below (sitefinder.fastpath).
+    "sitefinder.fastpath.CachedTileMiddleware",
+    # Outermost of the full path: the request id and the log line cover everything below,
+    # 503s included.
     "ops.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Django's CSP middleware, also on Django's own debug pages (the policy: sitefinder.csp).
+    "sitefinder.middleware.PolicyOnEveryResponseMiddleware",
     "sitefinder.csp.CspNonceForWidgetsMiddleware",
     # Before anything reads the database: decides whether this request reads a replica.
     "sitefinder.db.ReplicaMiddleware",
@@ -396,6 +402,16 @@ SITE_TILE_FILTERED_CLUSTER_MAX = int(
 )
 # 0 turns the tile cache off (the benchmark measures uncached tiles over HTTP with it).
 TILE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_TILE_CACHE_SECONDS", "3600"))
+# Cached tiles for anonymous clients answered before the middleware stack
+# (sitefinder.fastpath); "0" turns it off. A data version read by any process is trusted
+# for DATA_VERSION_MEMO_SECONDS (no database query per tile): a write shows on the map that
+# much later at most. Each process keeps the hottest tiles in TILE_MEMORY_CACHE_BYTES.
+# Anonymous visitors' map pages and API searches are kept this long in the shared cache,
+# keyed on the query, language and data version (sitefinder.pagecache); 0 turns it off.
+ANONYMOUS_PAGE_CACHE_SECONDS = int(os.environ.get("SITEFINDER_ANONYMOUS_PAGE_CACHE_SECONDS", "600"))
+TILE_FAST_PATH = os.environ.get("SITEFINDER_TILE_FAST_PATH", "1") == "1"
+DATA_VERSION_MEMO_SECONDS = float(os.environ.get("SITEFINDER_DATA_VERSION_MEMO_SECONDS", "1"))
+TILE_MEMORY_CACHE_BYTES = int(os.environ.get("SITEFINDER_TILE_MEMORY_CACHE_BYTES", str(16 * MIB)))
 
 # One JSON object per line on stderr (ops.observability): a line per request
 # (`sitefinder.request`) and per task (`sitefinder.task`), each with the request id.
