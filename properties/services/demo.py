@@ -15,19 +15,26 @@ Everything is generated set-based in PostGIS (EPSG:25832), in one transaction:
    first kept" pass would keep. Per municipality the first `quota` survivors are taken, any
    shortfall is filled from other municipalities; if still short, another round of
    candidates is drawn around the sites already kept.
-5. One INSERT ... SELECT derives all attributes, then the stored distances are refreshed.
+5. One INSERT ... SELECT derives all attributes and the stored distances
+   (properties.services.proximity: the same definition as sites_refresh_distances, through
+   grid-cell candidates, so a million sites need no nearest-neighbour probe each).
 
 Randomness never depends on row order: every random number is a hash of (seed, candidate
 number, attribute number), and ST_GeneratePoints gets a seed per municipality, so the same
 seed gives the same sites on the same reference data.
 
-Benchmark-sized sets (more than DRAWN_MAX sites) are drawn as above up to a tenth of the
-count (at least DRAWN_MAX), and the rest are copies of the drawn sites shifted by 60-160 m in
-a direction per copy (a copy whose point would leave its municipality is not made), so a
-million sites take minutes rather than the better part of an hour: the drawing and the
-nearest-neighbour distances cost about a millisecond per site, a copy a tenth of that.
-Copies keep their original's attributes and stored distances (off by at most the shift;
-`manage.py refresh_distances` recomputes them exactly) and may overlap other sites.
+Benchmark-sized sets (more than DRAWN_MAX sites) skip steps 2-4, whose overlap checks cost
+about a millisecond per site: each municipality gets a lattice of square cells sized so that
+about LATTICE_SPARE times its quota fit, shifted by a random fraction of a cell; the cells
+fully inside the municipality and clear of the railway and of existing sites are kept
+(blocks of 8 x 8 cells are judged first, single cells only on edges), a municipality with too
+few gets a finer lattice, and its quota of cells is drawn at random. Each chosen cell holds
+one site of the drawn kind and shape, scaled down where it would not fit the cell less a
+margin of SITE_GAP_M / 2 and placed at random inside it: so every site lies in its
+municipality, clear of the railway and of every other site by construction, and at a million
+sites the plots of dense cities are smaller than the size distribution asks (a region of
+4,400 km² has 4,400 m² per site). With BULK_LOAD_MIN sites or more, the site table's indexes
+and foreign keys are rebuilt after the insert rather than maintained row by row.
 
 Prices follow the market's offer types: plots are for sale at 40-170 €/m² of land (about one
 in six municipal plots also as a leasehold at a ground rent of 4 % of the land value a year);
