@@ -93,7 +93,7 @@ LATTICE_SPARE = 1.25  # free cells per site wanted: a fifth of the cells stays e
 LATTICE_MIN_SIDE_M = 30.0
 # From this many sites, the site table's indexes and foreign keys are rebuilt after the
 # insert rather than kept up to date row by row.
-BULK_LOAD_MIN = 50_000
+BULK_LOAD_MIN = 200_000
 
 # (AGS, share of eligible sites with port access): inland ports on the Rhine and the canals.
 PORT_SHARES = {

@@ -375,9 +375,13 @@ def sites_export_xlsx(
     sheet.append([Cell(str(column.label), BOLD) for column in columns])
     demo_index = [column.key for column in columns].index("is_demo")
     count = 0
+    yes_no = {True: _("yes"), False: _("no")}  # translated once, not per cell
+    keys = [(column.key, column.is_bool) for column in columns]
     for row in rows:
         count += 1
-        values: list[Any] = [_text(column, row[column.key]) for column in columns]
+        values: list[Any] = [
+            yes_no[bool(row[key])] if is_bool else row[key] for key, is_bool in keys
+        ]
         if row["is_demo"]:
             # Only the flag cell is highlighted.
             values[demo_index] = Cell(values[demo_index], HIGHLIGHT)
