@@ -35,15 +35,22 @@ class Command(BaseCommand):
             help="zooms of the tile cases (default %(default)s)",
         )
         parser.add_argument(
-            "--results-name",
-            default="latest",
-            help="benchmarks/results/<name>.md and .json (default latest)",
-        )
-        parser.add_argument(
             "--throughput-seconds",
             type=float,
             default=10,
             help="seconds per throughput case with 20 clients on gunicorn (0 skips them)",
+        )
+        parser.add_argument(
+            "--only",
+            choices=["search"],
+            help="search: only the search (API and page, first page + count) and the detail "
+            "page, in this process; no tiles, exports or HTTP cases",
+        )
+        parser.add_argument(
+            "--results",
+            default="",
+            help="name of the results files in benchmarks/results/ (default: latest, or "
+            "search with --only search)",
         )
 
     def handle(
@@ -56,7 +63,8 @@ class Command(BaseCommand):
         no_peer=False,
         throughput_seconds=10,
         zooms=runner.ZOOMS,
-        results_name="latest",
+        only=None,
+        results="",
         **options,
     ):
         generation = None
@@ -73,11 +81,17 @@ class Command(BaseCommand):
             # search counts use index-only scans.
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE properties_site")
-        results = runner.run(repeat=repeat, zooms=tuple(zooms))
+        name = results or ("search" if only == "search" else "latest")
+        if only == "search":
+            measured = runner.run_search(repeat=repeat)
+            self.stdout.write(runner.as_markdown(measured))
+            self.stdout.write(f"written to {runner.write(measured, name)}")
+            return
+        measured = runner.run(repeat=repeat, zooms=tuple(zooms))
         if generation:
-            results["generation"] = {"sites": sites, **generation}
+            measured["generation"] = {"sites": sites, **generation}
         if not no_http:
-            results["cases"] += [
+            measured["cases"] += [
                 asdict(case)
                 for case in runner.run_http(
                     repeat=repeat,
@@ -87,5 +101,5 @@ class Command(BaseCommand):
                     zooms=tuple(zooms),
                 )
             ]
-        self.stdout.write(runner.as_markdown(results))
-        self.stdout.write(f"written to {runner.write(results, name=results_name)}")
+        self.stdout.write(runner.as_markdown(measured))
+        self.stdout.write(f"written to {runner.write(measured, name)}")
