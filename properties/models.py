@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import PartnerOrganisation
 from geodata.functions import AreaM2, PointOnSurface, TransformTo
 from geodata.layers import DISTANCE_FIELDS
 from geodata.models import STORAGE_SRID, Municipality
@@ -25,26 +26,6 @@ OFFER_FIELDS = (
     "service_charges_eur_m2_month",
     "commission_free",
 )
-
-
-class PartnerOrganisation(models.Model):
-    """A municipal economic-development office; its members edit its municipalities' sites."""
-
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    municipalities = models.ManyToManyField(
-        Municipality, verbose_name=_("municipalities"), related_name="partner_organisations"
-    )
-    email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    website = models.URLField(_("website"), blank=True)
-
-    class Meta:
-        verbose_name = _("partner organisation")
-        verbose_name_plural = _("partner organisations")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Site(models.Model):
@@ -559,4 +540,30 @@ class SiteClusterBuild(models.Model):
 
 
 # The bulk upload's background job (in its own module; Django finds it here).
+class DigestLog(models.Model):
+    """One freshness digest e-mailed to a partner organisation
+    (properties.services.freshness): lets the weekly command skip organisations mailed
+    recently, so running it again sends nothing twice."""
+
+    organisation = models.ForeignKey(
+        PartnerOrganisation,
+        verbose_name=_("partner organisation"),
+        on_delete=models.CASCADE,
+        related_name="digest_logs",
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    stale_count = models.PositiveIntegerField(_("stale sites"), default=0)
+    hidden_count = models.PositiveIntegerField(_("hidden sites"), default=0)
+
+    class Meta:
+        db_table = "accounts_digestlog"  # born in accounts (properties/migrations/0013)
+        verbose_name = _("freshness digest")
+        verbose_name_plural = _("freshness digests")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["organisation", "sent_at"], name="digestlog_org_sent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} · {self.sent_at:%Y-%m-%d %H:%M}"
+
+
 from .upload_job import UploadJob  # noqa: E402, F401

@@ -2,7 +2,9 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from geodata.importers.bundled import bundled_imports
 from geodata.importers.core import import_file
@@ -101,6 +103,15 @@ def essen(reference_data) -> Municipality:
 @pytest.fixture
 def dortmund(reference_data) -> Municipality:
     return Municipality.objects.get(ags="05913000")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the test settings' language: a test (or a task it ran) that
+    activated another language must not change the next test's messages."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
