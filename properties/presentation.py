@@ -325,8 +325,9 @@ def site_facts(site: Site) -> list[dict]:
             "key": "size",
             "title": _("Size"),
             "rows": [
-                (_("Gross area"), m2(site.gross_area_m2)),
-                (_("Net area"), m2(site.net_area_m2)),
+                # One definition of the area everywhere (area_pair): the gross area as
+                # the headline, the net area beside it when stated, both labelled.
+                (_("Area"), area_pair(site)),
                 (_("Divisible"), divisible),
             ],
         },
