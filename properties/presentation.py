@@ -226,6 +226,12 @@ def site_offer_types(site: Site) -> list[str]:
     return [offer for offer in Site.OfferType.values if offer in (site.offer_types or [])]
 
 
+def offer_types_text(offer_types: list[str]) -> str:
+    """Offer types as words, in the fixed order sale, rent, leasehold: "Sale, Rent"."""
+    labels = dict(Site.OfferType.choices)
+    return ", ".join(str(labels[o]) for o in Site.OfferType.values if o in offer_types)
+
+
 def site_price(site: Site) -> str:
     """The headline of what a site costs, the same in the list, the detail page, the exposé,
     the shortlist and the alert mails (static/js/map/format.js formatPrice writes the same):
