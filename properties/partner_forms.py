@@ -13,9 +13,9 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import PartnerOrganisation, User
 from geodata.models import STORAGE_SRID, Municipality
-from properties.models import OFFER_FIELDS, PartnerOrganisation, Site
+from properties.models import OFFER_FIELDS, Site
 from properties.services.media import document_check, photo_check
 from properties.services.sites import site_municipality_for
 from properties.services.upload import MAX_AREA_M2, MAX_PRICE_EUR_M2, SUFFIXES

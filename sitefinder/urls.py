@@ -29,7 +29,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("properties.urls")),
-    path("", include("geodata.urls")),
+    path("", include("proposals.site_urls")),
     path("", include("search.urls")),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("properties.staff_urls")),
