@@ -2,7 +2,7 @@
 
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import GeoFunc
-from django.db.models import FloatField, Value
+from django.db.models import FloatField, Func, TextField, Value
 
 
 class PointOnSurface(GeoFunc):
@@ -28,4 +28,13 @@ class AreaM2(GeoFunc):
 
     function = "ST_Area"
     output_field = FloatField()
+    arity = 1
+
+
+class Fold(Func):
+    """sitefinder_fold(text): lower case, no accents, umlauts and their ae/oe/ue spellings in
+    one form (geodata migration 0006), for the place search's comparisons."""
+
+    function = "sitefinder_fold"
+    output_field = TextField()
     arity = 1

@@ -3,8 +3,9 @@ named reference features (stations, airports, universities, ports, junctions) an
 (by title or number), plus an optional external geocoder (Photon or Nominatim) for
 addresses when one is configured.
 
-Names are matched case-insensitively: first those starting with the text, then those
-containing it (both served by the trigram indexes of geodata migration 0005); a place is
+Names are matched without regard to case, accents or the spelling of umlauts ("Muelheim",
+"Mulheim" and "mülheim" find Mülheim an der Ruhr): first those starting with the text, then
+those containing it (served by the trigram indexes on the folded names, geodata 0006); a place is
 answered with its label in the active language, where it lies, and the extent to show.
 """
 
@@ -25,6 +26,7 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from geodata.functions import Fold
 from geodata.models import District, LayerFeature, Municipality, Region
 
 from .models import Site
@@ -68,13 +70,17 @@ def _kind_labels() -> dict[str, str]:
 
 
 def _ranked(queryset: QuerySet, field: str, text: str) -> QuerySet:
-    """Rows whose `field` contains the text, those starting with it first."""
+    """Rows whose `field` contains the text, those starting with it first; both folded
+    (no case, accents or umlaut spellings: "muelheim" finds Mülheim, geodata 0006), which
+    the trigram indexes on sitefinder_fold(field) serve."""
+    typed = Fold(Value(text))
     return (
-        queryset.filter(**{f"{field}__icontains": text})
+        queryset.annotate(folded=Fold(field))
+        .filter(folded__contains=typed)
         .annotate(
             rank=Case(
-                When(**{f"{field}__iexact": text}, then=Value(0)),
-                When(**{f"{field}__istartswith": text}, then=Value(1)),
+                When(folded=typed, then=Value(0)),
+                When(folded__startswith=typed, then=Value(1)),
                 default=Value(2),
                 output_field=IntegerField(),
             )
@@ -173,16 +179,18 @@ def _site_places(text: str, user: User | None, limit: int) -> list[Place]:
     labels = _kind_labels()
     visible = Site.objects.visible_to(user)
     number = text.lstrip("#").strip()
-    condition = Q(title__icontains=text)
-    if number.isdigit() and len(number) <= 12:
-        condition |= Q(pk=int(number))
+    site_id = int(number) if number.isdigit() and len(number) <= 12 else None
+    typed = Fold(Value(text))
+    condition = Q(folded__contains=typed)
+    if site_id is not None:
+        condition |= Q(pk=site_id)
     rows = (
-        _located(visible.filter(condition))
+        _located(visible.annotate(folded=Fold("title")).filter(condition))
         .select_related("municipality")
         .annotate(
             rank=Case(
-                When(pk=int(number) if number.isdigit() and len(number) <= 12 else 0, then=0),
-                When(title__istartswith=text, then=1),
+                When(pk=site_id or 0, then=0),
+                When(folded__startswith=typed, then=1),
                 default=2,
                 output_field=IntegerField(),
             ),

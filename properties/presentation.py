@@ -226,6 +226,12 @@ def site_offer_types(site: Site) -> list[str]:
     return [offer for offer in Site.OfferType.values if offer in (site.offer_types or [])]
 
 
+def offer_types_text(offer_types: list[str]) -> str:
+    """Offer types as words, in the fixed order sale, rent, leasehold: "Sale, Rent"."""
+    labels = dict(Site.OfferType.choices)
+    return ", ".join(str(labels[o]) for o in Site.OfferType.values if o in offer_types)
+
+
 def site_price(site: Site) -> str:
     """The headline of what a site costs, the same in the list, the detail page, the exposé,
     the shortlist and the alert mails (static/js/map/format.js formatPrice writes the same):
@@ -325,8 +331,9 @@ def site_facts(site: Site) -> list[dict]:
             "key": "size",
             "title": _("Size"),
             "rows": [
-                (_("Gross area"), m2(site.gross_area_m2)),
-                (_("Net area"), m2(site.net_area_m2)),
+                # One definition of the area everywhere (area_pair): the gross area as
+                # the headline, the net area beside it when stated, both labelled.
+                (_("Area"), area_pair(site)),
                 (_("Divisible"), divisible),
             ],
         },

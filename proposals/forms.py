@@ -168,6 +168,13 @@ class InquiryForm(SpamProtectedForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Tick all that would do; none ticked means any kind."),
     )
+    offer_types = forms.MultipleChoiceField(
+        label=_("Offer type"),
+        choices=Site.OfferType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Buy, rent or leasehold: tick all that would do; none ticked means any."),
+    )
     area_min = _number(_("Area from"), MAX_AREA_HA * 10_000)
     area_max = _number(_("Area to"), MAX_AREA_HA * 10_000)
     area_unit = forms.ChoiceField(
@@ -261,6 +268,7 @@ class InquiryForm(SpamProtectedForm):
             _("What you are looking for"),
             (
                 "kinds",
+                "offer_types",
                 "planning_categories",
                 "budget_max_eur_m2",
                 "available_by",
@@ -363,6 +371,7 @@ class InquiryForm(SpamProtectedForm):
         result.update(
             language=data["language"],
             kinds=list(data.get("kinds") or []),
+            offer_types=list(data.get("offer_types") or []),
             planning_categories=list(data.get("planning_categories") or []),
             area_min_m2=None if data.get("area_min") is None else float(data["area_min"] * factor),
             area_max_m2=None if data.get("area_max") is None else float(data["area_max"] * factor),
@@ -436,5 +445,7 @@ class SiteQuestionForm(SpamProtectedForm):
             "message": data["message"],
             "language": (get_language() or "de")[:2],
             "kinds": [site.kind],
+            # The ways this site is offered: the question is about having it one of them.
+            "offer_types": list(site.offer_types or []),
             "municipalities": [site.municipality] if site.municipality_id else [],
         }

@@ -72,6 +72,7 @@ from properties.presentation import (
     area_range,
     area_short,
     km,
+    offer_types_text,
     site_price,
 )
 from properties.querysets import PUBLIC_STATUSES, hidden_before
@@ -98,6 +99,7 @@ UNKNOWN_CREDIT = 0.5
 # The core of a site's fit counts more than its extras.
 WEIGHTS: dict[str, float] = {
     Criterion.KIND: 3,
+    Criterion.OFFER_TYPE: 3,
     Criterion.AREA: 3,
     Criterion.PLANNING: 3,
     Criterion.LOCATION: 3,
@@ -254,6 +256,7 @@ class _Profile:
             municipalities = list(inquiry.municipalities.order_by("name").values_list("pk", "name"))
         stated = {
             Criterion.KIND: bool(inquiry.kinds),
+            Criterion.OFFER_TYPE: bool(inquiry.offer_types),
             Criterion.AREA: inquiry.area_min_m2 is not None or inquiry.area_max_m2 is not None,
             Criterion.PLANNING: bool(inquiry.planning_categories),
             Criterion.BUDGET: inquiry.budget_max_eur_m2 is not None,
@@ -303,6 +306,13 @@ def _miss_sql(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
         return f"CASE WHEN {_T}.kind = ANY(%s) THEN {_MET} ELSE {_MISSED} END", [
             list(inquiry.kinds)
         ]
+    if criterion == Criterion.OFFER_TYPE:
+        # Offered any of the ways wanted; a site that states none is unknown, not a miss.
+        return (
+            f"CASE WHEN COALESCE(cardinality({_T}.offer_types), 0) = 0 THEN NULL"
+            f" WHEN {_T}.offer_types::text[] && %s::text[] THEN {_MET} ELSE {_MISSED} END",
+            [list(inquiry.offer_types)],
+        )
     if criterion == Criterion.AREA:
         lo, hi = _area_bounds(inquiry)
         whole = f"COALESCE({_T}.net_area_m2, {_T}.gross_area_m2)"
@@ -615,6 +625,8 @@ def _wanted(criterion: str, profile: _Profile) -> str:
     inquiry = profile.inquiry
     if criterion == Criterion.KIND:
         return _kind_labels(list(inquiry.kinds))
+    if criterion == Criterion.OFFER_TYPE:
+        return offer_types_text(list(inquiry.offer_types))
     if criterion == Criterion.AREA:
         return area_range(*_area_bounds(inquiry))
     if criterion == Criterion.PLANNING:
@@ -653,6 +665,16 @@ def _explain(
         return actual, _("%(actual)s is not one of the kinds wanted (%(wanted)s).") % {
             "actual": actual,
             "wanted": _kind_labels(list(inquiry.kinds)),
+        }
+    if criterion == Criterion.OFFER_TYPE:
+        actual = offer_types_text(list(site.offer_types or []))
+        if verdict == Verdict.UNKNOWN:
+            return _("not stated"), _("The site states no offer type.")
+        if verdict == Verdict.PASS:
+            return actual, _("Offered as %(actual)s: as wanted.") % {"actual": actual}
+        return actual, _("Offered as %(actual)s; %(wanted)s wanted.") % {
+            "actual": actual,
+            "wanted": offer_types_text(list(inquiry.offer_types)),
         }
     if criterion == Criterion.AREA:
         return _explain_area(verdict, site, inquiry)

@@ -28,6 +28,7 @@ class Criterion(models.TextChoices):
     criterion the inquiry states (proposals.matching)."""
 
     KIND = "kind", _("Kind of site")
+    OFFER_TYPE = "offer_type", _("Offer type")
     AREA = "area", _("Area")
     PLANNING = "planning", _("Planning category")
     BUDGET = "budget", _("Budget")
@@ -46,6 +47,7 @@ class Criterion(models.TextChoices):
 # puts it on the list of excluded sites, with the reason. Staff may change this per inquiry.
 DEFAULT_HARD_CRITERIA = [
     Criterion.KIND,
+    Criterion.OFFER_TYPE,
     Criterion.AREA,
     Criterion.PLANNING,
     Criterion.LOCATION,
@@ -133,6 +135,14 @@ class Inquiry(models.Model):
         default=list,
         blank=True,
         help_text=_("Empty: any kind."),
+    )
+    # How the investor wants to have it: buy, rent or leasehold (several: any of them).
+    offer_types = ArrayField(
+        models.CharField(max_length=16, choices=Site.OfferType.choices),
+        verbose_name=_("offer types"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: any offer type."),
     )
     area_min_m2 = models.FloatField(
         _("area at least (m²)"), null=True, blank=True, validators=[MinValueValidator(1)]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from properties.models import Site
-from properties.presentation import area_range, km
+from properties.presentation import area_range, km, offer_types_text
 
 from .matching import inquiry_wanted
 from .models import Inquiry
@@ -55,6 +55,7 @@ def requirement_rows(inquiry: Inquiry, *, complete: bool = False) -> list[tuple[
             rows.append((label, open_value or "–"))
 
     add(_("Kind of site"), kinds_text(inquiry.kinds), _("any kind"))
+    add(_("Offer type"), offer_types_text(inquiry.offer_types or []), _("any offer type"))
     add(_("Area"), area_range(inquiry.area_min_m2, inquiry.area_max_m2))
     add(_("Planning category"), planning_text(inquiry.planning_categories), _("any category"))
     if inquiry.budget_max_eur_m2 is not None:
@@ -95,8 +96,10 @@ def requirement_rows(inquiry: Inquiry, *, complete: bool = False) -> list[tuple[
 
 
 def requirement_summary(inquiry: Inquiry) -> str:
-    """One line of the requirement profile (no person): kinds, area, places."""
+    """One line of the requirement profile (no person): kinds, offer types, area, places."""
     parts = [kinds_text(inquiry.kinds) or _("any kind")]
+    if inquiry.offer_types:
+        parts.append(offer_types_text(inquiry.offer_types))
     area = area_range(inquiry.area_min_m2, inquiry.area_max_m2)
     if area:
         parts.append(area)

@@ -99,6 +99,9 @@ def search_initial(params: QueryDict) -> dict[str, Any]:
     kinds = [kind for kind in params.getlist("kind") if kind in Site.Kind.values]
     if kinds:
         initial["kinds"] = kinds
+    offer_types = [o for o in params.getlist("offer_type") if o in Site.OfferType.values]
+    if offer_types:
+        initial["offer_types"] = offer_types
     categories = [
         c for c in params.getlist("planning_category") if c in Site.PlanningCategory.values
     ]

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from geodata.api import urls as geodata_api
 from properties.api import urls as properties_api
 from properties.media_views import SITE_MEDIA_FOLDER, other_media_file, site_media_file
 from search.api import urls as search_api
+from sitefinder.exceptions import api_not_found
 
 # A lost database connection met outside a view is a 503 too (ops.outage).
 handler500 = "ops.outage.server_error"
@@ -38,6 +39,8 @@ urlpatterns = [
     path("offers/", include("proposals.offer_urls")),
     path("staff/", include("proposals.staff_urls")),
     path("api/v1/", include(api_v1)),
+    # Every other /api/ path: a JSON 404, never the HTML page.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     *properties_api.tile_urlpatterns,
     *geodata_api.tile_urlpatterns,
     path("", include("ops.urls")),

@@ -149,10 +149,11 @@ RULES: list[Rule] = [
     Rule("api-site-detail", SEES_DRAFT_A, {"pk": "draft_a"}),
     Rule("api-site-detail", SEES_DRAFT_A, {"pk": "submitted_a"}),
     Rule("api-site-detail", SEES_DRAFT_B, {"pk": "draft_b"}),
-    # No writes in the API yet: CanEditSite refuses non-editors before the 405.
+    # No writes in the API yet: a method the view does not answer is a 405 for everyone
+    # (the schema lists none); CanEditSite guards writes once a view has them.
     Rule(
         "api-site-detail",
-        (403, 403, 405, 405, 405),
+        (405, 405, 405, 405, 405),
         {"pk": "draft_a"},
         method="put",
         data={"title": "x"},
@@ -172,6 +173,8 @@ RULES: list[Rule] = [
     Rule("api-municipality-detail", EVERYONE, {"ags": "05113000"}),
     Rule("api-schema", EVERYONE),
     Rule("api-docs", EVERYONE),
+    # Any /api/ path no endpoint answers: a JSON 404 for everyone.
+    Rule("api-not-found", (404,) * 5),
     # Shortlist and saved searches API
     Rule("api-shortlist", EVERYONE),
     Rule(

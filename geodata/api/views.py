@@ -28,6 +28,7 @@ class LayerList(generics.GenericAPIView):
     filter_backends: list = []
     queryset = Layer.objects.none()
 
+    @extend_schema(responses=LayerSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(layers_with_datasets(), many=True).data)
 

@@ -1,6 +1,7 @@
 """Exports of a site search as CSV, XLSX and GeoJSON: the list's filters, the list's
 visibility rules, bounded in size, with the attribution included."""
 
+import re
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -17,7 +18,11 @@ from properties.models import Site
 from properties.services import export
 from sitefinder.counting import capped_count
 
-from .filters import SiteFilterSet
+from .filters import ApiSiteFilterSet
+
+# Site ids, comma-separated (ASCII digits only: "¹".isdigit() is true, int("¹") fails).
+IDS_PATTERN = r"^[0-9]{1,18}(,[0-9]{1,18})*$"
+_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _parse_ids(raw_values: list[str]) -> list[int]:
@@ -25,7 +30,7 @@ def _parse_ids(raw_values: list[str]) -> list[int]:
     for raw in raw_values:
         for part in raw.split(","):
             part = part.strip()
-            if not part.isdigit():
+            if not _ID.fullmatch(part):
                 raise ValidationError(
                     {"ids": [_("Give site ids as comma-separated whole numbers, e.g. 1,2,3.")]}
                 )
@@ -36,7 +41,10 @@ def _parse_ids(raw_values: list[str]) -> list[int]:
 @extend_schema(
     parameters=[
         OpenApiParameter(
-            "ids", str, description="Comma-separated site ids (a shortlist); others are left out."
+            "ids",
+            str,
+            pattern=IDS_PATTERN,
+            description="Comma-separated site ids (a shortlist); others are left out.",
         )
     ],
     responses={200: OpenApiTypes.BINARY},
@@ -44,7 +52,7 @@ def _parse_ids(raw_values: list[str]) -> list[int]:
 class SiteExport(generics.GenericAPIView):
     """Base of the three exports; `export_format` selects the writer."""
 
-    filterset_class = SiteFilterSet
+    filterset_class = ApiSiteFilterSet
     renderer_classes = [JSONRenderer]  # for the 400s; the exports are HttpResponses
     pagination_class = None
     export_format = ""
@@ -120,7 +128,10 @@ class SiteExport(generics.GenericAPIView):
 @extend_schema(
     parameters=[
         OpenApiParameter(
-            "ids", str, description="Comma-separated site ids (a shortlist); others are left out."
+            "ids",
+            str,
+            pattern=IDS_PATTERN,
+            description="Comma-separated site ids (a shortlist); others are left out.",
         ),
         OpenApiParameter(
             "dialect",

@@ -25,7 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from geodata.api.filters import REGION_OF_THE_WORLD, BBoxFilter
+from geodata.api.filters import (
+    LATITUDE_PATTERN,
+    LONGITUDE_PATTERN,
+    REGION_OF_THE_WORLD,
+    BBoxFilter,
+)
 from geodata.layers import DISTANCE_FIELDS
 from geodata.models import District, LayerFeature, Municipality
 from properties.models import Site
@@ -40,6 +45,7 @@ from properties.querysets import (
 AREA_MAX_KM2 = 10_000
 AREA_MAX_VERTICES = 2_000
 RADIUS_MAX_M = 50_000
+DEFAULT_RADIUS_M = 5_000
 # Upper bounds of numbers, far above any real value: keeps absurd input out of the SQL.
 MAX_AREA_M2 = Decimal(10) ** 10
 MAX_PRICE_EUR_M2 = Decimal(10) ** 6
@@ -208,6 +214,8 @@ class SearchAreaFilter(django_filters.Filter):
 class LonLatField(forms.CharField):
     """`lon,lat` in EPSG:4326 -> a Point with srid 4326."""
 
+    schema_pattern = rf"^({LONGITUDE_PATTERN},{LATITUDE_PATTERN})?$"  # empty: none
+
     default_error_messages = {
         "format": _("Give the point as lon,lat (two numbers, EPSG:4326)."),
         "range": _("The point lies outside the world: longitude -180..180, latitude -90..90."),
@@ -253,12 +261,19 @@ class SiteFilterForm(forms.Form):
         ("part_min_m2", "part_max_m2"),
     )
 
+    # The search page tells a person that a range is inverted or that "price on request
+    # only" contradicts a price range; the API answers such a search literally (what matches
+    # both conditions, usually nothing), since an OpenAPI schema cannot state conditions
+    # across parameters and what it calls valid is accepted (ApiSiteFilterForm).
+    refuse_contradictions = True
+
     def clean(self):
         data = super().clean()
         self._clean_gross_area(data)
-        for low, high in self.RANGES:
-            self._check_order(data, low, high)
-        if data.get("price_on_request") == "only":
+        if self.refuse_contradictions:
+            for low, high in self.RANGES:
+                self._check_order(data, low, high)
+        if self.refuse_contradictions and data.get("price_on_request") == "only":
             for name in (f"{figure}_{bound}" for figure in PRICE_FIGURES for bound in BOUNDS):
                 if data.get(name) is not None:
                     self.add_error(
@@ -273,22 +288,17 @@ class SiteFilterForm(forms.Form):
         return data
 
     def _clean_gross_area(self, data: dict[str, Any]) -> None:
-        """`area_min_ha`/`area_max_ha` are the same bounds in hectares: at most one of each
-        pair; the hectares become m² in `area_min`/`area_max`."""
-        for bound in ("min", "max"):
+        """`area_min_ha`/`area_max_ha` are the same bounds in hectares; given with the m²
+        bound as well, both apply (the larger minimum, the smaller maximum) and the result
+        lands in `area_min`/`area_max`."""
+        for bound, pick in (("min", max), ("max", min)):
             m2, ha = f"area_{bound}", f"area_{bound}_ha"
             if data.get(ha) is None:
                 continue
-            if data.get(m2) is not None:
-                self.add_error(
-                    ha,
-                    gettext("Give %(m2)s (m²) or %(ha)s (hectares), not both.")
-                    % {"m2": m2, "ha": ha},
-                )
-                continue
-            data[m2] = data[ha] * 10_000
+            in_m2 = data[ha] * 10_000
+            data[m2] = in_m2 if data.get(m2) is None else pick(data[m2], in_m2)
         low, high = data.get("area_min"), data.get("area_max")
-        if low is not None and high is not None and low > high:
+        if self.refuse_contradictions and low is not None and high is not None and low > high:
             name = "area_max" if self.data.get("area_max") not in (None, "") else "area_max_ha"
             self.add_error(
                 name, gettext("The area range is inverted: the maximum is below the minimum.")
@@ -303,11 +313,11 @@ class SiteFilterForm(forms.Form):
             )
 
     def _clean_radius(self, data: dict[str, Any]) -> None:
-        near, radius = data.get("near"), data.get("radius_m")
-        if near is not None and radius is None and "radius_m" not in self.errors:
-            self.add_error("radius_m", gettext("Give radius_m (metres) with near."))
-        if radius is not None and near is None and "near" not in self.errors:
-            self.add_error("near", gettext("Give near=lon,lat with radius_m."))
+        """`near` without `radius_m` searches DEFAULT_RADIUS_M around it; `radius_m` without
+        `near` has no centre and no effect (both documented in the schema)."""
+        if data.get("near") is not None and data.get("radius_m") is None:
+            if "radius_m" not in self.errors:
+                data["radius_m"] = DEFAULT_RADIUS_M
 
     def _clean_proximity(self, data: dict[str, Any]) -> None:
         category = data.get("station_max_category")
@@ -393,13 +403,16 @@ class SiteFilterSet(django_filters.FilterSet):
         f"EPSG:4326; at most {AREA_MAX_KM2:,} km² and {AREA_MAX_VERTICES:,} vertices."
     )
     near = LonLatFilter(
-        method="filter_radius", help_text="Centre of a radius search: lon,lat (EPSG:4326)."
+        method="filter_radius",
+        help_text="Centre of a radius search: lon,lat (EPSG:4326); the radius is radius_m, "
+        f"else {DEFAULT_RADIUS_M:,} m.",
     )
     radius_m = django_filters.NumberFilter(
         min_value=1,
         max_value=RADIUS_MAX_M,
         method="filter_joint",
-        help_text=f"Radius in metres around `near` (at most {RADIUS_MAX_M:,}).",
+        help_text=f"Radius in metres around `near` (at most {RADIUS_MAX_M:,}; "
+        f"default {DEFAULT_RADIUS_M:,}); without `near` it has no effect.",
     )
     municipality = AgsFilter(
         field_name="municipality__ags",
@@ -521,10 +534,14 @@ class SiteFilterSet(django_filters.FilterSet):
     max_distance_station_m = _number(
         MAX_DISTANCE_M, "Nearest railway station at most this far (m).", method="filter_joint"
     )
-    station_max_category = django_filters.NumberFilter(
-        method="filter_joint",
-        help_text="With max_distance_station_m: stations of this DB category or better; only 3 "
-        "(categories 1–3) is supported so far.",
+    station_max_category = extend_schema_field(
+        {"type": "integer", "enum": sorted(STATION_CATEGORY_FIELDS)}
+    )(
+        django_filters.NumberFilter(
+            method="filter_joint",
+            help_text="With max_distance_station_m: stations of this DB category or better; "
+            "only 3 (categories 1–3) is supported so far.",
+        )
     )
     max_distance_junction_m = _number(
         MAX_DISTANCE_M, "Nearest motorway junction at most this far (m).", method="filter_joint"
@@ -561,6 +578,19 @@ class SiteFilterSet(django_filters.FilterSet):
         model = Site
         form = SiteFilterForm
         fields: list[str] = []
+
+    @classmethod
+    def schema_unavailable(cls) -> tuple[set[str], set[str]]:
+        """The parameters and sort values a 400 refuses right now because their layer has
+        no data: the OpenAPI schema leaves them out (it describes what is valid)."""
+        empty = {
+            column
+            for column, (spec, _filter) in DISTANCE_FIELDS.items()
+            if not LayerFeature.objects.of_layer(spec.slug).exists()
+        }
+        parameters = {name for name, column in PROXIMITY_FIELDS.items() if column in empty}
+        sorts = {key for key in SORT_ORDERINGS if distance_sort_column(key) in empty}
+        return parameters, sorts
 
     # The form class, built once per process and language (labels are translated when it is
     # built) instead of from fresh fields for every request: no filter depends on the
@@ -690,4 +720,18 @@ class SiteFilterSet(django_filters.FilterSet):
         return qs.sorted_by(value)
 
 
-SiteFilterSet.base_filters = _ShallowCopies(SiteFilterSet.base_filters)
+class ApiSiteFilterForm(SiteFilterForm):
+    refuse_contradictions = False
+
+
+class ApiSiteFilterSet(SiteFilterSet):
+    """The search as the API, its exports and the tiles take it: every parameter as in
+    SiteFilterSet, but a contradiction (an inverted range, "price on request only" with a
+    price range) is answered literally (it matches nothing), not refused."""
+
+    class Meta(SiteFilterSet.Meta):
+        form = ApiSiteFilterForm
+
+
+for _filterset in (SiteFilterSet, ApiSiteFilterSet):
+    _filterset.base_filters = _ShallowCopies(_filterset.base_filters)

@@ -26,8 +26,12 @@ class CanEditSite(BasePermission):
     may edit sites at all (a partner or staff), and for one site that it is among
     `Site.objects.editable_by(user)`."""
 
+    # Reads are public (the OpenAPI schema shows them without a security requirement).
+    public_reads = True
+
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
+        # A method the view does not answer is left to dispatch: a 405, not a 403.
+        if request.method in SAFE_METHODS or not hasattr(view, str(request.method).lower()):
             return True
         user = _user(request)
         return user is not None and (user.is_partner or user.is_agency_staff)

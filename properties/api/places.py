@@ -1,6 +1,8 @@
 """GET /api/v1/places/?q=…: the place search of the map's search box (properties.places)."""
 
-from django.utils.translation import get_language
+from django.core.validators import RegexValidator
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -11,11 +13,34 @@ from rest_framework.views import APIView
 from accounts.models import User
 from properties.places import DEFAULT_LIMIT, MAX_LENGTH, MAX_LIMIT, MIN_LENGTH, places_search
 
+# A site number (digits) or at least MIN_LENGTH characters that are not blank once the
+# spaces around them are trimmed; the OpenAPI schema shows it as the parameter's pattern.
+QUERY_PATTERN = rf"^\s*([0-9]+|[^\s\x00][^\x00\n]{{{MIN_LENGTH - 2},}}[^\s\x00])\s*$"
+
+
+class UntrimmedLengthCharField(serializers.CharField):
+    """max_length counts the text as sent, spaces around it included (the schema's
+    maxLength), not only what is left once they are trimmed."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
 
 class PlaceQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = UntrimmedLengthCharField(
         max_length=MAX_LENGTH,
         trim_whitespace=True,
+        validators=[
+            RegexValidator(
+                QUERY_PATTERN,
+                message=lazy(
+                    lambda: gettext("Type at least %(count)d characters.") % {"count": MIN_LENGTH},
+                    str,
+                )(),
+            )
+        ],
         help_text=_(
             "A place name, postcode, station, airport, university, site title or site number."
         ),
@@ -23,14 +48,6 @@ class PlaceQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, required=False
     )
-
-    def validate_q(self, value: str) -> str:
-        # A site number may be a single digit; a name needs two letters to mean anything.
-        if len(value) < MIN_LENGTH and not value.isdigit():
-            raise serializers.ValidationError(
-                _("Type at least %(count)d characters.") % {"count": MIN_LENGTH}
-            )
-        return value
 
 
 class PlaceSerializer(serializers.Serializer):
@@ -52,11 +69,9 @@ class PlaceSearch(APIView):
 
     @extend_schema(
         parameters=[PlaceQuerySerializer],
+        # The 400 ({"q": [...]} or {"limit": [...]}) is documented with every error.
         responses={
             200: inline_serializer("PlaceResults", {"results": PlaceSerializer(many=True)}),
-            400: inline_serializer(
-                "PlaceQueryError", {"q": serializers.ListField(child=serializers.CharField())}
-            ),
         },
         auth=[],
     )

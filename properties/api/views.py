@@ -18,7 +18,7 @@ from sitefinder import pagecache
 from sitefinder.api_fields import geojson_4326
 from sitefinder.tiles import recent_data_version, tile_error, tile_response
 
-from .filters import VIEW_PARAMETERS, SiteFilterSet
+from .filters import VIEW_PARAMETERS, ApiSiteFilterSet, SiteFilterSet
 from .permissions import CanEditSite
 from .serializers import SiteDetailSerializer, SiteSerializer
 
@@ -61,11 +61,13 @@ class SiteList(AnonymousCacheMixin, VisibleSitesMixin, generics.ListAPIView):
     """Sites as a GeoJSON FeatureCollection (EPSG:4326), paginated, filterable by bbox.
 
     Anonymous users and investors see published and reserved sites; partners also their own
-    municipalities' drafts; staff everything.
+    municipalities' drafts; staff everything. A distance filter or sort whose layer has no
+    data yet is refused with a 400 naming the layer, and left out of this schema until the
+    layer is loaded.
     """
 
     serializer_class = SiteSerializer
-    filterset_class = SiteFilterSet
+    filterset_class = ApiSiteFilterSet
     page_cache_name = "api-sites"
 
     def list(self, request, *args, **kwargs):
@@ -109,7 +111,7 @@ class SiteDetail(AnonymousCacheMixin, VisibleSitesMixin, generics.RetrieveAPIVie
 
 
 @extend_schema(
-    parameters=[SiteFilterSet],
+    parameters=[ApiSiteFilterSet],
     responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY},
 )
 def site_tile(request, z: int, x: int, y: int):

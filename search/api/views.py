@@ -31,7 +31,10 @@ class CsrfForVisitorsToo(APIView):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        # A method the view does not answer is a 405 (dispatch), whatever the token.
+        method = str(request.method).lower()
+        allowed = method in self.http_method_names and hasattr(self, method)
+        if allowed and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             SessionAuthentication().enforce_csrf(request)
 
 

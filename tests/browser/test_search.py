@@ -128,7 +128,7 @@ def test_sort_and_reload_restore_the_whole_state(browser_page, sites):
         "Halle Essen-Ost",
         "Büro Bochum",
     ]
-    expect(page.locator(RESULTS).first).to_contain_text("8.0 ha")
+    expect(page.locator(RESULTS).first).to_contain_text("8 ha")
     expect(page.locator(RESULTS).nth(3)).to_contain_text("1,200 m²")
     assert query_of(page)["sort"] == ["-area"]
 
@@ -280,7 +280,7 @@ def test_german_page_formats_numbers_the_german_way(browser_page, sites):
     expect(page.locator("#results-count")).to_have_text("4 Standorte")
     page.get_by_label("Sortieren nach").select_option("area")
     expect(page.locator(RESULTS).first).to_contain_text("1.200 m²")
-    expect(page.locator(RESULTS).last).to_contain_text("8,0 ha")
+    expect(page.locator(RESULTS).last).to_contain_text("8 ha")
     page.get_by_role("checkbox", name="Halle / Produktion").check()
     expect(page.locator("#results-count")).to_have_text("1 Standort")
     expect(page.locator(RESULTS).first).to_contain_text("Miete auf Anfrage")

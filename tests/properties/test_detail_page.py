@@ -154,3 +154,18 @@ def test_distances_below_50_metres_do_not_read_as_zero():
         assert km(3_740) == "3.7\u00a0km"
     with translation.override("de"):
         assert km(15) == "< 0,1\u00a0km"
+
+
+def test_the_area_is_one_row_gross_as_headline_and_net_beside_it(client, essen):
+    """One definition of the area everywhere (issue 13): the detail page tells it as the
+    list, the exposé, the offer PDF and the matches do, not as two separate rows."""
+    site = SiteFactory(municipality=essen, area_m2=43_210, net_area_m2=39_000)
+    for language, expected in (
+        ("en", "4.3\xa0ha gross · 3.9\xa0ha net"),
+        ("de", "4,3\xa0ha brutto · 3,9\xa0ha netto"),
+    ):
+        html = client.get(
+            reverse("site_detail", args=[site.pk]), headers={"accept-language": language}
+        ).content.decode()
+        assert expected in html
+        assert "Gross area" not in html and "Net area" not in html

@@ -126,3 +126,18 @@ def test_a_failing_geocoder_leaves_our_own_places(client, reference_data, settin
     response = search(client, "Dortmund Hbf")
     assert response.status_code == 200
     assert response.json()["results"][0]["name"] == "Dortmund Hbf"
+
+
+@pytest.mark.parametrize("typed", ["Muelheim", "Mulheim", "mülheim", "MÜLHEIM AN DER RUHR"])
+def test_accents_and_umlaut_spellings_are_folded(client, reference_data, typed):
+    results = search(client, typed).json()["results"]
+    assert results[0]["kind"] == "municipality"
+    assert results[0]["name"] == "Mülheim an der Ruhr"
+
+
+def test_a_site_title_and_a_feature_without_their_umlauts(client, essen):
+    SiteFactory(title="Gewerbefläche Überruhr-Süd", municipality=essen)
+    sites = [r["name"] for r in search(client, "ueberruhr-sud").json()["results"]]
+    assert any(name.startswith("Gewerbefläche Überruhr-Süd") for name in sites)
+    airport = search(client, "Dusseldorf").json()["results"]
+    assert any("Düsseldorf" in place["name"] for place in airport)

@@ -13,10 +13,12 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.urls import reverse
+from django.utils import translation
 
 from geodata.models import LayerFeature, Municipality
 from proposals.forms import rendered_token
 from proposals.models import Inquiry, InquiryEvent
+from proposals.presentation import requirement_rows, requirement_summary
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -403,3 +405,19 @@ def test_the_map_page_links_to_the_form_with_its_search(client, reference_data):
     response = client.get("/?kind=plot&area_min_ha=1")
     content = response.content.decode()
     assert 'href="/inquiry/?kind=plot&amp;area_min_ha=1"' in content
+
+
+def test_the_inquiry_carries_the_offer_type_to_the_inbox_and_from_the_search(
+    client, reference_data
+):
+    """Sale, rent or leasehold (issue 13): stored, shown in staff's inbox line and the
+    inquiry's profile, and taken over from the search the form was opened from."""
+    response = post(client, form_data(offer_types=["rent", "leasehold"]))
+    assert response.status_code == 302
+    inquiry = Inquiry.objects.get()
+    assert inquiry.offer_types == ["rent", "leasehold"]
+    with translation.override("de"):
+        assert "Miete, Erbbaurecht" in requirement_summary(inquiry)
+        assert ("Angebotsart", "Miete, Erbbaurecht") in requirement_rows(inquiry)
+    started = client.get(URL + "?offer_type=sale&offer_type=barter", HTTP_ACCEPT_LANGUAGE="en")
+    assert started.context["form"].initial["offer_types"] == ["sale"]

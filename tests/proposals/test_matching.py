@@ -519,3 +519,35 @@ def test_unpublished_sites_near_the_location_are_judged_only_on_their_own(essen)
     single = site_match(inquiry, draft)
     assert single.results[0].verdict == Verdict.NEAR
     assert single.score == pytest.approx(_near_score(essen.geom.distance(draft.geom)), abs=1e-6)
+
+
+def test_the_offer_type_wanted_is_a_must_have_judged_on_the_sites_offer(essen):
+    """An inquiry carries how the investor wants the site (issue 13): a site offered only
+    for rent fails an inquiry to buy, one offered for sale or leasehold meets it, and a
+    site that states no offer type is unknown, never a fail."""
+    wanted = InquiryFactory(
+        offer_types=[Site.OfferType.SALE, Site.OfferType.LEASEHOLD],
+        kinds=[],
+        area_min_m2=None,
+        area_max_m2=None,
+        planning_categories=[],
+    )
+    assert Criterion.OFFER_TYPE in wanted.hard_criteria
+    rent = _site("Rent only", municipality=essen, offer_types=[Site.OfferType.RENT])
+    sale = _site("Sale", municipality=essen, offer_types=[Site.OfferType.SALE])
+    unknown = _site("No offer type", municipality=essen)
+    Site.objects.filter(pk=unknown.pk).update(offer_types=[])  # as an old row may be
+    unknown.refresh_from_db()
+
+    def offer_result(site):
+        return next(r for r in site_match(wanted, site).results if r.criterion == "offer_type")
+
+    with translation.override("en"):
+        missed = offer_result(rent)
+        assert missed.verdict == Verdict.FAIL
+        assert missed.wanted == "Sale, Leasehold (Erbbaurecht)"
+        assert missed.explanation == "Offered as Rent; Sale, Leasehold (Erbbaurecht) wanted."
+        assert site_match(wanted, rent).excluded
+        assert offer_result(sale).verdict == Verdict.PASS
+        assert offer_result(unknown).verdict == Verdict.UNKNOWN
+        assert not site_match(wanted, unknown).excluded

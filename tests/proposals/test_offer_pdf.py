@@ -226,6 +226,7 @@ def test_a_full_requirement_profile_still_fits_one_page_per_site(
     """Every criterion stated (13 verdicts per site), in German, the longer language."""
     inquiry = InquiryFactory(
         company="Rhein Logistik GmbH",
+        offer_types=["sale", "leasehold"],
         budget_max_eur_m2=Decimal("90"),
         available_by=datetime.date(2025, 1, 1),
         max_distance_junction_m=3_000,

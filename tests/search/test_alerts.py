@@ -276,7 +276,7 @@ def test_a_new_matching_site_is_alerted_once(investor, essen):
     assert "Plot by the canal" in message.body
     assert f"{settings.SITE_URL}/sites/{site.pk}/" in message.body
     assert "Essen" in message.body
-    assert "20,000 m²" in message.body
+    assert "2\xa0ha gross" in message.body  # the one way an area is told (area_pair)
     assert "Sale 85.00\u00a0€/m²" in message.body  # the offer type with its figure
     html = message.alternatives[0].content
     assert f'href="{settings.SITE_URL}/sites/{site.pk}/"' in html
@@ -370,12 +370,16 @@ def test_inactive_searches_are_not_alerted(investor, essen):
         (
             "en",
             "sitefinder: 1 new or changed site for “Plots in Essen”",
-            ["New or changed sites match your saved search", "20,000 m²", "Sale 85.00\u00a0€/m²"],
+            [
+                "New or changed sites match your saved search",
+                "2\u00a0ha gross",
+                "Sale 85.00\u00a0€/m²",
+            ],
         ),
         (
             "de",
             "sitefinder: 1 neuer oder geänderter Standort zu „Plots in Essen“",
-            ["Neue oder geänderte Standorte passen", "20.000 m²", "Kauf 85,00\u00a0€/m²"],
+            ["Neue oder geänderte Standorte passen", "2\u00a0ha brutto", "Kauf 85,00\u00a0€/m²"],
         ),
     ],
 )

@@ -39,8 +39,11 @@ export function formatListArea(squareMetres) {
   if (squareMetres === undefined || squareMetres === null) {
     return '–';
   }
+  // The rounding of presentation.area_short: hectares to one decimal without a trailing
+  // zero ("9.2 ha", "10 ha") from one hectare on, else whole square metres.
   if (squareMetres >= 10000) {
-    return `${formatNumber(squareMetres / 10000, 1)} ha`;
+    const hectares = Math.round(squareMetres / 1000) / 10;
+    return `${formatNumber(hectares, Number.isInteger(hectares) ? 0 : 1)} ha`;
   }
   return `${formatNumber(Math.round(squareMetres))} m²`;
 }
