@@ -17,11 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy, translate_url
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import i18n as i18n_views
 from django.views.decorators.debug import sensitive_post_parameters
 
 from sitefinder.net import client_address
@@ -40,7 +41,10 @@ from .throttling import minutes_until, throttle_check
 
 def _remember_language(response: HttpResponse, user: User) -> HttpResponse:
     """After login, the pages speak the user's preferred language (LocaleMiddleware reads
-    the language cookie, as the language switcher sets it)."""
+    the language cookie, as the language switcher sets it); the page it goes to is that
+    page in the user's language (its URL's prefix)."""
+    if isinstance(response, HttpResponseRedirect):
+        response["Location"] = translate_url(response["Location"], user.language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         user.language,
@@ -243,3 +247,20 @@ def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         "accounts/invitation.html",
         {"form": form, "invited": user, "organisation": user.organisation},
     )
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's set_language (the cookie for visitors, the page
+    again in the chosen language), and for a logged-in user the account's language, which
+    the pages after login and the e-mails follow."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if (
+        request.method == "POST"
+        and user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and user.language != language
+    ):
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response
