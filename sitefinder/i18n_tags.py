@@ -18,15 +18,6 @@ from sitefinder import l10n
 register = template.Library()
 
 
-def unprefixed(path: str) -> str:
-    """A page's path without its language prefix (/pl/sites/1/ -> /sites/1/): the x-default,
-    which LocaleMiddleware redirects to the visitor's language."""
-    language = translation.get_language_from_path(path)
-    if language is None:
-        return path
-    return path.removeprefix(f"/{language}") or "/"
-
-
 @register.simple_tag(takes_context=True)
 def language_links(context: template.Context) -> list[dict[str, Any]]:
     """The current page in every language: code, own name, path and absolute URL."""
@@ -55,7 +46,7 @@ def x_default_url(context: template.Context) -> str:
     request: HttpRequest | None = context.get("request")
     if request is None:
         return ""
-    return request.build_absolute_uri(unprefixed(request.get_full_path()))
+    return request.build_absolute_uri(l10n.unprefixed_path(request.get_full_path()))
 
 
 @register.filter

@@ -110,3 +110,13 @@ def date(value: datetime.date | datetime.datetime | None) -> str:
     """A date as the active language writes it in prose ("6. Dezember 2026", "6 Dec 2026",
     "2026年12月6日")."""
     return "" if value is None else date_format(value, "DATE_FORMAT")
+
+
+def unprefixed_path(path: str) -> str:
+    """A page's path without its language prefix (/pl/sites/1/ -> /sites/1/): the
+    language-neutral address (the API's links, hreflang's x-default), which LocaleMiddleware
+    redirects to the visitor's language."""
+    language = translation.get_language_from_path(path)
+    if language is None:
+        return path
+    return path.removeprefix(f"/{language}") or "/"

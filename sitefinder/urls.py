@@ -52,7 +52,7 @@ pages = i18n_patterns(
 urlpatterns = [
     *pages,
     # An offer link opens in the offer's language, whatever the investor's browser says.
-    path("offers/<str:token>/", offer_link_unprefixed),
+    path("offers/<str:token>/", offer_link_unprefixed, name="offer_link_unprefixed"),
     path("api/v1/", include(api_v1)),
     *properties_api.tile_urlpatterns,
     *geodata_api.tile_urlpatterns,

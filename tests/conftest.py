@@ -48,3 +48,15 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /de/ page activates German
+    for the thread (LocaleMiddleware does not deactivate it), and reverse() would then give
+    the next test German URLs."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -5,6 +5,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import OFFER_FIELDS, Site, SiteMedia
 from sitefinder.api_fields import WebGeometryField
+from sitefinder.l10n import unprefixed_path
 
 LIST_FIELDS = [
     "id",
@@ -37,7 +38,10 @@ class SiteSerializer(GeoFeatureModelSerializer):
         slug_field="ags", read_only=True
     )
     municipality_name = serializers.CharField(source="municipality.name", read_only=True)
-    url = serializers.SerializerMethodField(help_text="The site's public detail page.")
+    url = serializers.SerializerMethodField(
+        help_text="The site's public detail page, without a language: it opens in the "
+        "reader's language (/de/sites/1/, /en/sites/1/, …)."
+    )
 
     class Meta:
         model = Site
@@ -46,7 +50,7 @@ class SiteSerializer(GeoFeatureModelSerializer):
 
     def get_url(self, site: Site) -> str:
         request = self.context.get("request")
-        path = reverse("site_detail", args=[site.pk])
+        path = unprefixed_path(reverse("site_detail", args=[site.pk]))
         return request.build_absolute_uri(path) if request else path
 
 

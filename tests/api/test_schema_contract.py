@@ -41,5 +41,5 @@ def test_errors_and_export_media_types_are_documented(schema):
 def test_docs_page_sits_in_the_sites_frame_with_a_way_back(client):
     html = client.get(reverse("api-docs"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'class="site-header"' in html
-    assert 'href="/"' in html and "Back to the map" in html
+    assert 'href="/en/"' in html and "Back to the map" in html
     assert 'id="swagger-ui"' in html

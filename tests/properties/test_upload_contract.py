@@ -19,7 +19,7 @@ import jsonschema  # type: ignore[import-untyped]
 import openpyxl
 import pytest
 from django.contrib.gis.geos import Point
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import translation
 
 from accounts.models import User
@@ -390,8 +390,7 @@ def test_schema_is_a_table_schema_listing_every_field(client):
 
 @pytest.mark.parametrize(("language", "heading"), [("de", "Vorlagen"), ("en", "Templates")])
 def test_the_page_documents_every_column_in_both_languages(client, language, heading):
-    client.cookies["django_language"] = language
-    response = client.get(reverse("upload_contract"))
+    response = client.get(translate_url(reverse("upload_contract"), language))
     assert response.status_code == 200
     content = response.content.decode()
     assert f'<h2 id="downloads-title">{heading}</h2>' in content

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.core import mail
-from django.urls import reverse
+from django.urls import reverse, translate_url
 
 from accounts.models import User
 from properties.models import Site
@@ -50,7 +50,7 @@ def ask(client, site: Site, data: dict, address: str = "192.0.2.20"):
 
 
 def test_the_detail_page_offers_the_form_share_link_and_print(client, site):
-    html = client.get(reverse("site_detail", args=[site.pk]), headers={"accept-language": "de"})
+    html = client.get(translate_url(reverse("site_detail", args=[site.pk]), "de"))
     text = html.content.decode()
     assert "Frage zu diesem Grundstück" in text
     assert reverse("site_question", args=[site.pk]) in text

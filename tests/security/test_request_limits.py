@@ -5,7 +5,7 @@ import io
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
+from django.urls import reverse, translate_url
 
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
@@ -46,7 +46,7 @@ def test_an_anonymous_1_gb_body_is_refused_unread(client, name):
 
 
 def test_the_message_is_translated(client):
-    response = post_claiming(client, reverse("inquiry_new"), GB, HTTP_ACCEPT_LANGUAGE="de")
+    response = post_claiming(client, translate_url(reverse("inquiry_new"), "de"), GB)
     assert response.status_code == 413
     assert "höchstens 1 MB" in response.content.decode()
 
