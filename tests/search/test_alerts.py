@@ -283,7 +283,7 @@ def test_a_new_matching_site_is_alerted_once(investor, essen):
     assert "Plot by the canal" in message.body
     assert f"{settings.SITE_URL}/en/sites/{site.pk}/" in message.body  # the search's language
     assert "Essen" in message.body
-    assert "20,000 m²" in message.body
+    assert "20,000\u00a0m²" in message.body
     assert "Sale 85.00\u00a0€/m²" in message.body  # the offer type with its figure
     html = message.alternatives[0].content
     assert f'href="{settings.SITE_URL}/en/sites/{site.pk}/"' in html
@@ -377,12 +377,22 @@ def test_inactive_searches_are_not_alerted(investor, essen):
         (
             "en",
             "sitefinder: 1 new or changed site for “Plots in Essen”",
-            ["New or changed sites match your saved search", "20,000 m²", "Sale 85.00\u00a0€/m²"],
+            [
+                "New or changed sites match your saved search",
+                "20,000\u00a0m²",
+                "Sale 85.00\u00a0€/m²",
+                "/en/account/searches/",
+            ],
         ),
         (
             "de",
             "sitefinder: 1 neuer oder geänderter Standort zu „Plots in Essen“",
-            ["Neue oder geänderte Standorte passen", "20.000 m²", "Kauf 85,00\u00a0€/m²"],
+            [
+                "Neue oder geänderte Standorte passen",
+                "20.000\u00a0m²",
+                "Kauf 85,00\u00a0€/m²",
+                "/de/account/searches/",
+            ],
         ),
     ],
 )
