@@ -10,7 +10,6 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import translate_url
 from django.utils import translation
 
 from sitefinder import l10n
@@ -28,7 +27,7 @@ def language_links(context: template.Context) -> list[dict[str, Any]]:
     path = request.get_full_path()
     links = []
     for code, name in settings.LANGUAGES:
-        url = translate_url(path, code)
+        url = l10n.translate_path(path, code)
         links.append(
             {
                 "code": code,

@@ -120,3 +120,21 @@ def unprefixed_path(path: str) -> str:
     if language is None:
         return path
     return path.removeprefix(f"/{language}") or "/"
+
+
+def translate_path(url: str, language: str) -> str:
+    """The same page in another language (/pl/sites/1/?x=1 -> /de/sites/1/?x=1).
+
+    Django's translate_url() resolves the path in the *active* language, so a /pl/ path
+    is not found while German is active and comes back unchanged; this reads the path's
+    own language first. An unprefixed or unknown path is returned as it is."""
+    from django.urls import translate_url
+
+    with translation.override(translation.get_language_from_path(_path_of(url))):
+        return translate_url(url, language)
+
+
+def _path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path

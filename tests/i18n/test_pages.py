@@ -17,6 +17,7 @@ from django.utils import translation
 from accounts.models import User
 from search.services.alerts import alerts_send, saved_search_create
 from sitefinder.i18n_status import catalogue_path
+from sitefinder.l10n import translate_path
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +150,15 @@ def test_alert_email_in_polish(essen):
             stop = translation.gettext("Stop the alerts of this search")
         assert stop != "Stop the alerts of this search" and stop in message.body
         assert "Stop the alerts of this search" not in message.body
+
+
+def test_switching_from_a_shared_link_in_another_language_than_the_cookie(client, site):
+    """The page came from a Polish link, the visitor's cookie says English: the switcher
+    still changes the page's own language (translate_url alone would not find /pl/)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("set_language"), {"language": "de", "next": f"/pl/sites/{site.pk}/?x=1"}
+    )
+    assert response["Location"] == f"/de/sites/{site.pk}/?x=1"
+    with translation.override("tr"):
+        assert translate_path(f"/pl/sites/{site.pk}/", "nl") == f"/nl/sites/{site.pk}/"

@@ -8,11 +8,12 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
 from properties.models import Site, SiteChange
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -306,4 +307,4 @@ def test_a_partner_with_a_next_page_goes_there(client, team):
         reverse("login") + f"?next={target}",
         {"username": user.username, "password": PASSWORD, "next": target},
     )
-    assert response["Location"] == translate_url(target, user.language)
+    assert response["Location"] == translate_path(target, user.language)

@@ -7,11 +7,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from PIL import Image
 
 from geodata.models import Layer
 from properties.models import Site, SiteMedia
+from sitefinder.l10n import translate_path
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_planning_and_restrictions_are_explained_in_both_languages(client, site)
     assert "a soil survey and possibly remediation are needed" in english
     assert "Former coal mining below the site" in english
 
-    german = client.get(translate_url(url, "de")).content.decode()
+    german = client.get(translate_path(url, "de")).content.decode()
     assert "Industriegebiet (§ 9 BauNVO)" in german
     assert "Flächennutzungsplan (FNP)" in german
     assert "Erhebliche Restriktionen sind bekannt" in german

@@ -19,7 +19,7 @@ import jsonschema  # type: ignore[import-untyped]
 import openpyxl
 import pytest
 from django.contrib.gis.geos import Point
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
@@ -27,6 +27,7 @@ from properties.models import Site
 from properties.services.upload import sites_upload_commit
 from properties.services.upload import vocabulary as upload_columns
 from properties.upload_contract import LANGUAGES, ContractColumn, contract_columns
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -390,7 +391,7 @@ def test_schema_is_a_table_schema_listing_every_field(client):
 
 @pytest.mark.parametrize(("language", "heading"), [("de", "Vorlagen"), ("en", "Templates")])
 def test_the_page_documents_every_column_in_both_languages(client, language, heading):
-    response = client.get(translate_url(reverse("upload_contract"), language))
+    response = client.get(translate_path(reverse("upload_contract"), language))
     assert response.status_code == 200
     content = response.content.decode()
     assert f'<h2 id="downloads-title">{heading}</h2>' in content

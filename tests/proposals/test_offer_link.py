@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
@@ -27,6 +27,7 @@ from proposals.services.offers import (
     offer_link_url,
     offer_update,
 )
+from sitefinder.l10n import translate_path
 
 pytestmark = pytest.mark.django_db
 
@@ -368,7 +369,7 @@ def test_the_link_speaks_the_offers_language_unless_the_visitor_switches(client,
     assert "Karte der angebotenen Standorte" in html and "Antwort senden" in html
 
     # The switcher leads to the same offer under another language's prefix.
-    response = client.get(translate_url(sent, "en"))
+    response = client.get(translate_path(sent, "en"))
     assert response["Content-Language"] == "en"
     assert "Map of the proposed sites" in response.content.decode()
 
