@@ -6,7 +6,11 @@ the skip reason; `make i18n-status` lists it as missing.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polib  # type: ignore[import-untyped]
@@ -119,3 +123,41 @@ def test_the_template_check_finds_unmarked_words():
         "Close",
     ]
     assert unmarked_words("{% blocktranslate %}Fine{% endblocktranslate %} 12 m² – €") == []
+
+
+SOURCE_DIRS = ("accounts", "geodata", "ops", "properties", "proposals", "search", "sitefinder")
+
+
+@pytest.fixture(scope="module")
+def source_msgids(tmp_path_factory) -> set[tuple[str, str]]:
+    """(msgctxt, msgid) of every string marked in the source, extracted as the workflow
+    does (makemessages), in a copy of the code so the real catalogues stay untouched."""
+    root = Path(settings.BASE_DIR)
+    copy = tmp_path_factory.mktemp("source")
+    for name in SOURCE_DIRS:
+        shutil.copytree(
+            root / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "migrations")
+        )
+    shutil.copytree(root / "templates", copy / "templates")
+    shutil.copy(root / "manage.py", copy / "manage.py")
+    (copy / "locale").mkdir()
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "de", "--keep-pot", "--no-location"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "sitefinder.settings.test"},
+    )
+    pot = polib.pofile(str(copy / "locale" / "django.pot"))
+    return {(entry.msgctxt or "", entry.msgid) for entry in pot}
+
+
+@pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
+def test_every_marked_string_is_in_the_catalogue(language, source_msgids):
+    """A string added after a catalogue was made is missing from it (msgfmt's counts do
+    not see it): the page would show it in English."""
+    catalogue = catalogue_or_skip(language)
+    present = {(entry.msgctxt or "", entry.msgid) for entry in catalogue if not entry.obsolete}
+    missing = sorted(msgid for msgid in source_msgids - present)
+    assert len(source_msgids) > 1000
+    assert missing == [], f"{len(missing)} strings missing from {language}: {missing[:10]}"
