@@ -308,14 +308,20 @@ class CsvDialect:
     decimal: str
 
 
+# Dutch, Polish and Turkish spreadsheets read decimal commas like German ones; Chinese
+# ones read CSV as English ones do.
 CSV_DIALECTS = {
     "de": CsvDialect("de", ";", ","),
     "en": CsvDialect("en", ",", "."),
+    "nl": CsvDialect("nl", ";", ","),
+    "pl": CsvDialect("pl", ";", ","),
+    "tr": CsvDialect("tr", ";", ","),
 }
 
 
 def csv_dialect_for(language: str | None) -> CsvDialect:
-    """The CSV dialect of a language (German: ";" and decimal commas); English otherwise."""
+    """The CSV dialect of a language (German, Dutch, Polish, Turkish: ";" and decimal
+    commas); English otherwise (Chinese too)."""
     return CSV_DIALECTS.get((language or "")[:2], CSV_DIALECTS["en"])
 
 

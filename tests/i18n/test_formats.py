@@ -61,3 +61,21 @@ def test_none_is_a_dash():
 def test_dates_per_language(language, expected):
     with translation.override(language):
         assert l10n.date(datetime.date(2026, 12, 6)) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "delimiter", "decimal"),
+    [
+        ("de", ";", ","),
+        ("nl", ";", ","),
+        ("pl", ";", ","),
+        ("tr", ";", ","),
+        ("en", ",", "."),
+        ("zh-hans", ",", "."),
+    ],
+)
+def test_csv_exports_in_each_languages_spreadsheet_dialect(language, delimiter, decimal):
+    from properties.services.export import csv_dialect_for
+
+    dialect = csv_dialect_for(language)
+    assert (dialect.delimiter, dialect.decimal) == (delimiter, decimal)
