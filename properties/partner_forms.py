@@ -200,6 +200,15 @@ class SiteForm(forms.ModelForm):
             for language in translation_languages()
         ]
 
+    def fieldsets(self) -> list[dict[str, Any]]:
+        sets = [
+            {"legend": legend, "fields": [self[name] for name in names]}
+            for legend, names in FIELDSETS
+        ]
+        if "organisation" in self.fields:
+            sets[0]["fields"].append(self["organisation"])
+        return sets
+
     def media_fields(self) -> list[forms.BoundField]:
         return [self["photos"], self["documents"]]
 

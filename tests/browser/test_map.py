@@ -117,7 +117,7 @@ def test_map_shows_public_sites_layers_and_attribution(browser_page, sites):
     expect(attribution).to_contain_text("GeoBasis-DE / BKG")
     expect(attribution).to_contain_text("Streckennetz: DB Netz AG")
     expect(attribution.get_by_role("link", name="Data & licences")).to_have_attribute(
-        "href", "/data/"
+        "href", "/en/data/"
     )
 
     browser_page.screenshot("map.png")

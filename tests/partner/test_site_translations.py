@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_editor_saves_other_languages_and_shows_them_again(client, people, essen):
     login(client, people["a"])
     page = client.get(reverse("partner_site_new")).content.decode()
+    assert 'name="title"' in page and 'name="kind"' in page  # the original's fields
     assert 'name="title__zh_hans"' in page and 'lang="zh-hans"' in page
     assert "Nederlands" in page and "简体中文" in page
     data = site_data(
