@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.contrib.gis.measure import D
 from django.core import signing
@@ -24,8 +25,6 @@ from properties.models import Site
 
 # A drawn area may reach this far beyond the region (a site just across the border).
 REGION_MARGIN_M = 10_000
-# People need longer than this to fill in the form; bots do not.
-MIN_FILL_SECONDS = 3
 # A form older than this was probably left open (or its token replayed): render it anew.
 MAX_FILL_SECONDS = 24 * 60 * 60
 RENDERED_SALT = "proposals.inquiry-form.rendered"
@@ -119,8 +118,12 @@ class SpamProtectedForm(forms.Form):
             raise forms.ValidationError(
                 _("The form could not be checked. Please send it again."), code="tampered"
             ) from None
+        # People need longer than this to fill in the form; bots do not.
+        min_fill_seconds = settings.SITEFINDER_FORM_MIN_FILL_SECONDS
+        if min_fill_seconds <= 0:
+            return token
         try:
-            signer.unsign(token, max_age=MIN_FILL_SECONDS)
+            signer.unsign(token, max_age=min_fill_seconds)
         except signing.SignatureExpired:
             return token  # old enough: filled in by a person
         raise forms.ValidationError(

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.test import override_settings
@@ -42,7 +43,7 @@ def redis_socket(tmp_path_factory):
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
-    while not socket.exists():
+    while not answers_ping(socket):
         assert server.poll() is None and time.monotonic() < deadline, "redis-server did not start"
         time.sleep(0.01)
     yield server, socket
@@ -50,10 +51,25 @@ def redis_socket(tmp_path_factory):
     server.wait(timeout=10)
 
 
+def answers_ping(socket: Path) -> bool:
+    """The socket file appears before the server answers; wait for an answer."""
+    if not socket.exists():
+        return False
+    client = redis.Redis(unix_socket_path=str(socket), socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 def redis_cache(socket: Path) -> ResilientRedisCache:
+    # A generous read timeout for a busy test machine; a stopped server is a refused
+    # connection at once, so the outage half stays fast.
     return ResilientRedisCache(
         f"unix://{socket}",
-        {"KEY_PREFIX": "test", "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}},
+        {"KEY_PREFIX": "test", "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 3}},
     )
 
 

@@ -322,6 +322,9 @@ OFFER_LINK_DAYS = int(os.environ.get("SITEFINDER_OFFER_LINK_DAYS", "30"))
 INQUIRY_RETENTION_DAYS = int(os.environ.get("SITEFINDER_INQUIRY_RETENTION_DAYS", "730"))
 # The public inquiry form accepts at most this many inquiries per sender address and hour.
 INQUIRY_RATE_LIMIT_PER_HOUR = int(os.environ.get("SITEFINDER_INQUIRY_RATE_LIMIT", "5"))
+# The inquiry and "ask about this site" forms refuse what is sent sooner than this after the
+# form was rendered: people need longer, bots do not. 0 turns the check off (the tests).
+SITEFINDER_FORM_MIN_FILL_SECONDS = 3
 # Where staff notifications of new inquiries go (comma-separated); empty: every staff user.
 INQUIRY_NOTIFY_EMAILS = [
     a.strip()

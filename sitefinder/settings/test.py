@@ -37,3 +37,5 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+# Forms need no human pause in tests; the spam-protection tests set it back themselves.
+SITEFINDER_FORM_MIN_FILL_SECONDS = 0

@@ -28,6 +28,26 @@ def test_every_model_is_registered():
     assert [m.__name__ for m in ours if m not in admin.site._registry] == []
 
 
+# Rows the app writes itself (logs, aggregates, jobs, throttles): never added by hand.
+WRITTEN_BY_THE_APP = {
+    "accessattempt",
+    "accessfailurelog",
+    "accesslog",
+    "dataversion",
+    "dbtaskresult",
+    "digestlog",
+    "emptysearch",
+    "layer",
+    "offerlink",
+    "searchalert",
+    "sitechange",
+    "sitecluster",
+    "siteclusterbuild",
+    "throttleevent",
+    "uploadjob",
+}
+
+
 def test_changelists_and_forms_render(staff_client, essen):
     site = SiteFactory(municipality=essen)
     objects = {
@@ -43,9 +63,9 @@ def test_changelists_and_forms_render(staff_client, essen):
         )
         assert changelist.status_code == 200, model
         add = staff_client.get(reverse("admin:{}_{}_add".format(*info)))
-        assert add.status_code in (200, 403), (
+        assert add.status_code == (403 if model._meta.model_name in WRITTEN_BY_THE_APP else 200), (
             model
-        )  # 403: layers and data versions are not added by hand
+        )
         obj = objects.get(model) or model.objects.first()
         if obj is not None:
             change = staff_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))

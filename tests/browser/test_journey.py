@@ -13,6 +13,7 @@ from django.contrib.gis.geos import Point
 from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from geodata.models import Municipality
 from properties.models import Site
@@ -88,9 +89,13 @@ def query_of(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
-def map_zoom(page: Page) -> float:
-    view = query_of(page.url).get("map", ["0/0/0"])[0]
+def map_zoom_of(url: str) -> float:
+    view = query_of(url).get("map", ["0/0/0"])[0]
     return float(view.split("/")[0])
+
+
+def map_zoom(page: Page) -> float:
+    return map_zoom_of(page.url)
 
 
 def zoom_in_on(page: Page, x: float, y: float, zoom: float) -> None:
@@ -98,10 +103,19 @@ def zoom_in_on(page: Page, x: float, y: float, zoom: float) -> None:
     the place under the pointer where it is."""
     page.mouse.move(x, y)
     for _ in range(30):
-        if map_zoom(page) >= zoom:
+        before = map_zoom(page)
+        if before >= zoom:
             return
         page.mouse.wheel(0, -100)
-        page.wait_for_timeout(300)
+
+        # The map writes its view into the address once the zoom animation has ended.
+        def zoomed(url: str, before: float = before) -> bool:
+            return map_zoom_of(url) > before
+
+        try:
+            page.wait_for_url(zoomed, timeout=2_000)
+        except PlaywrightTimeoutError:
+            continue  # a wheel step too small to change the zoom: turn it again
     raise AssertionError(f"the map did not zoom in to {zoom}")
 
 

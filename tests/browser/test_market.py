@@ -26,10 +26,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def market(reference_data, essen, dortmund, settings, tmp_path, monkeypatch):
+def market(reference_data, essen, dortmund, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # People need seconds to fill in a form; the test need not wait for the clock.
-    monkeypatch.setattr("proposals.forms.MIN_FILL_SECONDS", -1)
     organisation = PartnerOrganisationFactory(name="EWG Essen", municipalities=[essen])
     station = LayerFeature.objects.get(layer__slug="stations", name="Essen Hbf")
     near_station = station.geom.centroid

@@ -3,7 +3,6 @@
 import re
 import socket
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,9 +65,7 @@ def demo_site(essen) -> Site:
 
 
 def test_expose_pdf_has_title_demo_banner_distances_and_attribution(client, demo_site, tmp_path):
-    started = time.perf_counter()
     response = client.get(reverse("site_expose", args=[demo_site.pk]), {"lang": "en"})
-    elapsed = time.perf_counter() - started
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -88,15 +85,14 @@ def test_expose_pdf_has_title_demo_banner_distances_and_attribution(client, demo
     assert "Erika Musterfrau" in text
     assert "Site plan" in text
     # Overview map and facts, then the site plan (Lageplan) with the remaining sections.
-    assert pdf_pages(pdf, tmp_path) in (2, 3)
-    assert elapsed < 15  # about 1 s on a quiet machine; generous for busy CI runners
+    assert pdf_pages(pdf, tmp_path) == 3
 
 
 def test_expose_speaks_german_by_default_and_english_on_request(demo_site, tmp_path):
     german = pdf_text(site_expose_pdf(site=demo_site, language="de"), tmp_path)
     english = pdf_text(site_expose_pdf(site=demo_site, language="en"), tmp_path)
 
-    assert "DEMO-DATEN" in german or "Demo-Daten" in german
+    assert "Demo-Daten" in german
     assert "Dieser Standort wurde als Demo-Datensatz erzeugt" in german
     assert "Industriegebiet (§ 9 BauNVO)" in german
     assert "Essen Hbf 0,6 km" in german

@@ -3,7 +3,7 @@ inquiry page had none), walked over the authorisation matrix's URLs."""
 
 import pytest
 
-from tests.partner.test_authorization import (  # noqa: F401 (world is a fixture)
+from tests.test_authorization_matrix import (  # noqa: F401 (world is a fixture)
     RULES,
     admin_values,
     build_path,
