@@ -65,8 +65,9 @@ def english_leftovers(language: str) -> frozenset[str]:
     path = catalogue_path(language)
     if language == "en" or not path.exists():
         return frozenset()
-    texts = set()
+    texts, translations = set(), set()
     for entry in polib.pofile(str(path)):
+        translations.add(" ".join(entry.msgstr.split()))
         msgid = entry.msgid
         if entry.msgid_plural or entry.obsolete or not entry.msgstr or entry.msgstr == msgid:
             continue
@@ -75,7 +76,9 @@ def english_leftovers(language: str) -> frozenset[str]:
         texts.add(" ".join(msgid.split()))
     # Language names are written in their own language everywhere (the switcher, the
     # language fields): "English" is meant.
-    return frozenset(texts - {name for _code, name in settings.LANGUAGES})
+    # A word the language borrowed is its own translation somewhere (Dutch "Shortlist" as
+    # the page title): not a leftover.
+    return frozenset(texts - translations - {name for _code, name in settings.LANGUAGES})
 
 
 TEXT_NODES = """() => {
