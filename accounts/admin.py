@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import DigestLog, ThrottleEvent, User
+from .models import PartnerOrganisation, ThrottleEvent, User
 
 
 @admin.register(User)
@@ -20,19 +20,11 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
-@admin.register(DigestLog)
-class DigestLogAdmin(admin.ModelAdmin):
-    """Which organisation got the weekly freshness digest when; written by the command only."""
-
-    list_display = ("organisation", "sent_at", "stale_count", "hidden_count")
-    list_filter = ("organisation",)
-    date_hierarchy = "sent_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: DigestLog | None = None) -> bool:
-        return False
+@admin.register(PartnerOrganisation)
+class PartnerOrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "phone")
+    search_fields = ("name",)
+    filter_horizontal = ("municipalities",)
 
 
 @admin.register(ThrottleEvent)

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import PartnerOrganisation
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation
 
 from .models import User
 from .services.signup import normalise_email

@@ -2,6 +2,33 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from geodata.models import Municipality
+
+
+class PartnerOrganisation(models.Model):
+    """A municipal economic-development office; its members edit its municipalities' sites."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    municipalities = models.ManyToManyField(
+        Municipality,
+        verbose_name=_("municipalities"),
+        related_name="partner_organisations",
+        # Born in properties (accounts/migrations/0006): the tables kept their names.
+        db_table="properties_partnerorganisation_municipalities",
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        db_table = "properties_partnerorganisation"
+        verbose_name = _("partner organisation")
+        verbose_name_plural = _("partner organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class User(AbstractUser):
     """A person using sitefinder: an investor, a municipal partner or agency staff."""
@@ -33,7 +60,7 @@ class User(AbstractUser):
         _("privacy notice accepted at"), null=True, blank=True
     )
     organisation = models.ForeignKey(
-        "properties.PartnerOrganisation",
+        PartnerOrganisation,
         verbose_name=_("partner organisation"),
         on_delete=models.PROTECT,
         null=True,
@@ -59,31 +86,6 @@ class User(AbstractUser):
     @property
     def is_partner(self) -> bool:
         return self.role == self.Role.PARTNER
-
-
-class DigestLog(models.Model):
-    """One freshness digest e-mailed to a partner organisation
-    (properties.services.freshness): lets the weekly command skip organisations mailed
-    recently, so running it again sends nothing twice."""
-
-    organisation = models.ForeignKey(
-        "properties.PartnerOrganisation",
-        verbose_name=_("partner organisation"),
-        on_delete=models.CASCADE,
-        related_name="digest_logs",
-    )
-    sent_at = models.DateTimeField(_("sent at"))
-    stale_count = models.PositiveIntegerField(_("stale sites"), default=0)
-    hidden_count = models.PositiveIntegerField(_("hidden sites"), default=0)
-
-    class Meta:
-        verbose_name = _("freshness digest")
-        verbose_name_plural = _("freshness digests")
-        ordering = ["-sent_at"]
-        indexes = [models.Index(fields=["organisation", "sent_at"], name="digestlog_org_sent_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.organisation_id} · {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class ThrottleEvent(models.Model):

@@ -12,11 +12,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import translation
@@ -31,6 +30,7 @@ from sitefinder.net import client_address
 
 from .forms import LoginForm, PartnerInviteForm, SignupForm
 from .models import User
+from .permissions import gated_user, staff_required
 from .services.invitations import (
     invitation_accept,
     invited_user_for_link,
@@ -199,11 +199,10 @@ def _workspace_url() -> str:
         return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-@login_required
+@staff_required
 def staff_invite(request: HttpRequest) -> HttpResponse:
     """Staff invite a partner user (into an existing or a new organisation)."""
-    if not request.user.is_agency_staff:  # type: ignore[union-attr]
-        raise Http404
+    staff = gated_user(request)
     form = PartnerInviteForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -212,13 +211,13 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 organisation = data["organisation"] or partner_organisation_create(
                     name=data["new_organisation_name"],
                     municipalities=data["new_organisation_municipalities"],
-                    acting_user=request.user,  # type: ignore[arg-type]
+                    acting_user=staff,
                 )
                 user = partner_invite(
                     email=data["email"],
                     organisation=organisation,
                     language=data["language"],
-                    acting_user=request.user,  # type: ignore[arg-type]
+                    acting_user=staff,
                 )
         except ValidationError as error:
             form.add_error(None, error)

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import platform
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -132,12 +133,6 @@ def run(*, repeat: int, zooms: tuple[int, ...] = ZOOMS) -> dict:
             repeat=max(3, repeat // 10),
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status IN ('published', 'reserved')) FROM properties_site"
-        )
-        total, public = cursor.fetchone()
-
     for z in zooms:
         tiles = densest_tiles(z, 5)
         if not tiles:
@@ -172,28 +167,7 @@ def run(*, repeat: int, zooms: tuple[int, ...] = ZOOMS) -> dict:
             cached()
         cases.append(measure(f"sites tile z{z} cached", cached, repeat=repeat, note=note))
 
-    cases.append(
-        measure(
-            "API sites list, first page (50) + count",
-            lambda: client.get("/api/v1/sites/", {"bbox": "6.9,51.4,7.2,51.55"}),
-            repeat=repeat,
-        )
-    )
-    cases.append(
-        measure(
-            "search with six filters: first page + count (API)",
-            lambda: _ok(client.get("/api/v1/sites/", SIX_FILTERS)),
-            repeat=repeat,
-            note="; ".join(f"{k}={v}" for k, v in SIX_FILTERS.items()),
-        )
-    )
-    cases.append(
-        measure(
-            "search page with six filters (HTML, first page)",
-            lambda: _ok(client.get("/", SIX_FILTERS)),
-            repeat=repeat,
-        )
-    )
+    cases += search_cases(client, repeat=repeat)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM properties_site WHERE status IN ('published', 'reserved') ORDER BY id LIMIT 1000"
@@ -209,31 +183,16 @@ def run(*, repeat: int, zooms: tuple[int, ...] = ZOOMS) -> dict:
                 repeat=few,
             )
         )
+    cases += detail_cases(client, repeat=repeat, pdf_repeat=few)
+    return _results(cases, repeat=repeat)
+
+
+def _results(cases: list[Case], *, repeat: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1"
+            "SELECT count(*), count(*) FILTER (WHERE status IN ('published', 'reserved')) FROM properties_site"
         )
-        row = cursor.fetchone()
-    if row:
-        site_id = row[0]
-        cases.append(
-            measure(
-                "site detail page (HTML)", lambda: client.get(f"/sites/{site_id}/"), repeat=repeat
-            )
-        )
-        cases.append(
-            measure(
-                "site detail (API)", lambda: client.get(f"/api/v1/sites/{site_id}/"), repeat=repeat
-            )
-        )
-        cases.append(
-            measure(
-                "exposé PDF (rendered on the server)",
-                lambda: _ok(client.get(f"/sites/{site_id}/expose.pdf")),
-                repeat=few,
-            )
-        )
-
+        total, public = cursor.fetchone()
     return {
         "sites_total": total,
         "sites_public": public,
@@ -245,6 +204,115 @@ def run(*, repeat: int, zooms: tuple[int, ...] = ZOOMS) -> dict:
         "repeat": repeat,
         "cases": [asdict(case) for case in cases],
     }
+
+
+def _search_mixes(count: int = 24, seed: int = 12) -> list[dict[str, str]]:
+    """The filter mixes of the load test (benchmarks/loadtest.py), drawn with a fixed seed:
+    a kind and a minimum area, half with a planning category, half in one municipality, a
+    third with a price cap, a third sorted by area (largest first); 20 per page."""
+    from geodata.models import Municipality
+
+    rng = random.Random(seed)  # noqa: S311 - benchmark parameters, not security
+    municipalities = list(Municipality.objects.order_by("ags").values_list("ags", flat=True))
+    mixes = []
+    for _ in range(count):
+        query = {
+            "kind": rng.choice(["plot", "office", "hall", "logistics", "mixed"]),
+            "area_min": str(rng.choice([500, 1000, 5000, 10000])),
+        }
+        if rng.random() < 0.5:
+            query["planning_category"] = rng.choice(["GI", "GE", "MI"])
+        if rng.random() < 0.5 and municipalities:
+            query["municipality"] = rng.choice(municipalities)
+        if rng.random() < 0.3:
+            query["price_max"] = str(rng.choice([50, 100, 200]))
+        if rng.random() < 0.3:
+            query["sort"] = "-area"
+        mixes.append(query)
+    return mixes
+
+
+def search_cases(client: Client, *, repeat: int) -> list[Case]:
+    """The search: the API's first page with its count (bbox; six filters; the load test's
+    filter mixes, each request the next mix) and the HTML search page for the same."""
+    cases = [
+        measure(
+            "API sites list, first page (50) + count",
+            lambda: _ok(client.get("/api/v1/sites/", {"bbox": "6.9,51.4,7.2,51.55"})),
+            repeat=repeat,
+            note="bbox 6.9,51.4,7.2,51.55 (Essen and around)",
+        ),
+        measure(
+            "search with six filters: first page + count (API)",
+            lambda: _ok(client.get("/api/v1/sites/", SIX_FILTERS)),
+            repeat=repeat,
+            note="; ".join(f"{k}={v}" for k, v in SIX_FILTERS.items()),
+        ),
+        measure(
+            "search page with six filters (HTML, first page)",
+            lambda: _ok(client.get("/", SIX_FILTERS)),
+            repeat=repeat,
+        ),
+    ]
+    mixes = _search_mixes()
+    api = itertools.cycle(mixes)
+    page = itertools.cycle(mixes)
+    samples = max(repeat, len(mixes))
+    cases.append(
+        measure(
+            "search, load-test filter mixes: first page (20) + count (API)",
+            lambda: _ok(client.get("/api/v1/sites/", next(api) | {"page_size": "20"})),
+            repeat=samples,
+            note=f"{len(mixes)} mixes in turn (kind, area, planning, municipality, price, sort)",
+        )
+    )
+    cases.append(
+        measure(
+            "search page, load-test filter mixes (HTML, first page)",
+            lambda: _ok(client.get("/", next(page))),
+            repeat=samples,
+        )
+    )
+    return cases
+
+
+def detail_cases(client: Client, *, repeat: int, pdf_repeat: int) -> list[Case]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM properties_site WHERE status = 'published' ORDER BY id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if not row:
+        return []
+    site_id = row[0]
+    cases = [
+        measure(
+            "site detail page (HTML)",
+            lambda: _ok(client.get(f"/sites/{site_id}/")),
+            repeat=repeat,
+        ),
+        measure(
+            "site detail (API)",
+            lambda: _ok(client.get(f"/api/v1/sites/{site_id}/")),
+            repeat=repeat,
+        ),
+    ]
+    if pdf_repeat:
+        cases.append(
+            measure(
+                "exposé PDF (rendered on the server)",
+                lambda: _ok(client.get(f"/sites/{site_id}/expose.pdf")),
+                repeat=pdf_repeat,
+            )
+        )
+    return cases
+
+
+def run_search(*, repeat: int) -> dict:
+    """Only the search and the detail page (no tiles, exports or PDF): `--only search`."""
+    client = Client(HTTP_HOST="localhost")
+    cases = search_cases(client, repeat=repeat) + detail_cases(client, repeat=repeat, pdf_repeat=0)
+    return _results(cases, repeat=repeat)
 
 
 def summarise(name: str, timings: list[float], note: str = "") -> Case:
@@ -379,9 +447,9 @@ def as_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(results: dict) -> Path:
+def write(results: dict, name: str = "latest") -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / "latest.json"
+    path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    (RESULTS_DIR / "latest.md").write_text(as_markdown(results), encoding="utf-8")
+    (RESULTS_DIR / f"{name}.md").write_text(as_markdown(results), encoding="utf-8")
     return path

@@ -140,7 +140,8 @@ def run(
     other_sites: int = 100_000,
     ags: str = "05113000",
 ) -> dict:
-    from properties.models import PartnerOrganisation, UploadJob
+    from accounts.models import PartnerOrganisation
+    from properties.models import UploadJob
 
     municipality = Municipality.objects.get(ags=ags)
     results: dict = {

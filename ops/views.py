@@ -5,13 +5,11 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from accounts.models import User
-from proposals.permissions import staff_or_404
+from accounts.permissions import is_staff_user, staff_required
 
 from . import metrics
 from .health import WORKER_STALE_SECONDS
@@ -19,11 +17,10 @@ from .models import Heartbeat, JobRun, ScheduledJob
 from .scheduler import registered_jobs
 
 
-@login_required
+@staff_required
 def staff_jobs(request: HttpRequest) -> HttpResponse:
     """Each scheduled job's schedule, last run, next run and last error; the processes'
     heartbeats."""
-    staff_or_404(request)
     states = {s.name: s for s in ScheduledJob.objects.all()}
     rows = []
     for job in registered_jobs().values():
@@ -53,8 +50,7 @@ def _metrics_allowed(request: HttpRequest) -> bool:
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer "):
         return hmac.compare_digest(header.removeprefix("Bearer ").encode(), token.encode())
-    user = request.user
-    return isinstance(user, User) and user.is_agency_staff
+    return is_staff_user(request.user)
 
 
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:

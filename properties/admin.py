@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -12,7 +13,7 @@ from geodata.layers import DISTANCE_FIELDS
 
 from .models import (
     OFFER_FIELDS,
-    PartnerOrganisation,
+    DigestLog,
     Site,
     SiteChange,
     SiteCluster,
@@ -325,13 +326,6 @@ class SiteChangeAdmin(EditableSitesOnly, admin.ModelAdmin):
         return False
 
 
-@admin.register(PartnerOrganisation)
-class PartnerOrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "phone")
-    search_fields = ("name",)
-    filter_horizontal = ("municipalities",)
-
-
 @admin.register(SiteMedia)
 class SiteMediaAdmin(EditableSitesOnly, admin.ModelAdmin):
     list_display = ("__str__", "site", "kind", "uploaded_at")
@@ -383,3 +377,18 @@ class SiteClusterAdmin(ReadOnlyAdmin):
 @admin.register(SiteClusterBuild)
 class SiteClusterBuildAdmin(ReadOnlyAdmin):
     list_display = ("built_at", "sites_version", "day", "seconds")
+
+
+@admin.register(DigestLog)
+class DigestLogAdmin(admin.ModelAdmin):
+    """Which organisation got the weekly freshness digest when; written by the command only."""
+
+    list_display = ("organisation", "sent_at", "stale_count", "hidden_count")
+    list_filter = ("organisation",)
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DigestLog | None = None) -> bool:
+        return False

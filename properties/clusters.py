@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from geodata.models import DataVersion
 
-from .models import SiteClusterBuild
-from .querysets import PUBLIC_STATUSES, hidden_before
+from .models import Site, SiteClusterBuild
 
 logger = logging.getLogger("sitefinder.clusters")
 
@@ -58,8 +57,7 @@ WITH finest AS (
            count(*) AS n, sum(ST_X(s.location_web)) AS sx, sum(ST_Y(s.location_web)) AS sy,
            min(s.id) AS first_id
     FROM properties_site s
-    WHERE s.status = ANY(%(statuses)s)
-          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s
+    WHERE {{published}}
     GROUP BY 1, 2
 )
 INSERT INTO properties_sitecluster (zoom, cell_x, cell_y, site_count, x, y, first_site_id)
@@ -99,15 +97,11 @@ def site_clusters_rebuild(*, force: bool = False) -> SiteClusterBuild | None:
                 return build
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("DELETE FROM properties_sitecluster")
+            # The cut-off of the day, as the tiles' date key has it.
+            published, published_params = Site.objects.published_sql("s", now)
             cursor.execute(
-                _REBUILD_SQL,
-                {
-                    "cell": cell_size(finest_zoom()),
-                    "finest": finest_zoom(),
-                    "statuses": list(PUBLIC_STATUSES),
-                    # The cut-off of the day, as the tiles' date key has it.
-                    "hidden_before": hidden_before(now),
-                },
+                _REBUILD_SQL.format(published=published),
+                {"cell": cell_size(finest_zoom()), "finest": finest_zoom(), **published_params},
             )
         SiteClusterBuild.objects.all().delete()
         build = SiteClusterBuild.objects.create(

@@ -14,12 +14,11 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import PartnerOrganisation, User
 from geodata.models import STORAGE_SRID, Municipality
 from properties.models import (
     OFFER_FIELDS,
     TRANSLATABLE_FIELDS,
-    PartnerOrganisation,
     Site,
     clean_translations,
     translation_languages,

@@ -25,10 +25,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import PartnerOrganisation, UploadJob, UploadMapping
+from accounts.models import PartnerOrganisation
+from accounts.permissions import gated_user, partner_or_staff_required
+
+from .models import UploadJob, UploadMapping
 from .partner_forms import UploadForm
 from .partner_upload_forms import CommitForm, MappingForm, field_codes, site_field_label
-from .partner_views import _user, partner_or_staff_required
 from .services.upload import (
     UploadError,
     upload_mapping_delete,
@@ -64,13 +66,13 @@ def column_status_labels() -> dict[str, str]:
 
 def _job_or_404(request: HttpRequest, pk: int) -> UploadJob:
     return get_object_or_404(
-        UploadJob.objects.visible_to(_user(request)).select_related("organisation", "user"),
+        UploadJob.objects.visible_to(gated_user(request)).select_related("organisation", "user"),
         pk=pk,
     )
 
 
 def _organisation(request: HttpRequest, form: UploadForm) -> PartnerOrganisation | None:
-    user = _user(request)
+    user = gated_user(request)
     if user.is_agency_staff:
         return form.cleaned_data.get("organisation")
     return user.organisation
@@ -80,7 +82,7 @@ def _organisation(request: HttpRequest, form: UploadForm) -> PartnerOrganisation
 @require_http_methods(["GET", "POST"])
 def partner_upload(request: HttpRequest) -> HttpResponse:
     """The upload form; the file is stored and its dry run queued, then the job's page."""
-    user = _user(request)
+    user = gated_user(request)
     form = UploadForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         organisation = _organisation(request, form)
@@ -185,7 +187,7 @@ def partner_upload_job_status(request: HttpRequest, pk: int) -> JsonResponse:
 def partner_upload_job_mappings(request: HttpRequest, pk: int) -> HttpResponse:
     """Keeps the mappings chosen on the report for the organisation and checks the file again."""
     job = _job_or_404(request, pk)
-    user = _user(request)
+    user = gated_user(request)
     report = upload_job_report(job, limit=0) if job.status == UploadJob.Status.DONE else None
     if report is None or job.committed:
         messages.error(request, _("This upload cannot be changed any more."))
@@ -239,7 +241,7 @@ def partner_upload_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         upload_job_commit(
             job=job,
-            acting_user=_user(request),
+            acting_user=gated_user(request),
             valid_only=bool(form.rejected),
             withdraw_missing=form.withdraw_missing(),
         )
@@ -253,7 +255,7 @@ def partner_upload_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
 def partner_upload_job_discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     try:
-        upload_job_discard(job=job, acting_user=_user(request))
+        upload_job_discard(job=job, acting_user=gated_user(request))
     except UploadBusy as error:
         messages.error(request, str(error))
         return redirect("partner_upload_job", pk=job.pk)
@@ -304,7 +306,7 @@ def partner_upload_job_report(request: HttpRequest, pk: int) -> HttpResponse:
 @partner_or_staff_required
 @require_GET
 def partner_upload_mappings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = gated_user(request)
     mappings = UploadMapping.objects.select_related("organisation", "created_by")
     if not user.is_agency_staff:
         mappings = mappings.filter(organisation_id=user.organisation_id)
@@ -328,7 +330,7 @@ def partner_upload_mappings(request: HttpRequest) -> HttpResponse:
 @partner_or_staff_required
 @require_POST
 def partner_upload_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = gated_user(request)
     mappings = UploadMapping.objects.all()
     if not user.is_agency_staff:
         mappings = mappings.filter(organisation_id=user.organisation_id)

@@ -8,15 +8,12 @@ Partners and agency staff only (investors get a 403 page); every site is looked 
 from __future__ import annotations
 
 import datetime
-import functools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
@@ -30,13 +27,13 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.permissions import gated_user, partner_or_staff_required
 from geodata.models import Municipality
 
 from .basemaps import EDITOR_BASEMAPS
@@ -44,7 +41,7 @@ from .map_config import bounds_of, small_map_config, url_template
 from .models import Site, SiteChange, SiteMedia
 from .partner_forms import SiteForm
 from .presentation import site_last_verified
-from .querysets import SiteQuerySet
+from .querysets import SiteQuerySet, stale_before
 from .services.bulk import BULK_ACTIONS, MAX_BULK_SITES, BulkResult, sites_bulk_action
 from .services.media import media_thumbnail_url, site_media_add
 from .services.moderation import (
@@ -61,35 +58,14 @@ SITES_PER_PAGE = 25
 # A bulk action's summary names this many skipped sites per reason, then counts the rest.
 BULK_TITLES_SHOWN = 5
 
-ViewFunction = Callable[..., HttpResponse]
-
-
 # --- access --------------------------------------------------------------------------------
-
-
-def partner_or_staff_required(view: ViewFunction) -> ViewFunction:
-    """Logged in (else to the login page), and a partner or agency staff (else 403)."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not isinstance(user, User) or not (user.is_partner or user.is_agency_staff):
-            return render(request, "partner/403.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):  # partner_or_staff_required let none through
-        raise PermissionDenied
-    return request.user
 
 
 def _editable_site_or_404(request: HttpRequest, pk: int) -> Site:
     return get_object_or_404(
-        Site.objects.editable_by(_user(request)).select_related("municipality", "organisation"),
+        Site.objects.editable_by(gated_user(request)).select_related(
+            "municipality", "organisation"
+        ),
         pk=pk,
     )
 
@@ -170,8 +146,7 @@ class DashboardFilter:
                 Q(title__icontains=self.search) | Q(partner_ref__icontains=self.search)
             )
         if self.stale_only:
-            cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
-            sites = sites.filter(_stale_q(cutoff))
+            sites = sites.stale()
         if with_status and self.status:
             sites = sites.filter(status=self.status)
         return sites
@@ -227,7 +202,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     """The partner's sites (staff: all, by municipality) by status, with their freshness and
     what can be done with each; a search by title or the partner's id, a map of the
     filtered inventory, and bulk actions on a selection or on all filtered sites."""
-    user = _user(request)
+    user = gated_user(request)
     municipalities: list[Municipality] = []
     if user.is_agency_staff:
         municipalities = list(Municipality.objects.order_by("name").only("pk", "name"))
@@ -235,7 +210,7 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     unfiltered_by_status = selection.apply(Site.objects.editable_by(user), with_status=False)
     counts = dict(unfiltered_by_status.order_by().values_list("status").annotate(n=Count("id")))
     sites = selection.apply(Site.objects.editable_by(user))
-    cutoff = timezone.now() - datetime.timedelta(days=stale_after_days())
+    cutoff = stale_before()
     page = Paginator(
         sites.select_related("municipality", "organisation").order_by("-updated_at", "-id"),
         SITES_PER_PAGE,
@@ -285,11 +260,6 @@ def partner_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _stale_q(cutoff: datetime.datetime) -> Q:
-    """Sites last confirmed (or, never confirmed, created) before `cutoff`."""
-    return Q(last_verified_at__lt=cutoff) | Q(last_verified_at=None, created_at__lt=cutoff)
-
-
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -304,7 +274,7 @@ def _next_url(request: HttpRequest) -> str:
 def partner_site_action(request: HttpRequest, pk: int) -> HttpResponse:
     """One workflow step from the dashboard: submit, publish, send back (with a reason),
     mark, or confirm the site as still current."""
-    user = _user(request)
+    user = gated_user(request)
     site = _editable_site_or_404(request, pk)
     action = request.POST.get("action", "")
     try:
@@ -381,7 +351,7 @@ def partner_sites_bulk(request: HttpRequest) -> HttpResponse:
     (sent along) finds: submit, mark still current, or withdraw. Each site goes through the
     one-site service with its own permission check; the summary counts what was done and
     says what was skipped and why."""
-    user = _user(request)
+    user = gated_user(request)
     action = request.POST.get("action", "")
     if request.POST.get("scope") == "filtered":
         selection = DashboardFilter.from_data(request.POST, user)
@@ -504,7 +474,7 @@ def _apply_errors(form: SiteForm, error: ValidationError) -> None:
 
 
 def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
-    user = _user(request)
+    user = gated_user(request)
     creating = site.pk is None
     conflict: SiteConflict | None = None
     if request.method == "POST":
@@ -575,7 +545,7 @@ def _site_editor(request: HttpRequest, site: Site) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def partner_site_new(request: HttpRequest) -> HttpResponse:
     """A new site (a draft) of one of the partner's municipalities."""
-    user = _user(request)
+    user = gated_user(request)
     return _site_editor(request, Site(organisation=user.organisation, status=Site.Status.DRAFT))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -81,9 +81,40 @@ def _verified_since(cutoff: datetime.datetime) -> Q:
     )
 
 
-def _public_q(now: datetime.datetime | None = None) -> Q:
-    """Shown to investors: a public status, and verified within SITE_HIDE_AFTER_DAYS."""
+def published_q(now: datetime.datetime | None = None) -> Q:
+    """Shown to investors: a public status, and verified within SITE_HIDE_AFTER_DAYS. The
+    one definition of "published": `published()`, `published_sql()` (the raw-SQL tiles and
+    aggregates) and, through `through()`, the counts per municipality all derive from it."""
     return Q(status__in=PUBLIC_STATUSES) & _verified_since(hidden_before(now))
+
+
+def stale_q(now: datetime.datetime | None = None) -> Q:
+    return _verified_before(stale_before(now))
+
+
+def hidden_for_staleness_q(now: datetime.datetime | None = None) -> Q:
+    return _verified_before(hidden_before(now))
+
+
+def fresh_q(now: datetime.datetime | None = None) -> Q:
+    return _verified_since(stale_before(now))
+
+
+def through(condition: Q, relation: str) -> Q:
+    """A condition on sites, for sites reached through `relation` from another model, e.g.
+    `Count("sites", filter=through(published_q(), "sites"))` on municipalities."""
+    children: list[Any] = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            children.append(through(child, relation))
+        else:
+            lookup, value = cast(tuple[str, object], child)
+            children.append((f"{relation}__{lookup}", value))
+    return Q.create(
+        children,
+        connector=condition.connector,
+        negated=condition.negated,
+    )
 
 
 # The geometry columns of a site: the drawn one and those the database derives from it.
@@ -94,8 +125,27 @@ class SiteQuerySet(models.QuerySet):
     def published(self, now: datetime.datetime | None = None) -> SiteQuerySet:
         """Sites shown to investors and the public: published or reserved, and not hidden
         for staleness (verified within SITE_HIDE_AFTER_DAYS). Tiles, search, API, exports
-        and alerts all read through here (the unfiltered sites tile repeats it in SQL)."""
-        return self.filter(_public_q(now))
+        and alerts all read through here (raw SQL through `published_sql()`)."""
+        return self.filter(published_q(now))
+
+    def published_sql(
+        self, alias: str, now: datetime.datetime | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """`published()` as a WHERE fragment for raw SQL over the sites table aliased
+        `alias` (the sites tiles, the cluster aggregates), with named parameters
+        (`published_0`, …). Compiled from the queryset's own WHERE clause, so the rule is
+        written once, in `published_q`."""
+        query = self.published(now).query
+        sql, params = query.get_compiler(self.db).compile(query.where)
+        if len(query.alias_map) != 1 or "%%" in sql:
+            raise ValueError("published() must stay a condition on the sites table alone")
+        table = connections[self.db].ops.quote_name(self.model._meta.db_table)
+        names = [f"published_{index}" for index in range(len(params))]
+        parts = sql.replace(f"{table}.", f"{alias}.").split("%s")
+        named = parts[0] + "".join(
+            f"%({name})s{part}" for name, part in zip(names, parts[1:], strict=True)
+        )
+        return named, dict(zip(names, params, strict=True))
 
     def visible_to(self, user: User | None) -> SiteQuerySet:
         """What a user may see: public sites, plus everything they may edit (their own
@@ -105,22 +155,22 @@ class SiteQuerySet(models.QuerySet):
         if user.is_agency_staff:
             return self.all()
         if user.is_partner:
-            return self.filter(_public_q() | Q(municipality__in=_partner_municipalities(user)))
+            return self.filter(published_q() | Q(municipality__in=_partner_municipalities(user)))
         return self.published()
 
     # Freshness: when an editor last confirmed the site is current (site_verify).
 
     def stale(self, now: datetime.datetime | None = None) -> SiteQuerySet:
         """Sites not verified for SITE_STALE_AFTER_DAYS (the hidden ones included)."""
-        return self.filter(_verified_before(stale_before(now)))
+        return self.filter(stale_q(now))
 
     def hidden_for_staleness(self, now: datetime.datetime | None = None) -> SiteQuerySet:
         """Sites not verified for SITE_HIDE_AFTER_DAYS: investors no longer see them."""
-        return self.filter(_verified_before(hidden_before(now)))
+        return self.filter(hidden_for_staleness_q(now))
 
     def fresh(self, now: datetime.datetime | None = None) -> SiteQuerySet:
         """Sites verified within SITE_STALE_AFTER_DAYS."""
-        return self.filter(_verified_since(stale_before(now)))
+        return self.filter(fresh_q(now))
 
     def editable_by(self, user: User | None) -> SiteQuerySet:
         """Sites a user may change: staff all, a partner those of its municipalities."""

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,11 +18,19 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.permissions import gated_user, staff_required
 from geodata.models import Municipality
 
 from .models import Site, SiteMedia
 from .presentation import area_pair
-from .querysets import PUBLIC_STATUSES, hidden_before, stale_before
+from .querysets import (
+    PUBLIC_STATUSES,
+    fresh_q,
+    hidden_for_staleness_q,
+    published_q,
+    stale_q,
+    through,
+)
 from .services.moderation import sites_review
 
 # The counts of a row, in the order of the table's columns after the municipality.
@@ -70,23 +77,19 @@ class HealthRow:
 def data_health_rows(now: datetime.datetime | None = None) -> list[HealthRow]:
     """One row per municipality (all of them, with or without sites), counting its sites in
     investor-facing statuses (published, reserved: those freshness hides): fresh, stale but
-    shown, hidden for staleness, and those missing key attributes. One aggregate query."""
-    stale_cut, hidden_cut = stale_before(now), hidden_before(now)
-    public = Q(sites__status__in=PUBLIC_STATUSES)
-
-    def verified_before(cutoff: datetime.datetime) -> Q:
-        return Q(sites__last_verified_at__lt=cutoff) | Q(
-            sites__last_verified_at__isnull=True, sites__created_at__lt=cutoff
-        )
+    shown, hidden for staleness, and those missing key attributes. One aggregate query;
+    each condition is the sites' own queryset rule (properties.querysets), through `sites`."""
+    public = through(Q(status__in=PUBLIC_STATUSES), "sites")
 
     has_photo = Exists(
         SiteMedia.objects.filter(site_id=OuterRef("sites__id"), kind=SiteMedia.Kind.PHOTO)
     )
     conditions = {
         "sites": public,
-        "fresh": public & ~verified_before(stale_cut),
-        "stale": public & verified_before(stale_cut) & ~verified_before(hidden_cut),
-        "hidden": public & verified_before(hidden_cut),
+        "fresh": public & through(fresh_q(now), "sites"),
+        # Stale but still shown: published (Site.objects.published()), not fresh.
+        "stale": through(published_q(now) & stale_q(now), "sites"),
+        "hidden": public & through(hidden_for_staleness_q(now), "sites"),
         # No figure of any offer type (sale price, rent, ground rent), and not on request.
         "missing_price": public
         & Q(
@@ -145,11 +148,9 @@ def _sorted(rows: list[HealthRow], key: str) -> list[HealthRow]:
     )
 
 
-@login_required
+@staff_required
 def data_health(request: HttpRequest) -> HttpResponse:
     """Staff: freshness and completeness of the sites, per municipality (sortable)."""
-    if not request.user.is_agency_staff:  # type: ignore[union-attr]
-        raise Http404
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in SORT_KEYS:
         sort = "name"
@@ -184,14 +185,12 @@ def data_health(request: HttpRequest) -> HttpResponse:
 REVIEW_PAGE_SIZE = 200
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Staff: the sites submitted for publication, oldest first; publish the selected ones,
     or send them back with one reason (all or nothing)."""
-    user = request.user
-    if not getattr(user, "is_agency_staff", False):
-        raise Http404
+    user = gated_user(request)
     errors: list[str] = []
     reason = ""
     if request.method == "POST":
@@ -201,7 +200,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             result = sites_review(
                 site_ids=ids,
                 decision=request.POST.get("decision", ""),
-                acting_user=user,  # type: ignore[arg-type]
+                acting_user=user,
                 reason=reason,
             )
         except (ValidationError, PermissionDenied) as error:

@@ -22,8 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 from .clusters import GRID_CELLS_PER_TILE, WORLD_HALF, cell_size
-from .models import SiteClusterBuild
-from .querysets import PUBLIC_STATUSES, hidden_before
+from .models import Site, SiteClusterBuild
 
 _SITE_PROPERTIES = """
     s.id, s.kind, s.title, s.status, s.is_demo, s.gross_area_m2 AS area_m2,
@@ -39,13 +38,12 @@ features AS (
     SELECT {_SITE_PROPERTIES}, ST_AsMVTGeom({{geometry}}, bounds.env, 4096, 64, true) AS geom
     FROM properties_site s
     JOIN geodata_municipality m ON m.id = s.municipality_id, bounds
-    WHERE {{geometry}} && bounds.env AND s.status = ANY(%(statuses)s)
-          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s {{only}}
+    WHERE {{geometry}} && bounds.env AND {{published}} {{only}}
 )
 SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 """
-_POINTS_SQL = _SITES_SQL.format(geometry="s.location_web", only="{only}")
-_FOOTPRINTS_SQL = _SITES_SQL.format(geometry="s.geom_web", only="{only}")
+_POINTS_SQL = _SITES_SQL.format(geometry="s.location_web", only="{only}", published="{published}")
+_FOOTPRINTS_SQL = _SITES_SQL.format(geometry="s.geom_web", only="{only}", published="{published}")
 
 # Cells are aligned on a world-wide grid, so a cell never straddles two tiles.
 _CLUSTERS_SQL = f"""
@@ -54,8 +52,7 @@ cells AS (
     SELECT count(*) AS cluster_count, min(s.id) AS first_id,
            ST_Centroid(ST_Collect(s.location_web)) AS centre
     FROM properties_site s, bounds
-    WHERE s.location_web && bounds.env AND s.status = ANY(%(statuses)s)
-          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s {{only}}
+    WHERE s.location_web && bounds.env AND {{published}} {{only}}
     GROUP BY floor((ST_X(s.location_web) + {WORLD_HALF}) / %(cell)s),
              floor((ST_Y(s.location_web) + {WORLD_HALF}) / %(cell)s)
 ),
@@ -110,8 +107,7 @@ SELECT ST_AsMVT(features, 'sites', 4096, 'geom', 'id') FROM features
 _COUNT_SQL = """
 SELECT count(*) FROM (
     SELECT 1 FROM properties_site s
-    WHERE s.location_web && ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AND s.status = ANY(%(statuses)s)
-          AND COALESCE(s.last_verified_at, s.created_at) >= %(hidden_before)s {only}
+    WHERE s.location_web && ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AND {published} {only}
     LIMIT %(limit)s
 ) AS capped
 """
@@ -153,14 +149,8 @@ def sites_tile(
     sites are grouped on the fly."""
     if z < settings.SITE_TILE_POINT_MIN_ZOOM and only is None and clusters is not None:
         return aggregated_tile(z, x, y, using=using)
-    # Site.objects.published() in SQL: a public status, not hidden for staleness.
-    params: dict[str, Any] = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "statuses": list(PUBLIC_STATUSES),
-        "hidden_before": hidden_before(),
-    }
+    published, published_params = Site.objects.published_sql("s")
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, **published_params}
     if z >= settings.SITE_TILE_POLYGON_MIN_ZOOM:
         sql = _FOOTPRINTS_SQL
     elif z >= settings.SITE_TILE_POINT_MIN_ZOOM:
@@ -183,8 +173,11 @@ def sites_tile(
     with connections[using].cursor() as cursor:
         if sql is _CLUSTERS_SQL and clusters is not None:
             limit = settings.SITE_TILE_FILTERED_CLUSTER_MAX
-            cursor.execute(_COUNT_SQL.format(only=restriction), {**params, "limit": limit + 1})
+            cursor.execute(
+                _COUNT_SQL.format(only=restriction, published=published),
+                {**params, "limit": limit + 1},
+            )
             if cursor.fetchone()[0] > limit:
                 return aggregated_tile(z, x, y, using=using, unfiltered=True)
-        cursor.execute(sql.format(only=restriction), params)
+        cursor.execute(sql.format(only=restriction, published=published), params)
         return bytes(cursor.fetchone()[0] or b"")

@@ -47,7 +47,7 @@ class UploadJob(models.Model):
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     organisation = models.ForeignKey(
-        "properties.PartnerOrganisation",
+        "accounts.PartnerOrganisation",
         verbose_name=_("organisation"),
         on_delete=models.CASCADE,
         related_name="upload_jobs",

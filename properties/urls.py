@@ -6,6 +6,6 @@ from . import views
 
 urlpatterns = [
     path("", views.map_view, name="map"),
-    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
     path("sites/<int:pk>/expose.pdf", views.site_expose, name="site_expose"),
+    path("data/", views.attributions, name="attributions"),
 ]

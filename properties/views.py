@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from accounts.models import User
-from proposals.forms import SiteQuestionForm, rendered_token
-from search.models import EmptySearch
-from search.services.empty_searches import empty_search_record
+from accounts.permissions import is_investor_or_visitor
+from geodata.models import Dataset
 
-from . import map_config, search
+from . import basemaps, map_config, search
 from .api.filters import SiteFilterSet
 from .models import Site, SiteMedia
 from .nearest import NearestFeature, site_nearest
@@ -36,6 +35,7 @@ from .presentation import (
 )
 from .services.export import EXPORT_MAX_ROWS
 from .services.expose import site_expose_pdf
+from .signals import search_found_nothing
 
 # Reference layers drawn around a site on its detail page.
 SITE_MAP_LAYERS = ("rail_lines", "stations")
@@ -66,13 +66,9 @@ def map_view(request: HttpRequest) -> HttpResponse:
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
     form = search.search_form(filterset, layers_with_data, reference["places"])
     count, count_is_exact, page = search.result_page(filterset, request.GET.get("page"))
-    if (
-        count == 0
-        and filterset.is_valid()
-        and not (user and (user.is_agency_staff or user.is_partner))
-    ):
-        # Unmet demand: an investor's search that found nothing, recorded anonymously.
-        empty_search_record(query_dict=request.GET, channel=EmptySearch.Channel.PAGE)
+    if count == 0 and filterset.is_valid() and is_investor_or_visitor(request.user):
+        # Unmet demand: an investor's search that found nothing (search records it).
+        search_found_nothing.send(sender=map_view, query_dict=request.GET, channel="page")
     sort = request.GET.get("sort") or "newest"
     entries = search.result_entries(page, sort, {k["value"]: k["label"] for k in kinds})
     # The layer a distance sort measures to, named next to each entry's distance.
@@ -215,23 +211,9 @@ def _export_links() -> list[dict[str, str]]:
     ]
 
 
-@ensure_csrf_cookie  # the shortlist button sends it with its POST and DELETE requests
-def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The facts of one site, its photos and documents, a map with the nearest feature of
-    every reference layer, the distances, and its planning situation in plain words."""
-    site = visible_site_or_404(request, pk)
-    user = request.user if isinstance(request.user, User) else None
-    initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
-    return render(
-        request,
-        "properties/site_detail.html",
-        site_detail_context(site, question_form=SiteQuestionForm(initial=initial)),
-    )
-
-
-def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra: Any) -> dict:
-    """What the site's page shows; the "ask about this site" form is given (a fresh one, or
-    the one sent with its errors: proposals.views.site_question)."""
+def site_detail_context(site: Site, **extra: Any) -> dict:
+    """What the site's page (proposals.views.site_detail) shows of the site; the page adds
+    the "ask about this site" form in `extra`."""
     nearest = site_nearest(site)
     media = list(site.media.all())
     reference = map_config.map_reference()
@@ -263,9 +245,6 @@ def site_detail_context(site: Site, *, question_form: SiteQuestionForm, **extra:
             siteColour=SITE_KIND_COLOURS.get(site.kind, "#546e7a"),
             nearest=_nearest_map_entries(nearest),
         ),
-        "question_form": question_form,
-        # A fresh render time with every page: after an error the clock starts anew.
-        "rendered_token": rendered_token(),
         **extra,
     }
     return context
@@ -346,3 +325,14 @@ def _nearest_map_entries(nearest: list[NearestFeature]) -> list[dict]:
             }
         )
     return entries
+
+
+def attributions(request: HttpRequest) -> HttpResponse:
+    """Every dataset shown by sitefinder with its source, licence and required attribution
+    (the reference data's datasets, the base maps, and whether demo sites are shown)."""
+    context = {
+        "datasets": Dataset.objects.order_by("title"),
+        "demo_site_count": Site.objects.published().demo().count(),
+        "basemaps": basemaps.attribution_rows(),
+    }
+    return render(request, "geodata/attributions.html", context)

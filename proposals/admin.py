@@ -8,8 +8,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from search.models import EmptySearch
-
 from .models import Inquiry, InquiryEvent, Offer, OfferLink, OfferSite
 
 
@@ -220,23 +218,6 @@ class OfferLinkAdmin(admin.ModelAdmin):
     @admin.display(description=_("token"))
     def token_hint(self, obj: OfferLink) -> str:
         return token_hint(obj)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(EmptySearch)
-class EmptySearchAdmin(admin.ModelAdmin):
-    """Searches that found nothing (anonymous), for looking up demand; recorded only by the
-    search page and the API."""
-
-    list_display = ("searched_on", "channel", "query")
-    list_filter = ("channel",)
-    search_fields = ("query",)
-    date_hierarchy = "searched_on"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
+from accounts.permissions import staff_required
 from properties.presentation import area_short
 
 from . import dashboard
 from .charts import bar_chart
-from .permissions import staff_or_404
 from .presentation import age_text, requirement_summary
 
 
@@ -26,12 +25,11 @@ def _count(value: int) -> str:
     return number_format(value, 0, force_grouping=True)
 
 
-@login_required
+@staff_required
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
     """Staff: supply, inquiries, time to first offer and unmet demand, as charts and tables.
     A constant number of queries: aggregates only, whatever the number of sites or
     inquiries; it only reads (match counts are kept by proposals.services.matching)."""
-    staff_or_404(request)
     supply = dashboard.supply_groups()
     totals = dashboard.supply_totals(supply)
     by_municipality = dashboard.supply_by_municipality(supply)

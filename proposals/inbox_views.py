@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.permissions import gated_user, staff_required
 from properties.presentation import area_short
 
 from .charts import outline_path
@@ -43,7 +43,6 @@ from .inbox_forms import (
     staff_users,
 )
 from .models import Inquiry, InquiryEvent, Offer, OfferSite
-from .permissions import staff_or_404
 from .presentation import age_text, requirement_rows, requirement_summary
 from .services.inbox import inquiry_assign, inquiry_note_add, inquiry_status_set
 from .services.privacy import inquiry_erase, inquiry_export
@@ -71,10 +70,10 @@ class InboxRow:
     overdue: bool
 
 
-@login_required
+@staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Staff: every inquiry, filtered by status, assignee and overdue, newest first."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     staff = list(staff_users().order_by("first_name", "last_name", "username"))
     form = InboxFilterForm(request.GET or None, staff=staff)
     filters = form.filters()
@@ -295,12 +294,12 @@ INQUIRY_ACTIONS: dict[str, tuple[Callable[..., Any], str, str, Callable[..., str
 }
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff: an inquiry with its contact, requirement profile, timeline and offers; POST
     `action` = status | assign | note changes it (form errors keep what was typed)."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     inquiry = get_object_or_404(
         Inquiry.objects.select_related("assignee", "user").prefetch_related("municipalities"),
         pk=pk,
@@ -331,11 +330,11 @@ def inquiry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def inquiry_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff: the inquiry's personal data as a JSON download (recorded on the timeline)."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     inquiry = get_object_or_404(Inquiry.objects.select_related("user"), pk=pk)
     data = inquiry_export(inquiry=inquiry, acting_user=user)
     response = HttpResponse(
@@ -350,12 +349,12 @@ def inquiry_export_view(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def inquiry_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff: erase the inquiry's personal data, after a confirmation with a reason. A form
     error answers 400; an inquiry erased already says so (409), never a second time."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     inquiry = get_object_or_404(Inquiry, pk=pk)
     form = EraseForm(request.POST if request.method == "POST" else None)
     status = 200

@@ -53,15 +53,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, FloatField
+from django.db.models import BooleanField, FloatField, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from geodata.layers import DISTANCE_FIELDS
+from geodata.models import DataVersion
 from properties.models import Site
 from properties.presentation import (
     area_gross,
@@ -71,6 +74,7 @@ from properties.presentation import (
     km,
     site_price,
 )
+from properties.querysets import PUBLIC_STATUSES, hidden_before
 
 from .models import Criterion, Inquiry
 
@@ -367,7 +371,9 @@ def _miss_sql(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
     raise ValueError(f"unknown criterion {criterion!r}")
 
 
-def _location_ctes(profile: _Profile, sites: Any) -> tuple[str, list[Any]]:
+def _location_ctes(
+    profile: _Profile, sites: Any, *, from_sites: bool = False
+) -> tuple[str, list[Any]]:
     """Two CTEs for the distances of the location's near misses: location_pieces, the
     wanted municipalities and the drawn area unioned and cut into small pieces
     (ST_Subdivide); location_near, for each site judged that lies outside the wanted
@@ -379,14 +385,7 @@ def _location_ctes(profile: _Profile, sites: Any) -> tuple[str, list[Any]]:
     LOCATION_PIECE_VERTICES vertices rather than to the whole union (800 to 1,500 vertices
     for three or four towns). The distance to the nearest piece is the distance to the
     union; a site touching it from outside is at 0 (a near miss, not a pass)."""
-    targets: list[str] = []
-    params: list[Any] = []
-    if profile.municipality_ids:
-        targets.append("SELECT geom FROM geodata_municipality WHERE id = ANY(%s)")
-        params.append(profile.municipality_ids)
-    if profile.drawn_area_ewkb is not None:
-        targets.append("SELECT ST_GeomFromEWKB(%s)")
-        params.append(profile.drawn_area_ewkb)
+    pieces_sql, params = _pieces_cte(profile)
     # The sites judged (any queryset: the published ones, one site), each paired with the
     # pieces whose bounding box, grown by LOCATION_NEAR_M, it overlaps: an index condition.
     if profile.municipality_ids:
@@ -407,12 +406,25 @@ def _location_ctes(profile: _Profile, sites: Any) -> tuple[str, list[Any]]:
             )
         )
     )
+    if from_sites:
+        # Driven from the sites judged instead (each tested against the few pieces): when
+        # they are a narrow set (the must-have candidates), fewer than the sites around
+        # the location, which the pieces' index scan would fetch and filter.
+        sites_sql, sites_params = sites.order_by().values("id", "geom").query.sql_with_params()
+        sql = f"""
+        {pieces_sql},
+        location_near AS MATERIALIZED (
+            SELECT s.id, d.distance
+            FROM ({sites_sql} OFFSET 0) s CROSS JOIN LATERAL (
+                SELECT min(ST_Distance(s.geom, p.geom)) AS distance FROM location_pieces p
+                WHERE s.geom && ST_Expand(p.geom, {LOCATION_NEAR_M})
+            ) d
+            WHERE d.distance IS NOT NULL
+        ),"""
+        return sql, params + list(sites_params)
     pairs_sql, pairs_params = pairs.query.sql_with_params()
     sql = f"""
-        location_pieces AS MATERIALIZED (
-            SELECT ST_Subdivide(ST_Union(geom), {LOCATION_PIECE_VERTICES}) AS geom
-            FROM ({" UNION ALL ".join(targets)}) AS targets (geom)
-        ),
+        {pieces_sql},
         location_near AS MATERIALIZED (
             SELECT pair.id, min(pair.distance) AS distance
             FROM location_pieces p CROSS JOIN LATERAL ({pairs_sql} OFFSET 0) pair
@@ -430,7 +442,13 @@ def _credit_sql(column: str) -> str:
 
 
 def _judged_cte(
-    profile: _Profile, sites: Any, criteria: list[str], *, scored: bool
+    profile: _Profile,
+    sites: Any,
+    criteria: list[str],
+    *,
+    scored: bool,
+    near_from_sites: bool = False,
+    location_bound: bool = False,
 ) -> tuple[str, list[Any]]:
     """`WITH ... judged AS (...)`: per site judged its id, a miss column r_<criterion> per
     criterion, failed_hard (the number of must-haves failed) and, when `scored`, its score.
@@ -443,8 +461,15 @@ def _judged_cte(
     params: list[Any] = []
     columns = [f"m.r_{c}" for c in criteria]
     near_join = ""
-    if Criterion.LOCATION in criteria:
-        ctes, params = _location_ctes(profile, sites)
+    if Criterion.LOCATION in criteria and location_bound:
+        # An upper bound instead of the near miss: a site outside the location counts as
+        # the smallest miss (its credit just under NEAR_CREDIT_MAX, more than any real
+        # near miss earns), so no distance is measured; a site inside is judged exactly.
+        columns[criteria.index(Criterion.LOCATION)] = (
+            f"CASE WHEN m.r_location THEN {_MET} ELSE {_BOUND_MISS} END AS r_location"
+        )
+    elif Criterion.LOCATION in criteria:
+        ctes, params = _location_ctes(profile, sites, from_sites=near_from_sites)
         # A FULL JOIN (location_near holds only sites judged here, so it adds no row) can
         # only be a hash or merge join: PostgreSQL cannot estimate the CTE's size, and a
         # LEFT JOIN planned as a nested loop over it took a minute.
@@ -477,11 +502,25 @@ def _judged_cte(
     return sql, params + list(inner_params)
 
 
-def _scored_sql(profile: _Profile, sites: Any, limit: int | None) -> tuple[str, list[Any]]:
+def _scored_sql(
+    profile: _Profile,
+    sites: Any,
+    limit: int | None,
+    *,
+    near_from_sites: bool = False,
+    location_bound: bool = False,
+) -> tuple[str, list[Any]]:
     """The ranking query: per site its misses, score and exclusion, and its list's total;
     the best `limit` rows of each list (all when None), ranked sites first, each list in
     its order. Two top-N sorts instead of a sort of every site."""
-    judged, params = _judged_cte(profile, sites, profile.criteria, scored=True)
+    judged, params = _judged_cte(
+        profile,
+        sites,
+        profile.criteria,
+        scored=True,
+        near_from_sites=near_from_sites,
+        location_bound=location_bound,
+    )
     area_tiebreak = "COALESCE(r_area, 0), " if Criterion.AREA in profile.criteria else ""
     order = f"failed_hard, score DESC, {area_tiebreak}id"
     sql = f"""
@@ -799,12 +838,455 @@ def _site_match(row: dict[str, Any], site: Site, profile: _Profile) -> SiteMatch
     return SiteMatch(site=site, score=float(row["score"]), results=results)
 
 
+# --- narrowing the sites judged (exact: tiers and must-haves) ------------------------------
+#
+# At 1,000,000 sites judging every published site costs seconds (the heap is read once, every
+# criterion evaluated per row, the location's near misses measured for every site around the
+# wanted towns). The lists shown hold `limit` sites each, and their order is fixed by the
+# rules above, so most sites can be left out without changing a single row:
+#
+# - Ranked sites fail no must-have: only sites passing the must-have criteria's conditions
+#   (`_not_failed`) are candidates, found through indexes; their count is the ranked total
+#   and the excluded total is the published sites less it.
+# - A site passing every criterion scores 100, the maximum, and its area tie-break is 0: if
+#   at least `limit` candidates pass everything (the "perfect" tier), they are the first
+#   `limit` ranked sites, by id, and nothing else needs scoring.
+# - An excluded site fails a must-have, so it scores at most 100 × (W − w_h) / W for the
+#   must-have h it fails (W: the total weight). Sites failing exactly one must-have of the
+#   lowest weight and passing everything else score exactly that, and every other excluded
+#   site scores strictly less (another criterion missed costs at least a quarter of its
+#   weight) or fails more must-haves: that tier comes first in the excluded list, in its
+#   order (area tie-break, then id).
+# A tier with fewer than `limit` sites (unless it holds the whole list) falls back to judging
+# every candidate (ranked) or every published site (excluded), as before. Every condition is
+# built from the same miss SQL as the verdicts (`_miss_sql`), so a site's tier agrees with its
+# judgement; index-friendly conditions implied by them (`_hints`) only steer the planner.
+# tests/proposals/test_matching_tiers.py compares both ways on hand-made sets.
+
+# The most sites failing one must-have that are judged by their ids (a list of ids in the
+# query); beyond, judging every site in one pass is as quick.
+FAILING_ONE_MAX = 20_000
+
+# Relative slack of the index hints, so that float rounding never makes a hint narrower than
+# the exact condition it stands for.
+_HINT_SLACK = 1e-6
+
+
+def _pieces_cte(profile: _Profile) -> tuple[str, list[Any]]:
+    """`location_pieces AS MATERIALIZED (...)`: the wanted municipalities and the drawn area,
+    unioned and cut into small pieces of at most LOCATION_PIECE_VERTICES vertices."""
+    targets: list[str] = []
+    params: list[Any] = []
+    if profile.municipality_ids:
+        targets.append("SELECT geom FROM geodata_municipality WHERE id = ANY(%s)")
+        params.append(profile.municipality_ids)
+    if profile.drawn_area_ewkb is not None:
+        targets.append("SELECT ST_GeomFromEWKB(%s)")
+        params.append(profile.drawn_area_ewkb)
+    return (
+        f"""location_pieces AS MATERIALIZED (
+            SELECT ST_Subdivide(ST_Union(geom), {LOCATION_PIECE_VERTICES}) AS geom
+            FROM ({" UNION ALL ".join(targets)}) AS targets (geom)
+        )""",
+        params,
+    )
+
+
+def _passes(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
+    """SQL true exactly when the site's verdict on `criterion` is pass."""
+    sql, params = _miss_sql(criterion, profile)
+    if criterion == Criterion.LOCATION:
+        return f"({sql})", params
+    return f"COALESCE(({sql}) <= 0, false)", params
+
+
+def _not_failed(criterion: str, profile: _Profile) -> tuple[str, list[Any]]:
+    """SQL true exactly when the site's verdict on `criterion` is not fail (pass, near or
+    unknown). The location's needs the location_pieces CTE."""
+    if criterion == Criterion.LOCATION:
+        sql, params = _miss_sql(criterion, profile)
+        near = (
+            "EXISTS (SELECT 1 FROM location_pieces lp"
+            f" WHERE ST_DWithin({_T}.geom, lp.geom, {LOCATION_NEAR_M}))"
+        )
+        return f"(({sql}) OR {near})", params
+    sql, params = _miss_sql(criterion, profile)
+    return f"COALESCE(({sql}) <= 1, true)", params
+
+
+def _hints(criterion: str, profile: _Profile, *, passed: bool) -> Q:
+    """Conditions on indexed columns that every site passing `criterion` (passed=True) or
+    not failing it (passed=False) meets: implied by the exact SQL, never narrower."""
+    inquiry = profile.inquiry
+    if criterion == Criterion.KIND:
+        return Q(kind__in=list(inquiry.kinds))
+    if criterion == Criterion.AREA:
+        lo, _hi = _area_bounds(inquiry)
+        if lo is None:
+            return Q()
+        # Whole = net if stated, else gross, and net ≤ gross; a part is at most the whole.
+        share = 1.0 if passed else 1.0 - AREA_TOLERANCE
+        return Q(gross_area_m2__gte=lo * share * (1 - _HINT_SLACK))
+    if criterion == Criterion.PLANNING:
+        wanted = list(inquiry.planning_categories)
+        return Q(planning_category__in=wanted if passed else wanted + _compatible_offered(wanted))
+    if criterion == Criterion.RAIL_SIDING:
+        return Q(has_rail_siding=True)
+    if criterion == Criterion.PORT_ACCESS:
+        return Q(has_port_access=True)
+    if criterion == Criterion.LOCATION:
+        area = inquiry.area_of_interest
+        if passed:
+            hint = (
+                Q(municipality_id__in=profile.municipality_ids) if profile.municipality_ids else Q()
+            )
+            if area is not None:
+                inside = Q(geom__intersects=area)
+                hint = (hint | inside) if profile.municipality_ids else inside
+            return hint
+        if area is not None and not profile.municipality_ids:
+            return Q(geom__dwithin=(area, LOCATION_NEAR_M * (1 + _HINT_SLACK)))
+        return Q()
+    if not passed:
+        return Q()
+    if criterion == Criterion.BUDGET:
+        budget = inquiry.budget_max_eur_m2
+        if budget is None or budget <= 0:
+            return Q()
+        return Q(
+            offer_types__contains=[Site.OfferType.SALE],
+            price_eur_m2__lte=budget * Decimal(1 + _HINT_SLACK),
+        )
+    if criterion == Criterion.AVAILABILITY:
+        return Q(available_from__isnull=True) | Q(available_from__lte=inquiry.available_by)
+    if criterion in DISTANCE_CRITERIA:
+        column, max_field = DISTANCE_CRITERIA[criterion]
+        maximum = max(float(getattr(inquiry, max_field)), 1.0)
+        return Q(**{f"{column}__lte": maximum * (1 + _HINT_SLACK)})
+    return Q()
+
+
+def _where(queryset: Any, conditions: list[tuple[str, list[Any]]]) -> Any:
+    for sql, params in conditions:
+        queryset = queryset.filter(
+            RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - fixed SQL, bound values
+        )
+    return queryset
+
+
+def _location_hard(profile: _Profile) -> bool:
+    """The location is stated and a must-have: the candidates' condition needs the pieces."""
+    return Criterion.LOCATION in profile.criteria and Criterion.LOCATION in profile.hard
+
+
+def _candidates(profile: _Profile, sites: Any) -> Any:
+    """The sites failing no must-have criterion: exactly the ranked ones."""
+    hard = [c for c in profile.criteria if c in profile.hard]
+    for criterion in hard:
+        sites = sites.filter(_hints(criterion, profile, passed=False))
+    return _where(sites, [_not_failed(c, profile) for c in hard])
+
+
+def _with_pieces(profile: _Profile, queryset: Any, *, needs_pieces: bool) -> tuple[str, list[Any]]:
+    sql, params = queryset.query.sql_with_params()
+    if not needs_pieces:
+        return sql, list(params)
+    pieces, pieces_params = _pieces_cte(profile)
+    return f"WITH {pieces} {sql}", pieces_params + list(params)
+
+
+def _ids(profile: _Profile, queryset: Any, *, needs_pieces: bool) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(*_with_pieces(profile, queryset, needs_pieces=needs_pieces))
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _count(profile: _Profile, queryset: Any, *, needs_pieces: bool) -> int:
+    sql, params = queryset.order_by().values("id").query.sql_with_params()
+    params = list(params)
+    pieces = ""
+    if needs_pieces:
+        pieces_sql, pieces_params = _pieces_cte(profile)
+        pieces, params = f"WITH {pieces_sql}", pieces_params + params
+    with connection.cursor() as cursor:
+        cursor.execute(f"{pieces} SELECT count(*) FROM ({sql}) counted", params)
+        return int(cursor.fetchone()[0])
+
+
+# The near zone around the location, drawn twice with ST_Buffer: arcs become chords (8 per
+# quarter circle: at most 5,000 × (1 − cos(π/32)) ≈ 24 m inside the true distance), so a
+# buffer of LOCATION_NEAR_M + _ZONE_SLACK_M covers every site within LOCATION_NEAR_M, and one
+# of LOCATION_NEAR_M − _ZONE_SLACK_M holds only sites within it. Sites in the band between
+# are measured exactly (ST_DWithin against the pieces).
+_ZONE_SLACK_M = 100.0
+
+
+def _ranked_count(profile: _Profile, sites: Any) -> int:
+    """How many sites fail no must-have (`_candidates(profile, sites)`, counted). With the
+    location a must-have, counted in two parts that indexes find: the sites in a wanted
+    municipality or the drawn area, and the other sites within LOCATION_NEAR_M of it, found
+    from the pieces of the buffered location (the zone) through the sites' GiST index; a
+    site inside the inner buffer (the core) is near without measuring, only those in the
+    band between are measured: far fewer distances than testing every site's."""
+    if not _location_hard(profile) or not profile.municipality_ids:
+        # Without municipalities the location's condition is one ST_DWithin of the drawn
+        # area (its hint), which the GiST index answers.
+        return _count(profile, _candidates(profile, sites), needs_pieces=_location_hard(profile))
+    others = [c for c in profile.criteria if c in profile.hard and c != Criterion.LOCATION]
+    for criterion in others:
+        sites = sites.filter(_hints(criterion, profile, passed=False))
+    sites = _where(sites, [_not_failed(c, profile) for c in others])
+    passed_sql, passed_params = _passes(Criterion.LOCATION, profile)
+    # Passing the location: in a wanted municipality, or else touching the drawn area (the
+    # same two tests as _miss_sql's, as plain filters: index-only where the columns allow).
+    inside_parts = []
+    if profile.municipality_ids:
+        inside_parts.append(sites.filter(municipality_id__in=profile.municipality_ids))
+    if profile.inquiry.area_of_interest is not None:
+        inside_parts.append(
+            sites.exclude(municipality_id__in=profile.municipality_ids).filter(
+                geom__intersects=profile.inquiry.area_of_interest
+            )
+        )
+    near = (
+        _where(sites, [(f"NOT {passed_sql}", passed_params)])
+        .filter(
+            RawSQL(  # noqa: S611 - fixed SQL
+                f"{_T}.geom && zone.geom AND ST_Intersects({_T}.geom, zone.geom) AND ("
+                f"EXISTS (SELECT 1 FROM location_core lc"
+                f" WHERE {_T}.geom && lc.geom AND ST_Intersects({_T}.geom, lc.geom))"
+                f" OR EXISTS (SELECT 1 FROM location_pieces lp"
+                f" WHERE ST_DWithin({_T}.geom, lp.geom, {LOCATION_NEAR_M})))",
+                [],
+                output_field=BooleanField(),
+            )
+        )
+        .order_by()
+        .values("id")
+    )
+    near_sql, near_params = near.query.sql_with_params()
+    pieces_sql, pieces_params = _pieces_cte(profile)
+    counted = [part.order_by().values("id").query.sql_with_params() for part in inside_parts]
+    inside_sql = " + ".join(f"(SELECT count(*) FROM ({sql}) inside_sites)" for sql, _p in counted)
+    inside_params = [param for _sql, part_params in counted for param in part_params]
+    whole = "(SELECT ST_Union(geom) FROM location_pieces)"
+    sql = f"""
+        WITH {pieces_sql},
+        location_zone AS MATERIALIZED (
+            SELECT ST_Subdivide(ST_Buffer({whole}, {LOCATION_NEAR_M + _ZONE_SLACK_M}),
+                {LOCATION_PIECE_VERTICES}) AS geom
+        ),
+        location_core AS MATERIALIZED (
+            SELECT ST_Subdivide(ST_Buffer({whole}, {LOCATION_NEAR_M - _ZONE_SLACK_M}),
+                {LOCATION_PIECE_VERTICES}) AS geom
+        )
+        SELECT {inside_sql}
+            + (SELECT count(DISTINCT near_site.id)
+               FROM location_zone zone CROSS JOIN LATERAL ({near_sql} OFFSET 0) near_site)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*pieces_params, *inside_params, *near_params])
+        return int(cursor.fetchone()[0])
+
+
+def _published_count() -> int:
+    """Site.objects.published().count() without counting a million index entries on every
+    matching: the sites with a public status, kept in the cache per sites data version
+    (every write to the sites moves it on: a statement trigger), less those hidden for
+    staleness now (a range of site_verified_idx: the few not verified for
+    SITE_HIDE_AFTER_DAYS)."""
+    public = Site.objects.filter(status__in=PUBLIC_STATUSES)
+    key = f"matching:public-sites:{DataVersion.current('sites')}"
+    total = cache.get(key)
+    if total is None:
+        total = public.count()
+        cache.set(key, total, 24 * 3600)
+    # hidden_for_staleness(), as one range of site_verified_idx: never verified
+    # counts from when the site was added, as in SiteQuerySet._verified_before.
+    verified = Coalesce("last_verified_at", "created_at")
+    hidden = public.annotate(verified=verified).filter(verified__lt=hidden_before())
+    return int(total) - hidden.count()
+
+
+def _perfect_ids(profile: _Profile, candidates: Any, limit: int) -> list[int]:
+    """Up to `limit` candidates passing every criterion (score 100), by id."""
+    sites = candidates
+    for criterion in profile.criteria:
+        sites = sites.filter(_hints(criterion, profile, passed=True))
+    sites = _where(sites, [_passes(c, profile) for c in profile.criteria])
+    query = sites.order_by("id").values_list("id", flat=True)[:limit]
+    return _ids(profile, query, needs_pieces=_location_hard(profile))
+
+
+def _top_excluded_ids(profile: _Profile, sites: Any, limit: int) -> list[int]:
+    """The first up to `limit` excluded sites of the top tier: failing exactly one must-have
+    of the lowest weight and passing every other criterion, in the excluded list's order."""
+    hard = [c for c in profile.criteria if c in profile.hard]
+    lowest = min(WEIGHTS[c] for c in hard)
+    tier = [c for c in hard if WEIGHTS[c] == lowest]
+    ids: list[int] = []
+    # Failing the area puts a site's area miss (> 1) into the tie-break: after every site of
+    # the tier that passes it (tie-break 0), ordered by that miss.
+    for group in (
+        [c for c in tier if c != Criterion.AREA],
+        [c for c in tier if c == Criterion.AREA],
+    ):
+        found: list[int] = []
+        for failed in group:
+            others = [c for c in profile.criteria if c != failed]
+            narrowed = sites
+            for criterion in others:
+                narrowed = narrowed.filter(_hints(criterion, profile, passed=True))
+            not_failed_sql, params = _not_failed(failed, profile)
+            narrowed = _where(
+                narrowed,
+                [(f"NOT {not_failed_sql}", params)] + [_passes(c, profile) for c in others],
+            )
+            if failed == Criterion.AREA:
+                area_sql, area_params = _miss_sql(Criterion.AREA, profile)
+                narrowed = narrowed.annotate(
+                    area_miss=RawSQL(area_sql, area_params, output_field=FloatField())  # noqa: S611
+                ).order_by("area_miss", "id")
+            else:
+                narrowed = narrowed.order_by("id")
+            query = narrowed.values_list("id", flat=True)[:limit]
+            found += _ids(profile, query, needs_pieces=failed == Criterion.LOCATION)
+        # Within the first group every tie-break is 0: merged by id. The area group is one query.
+        ids += sorted(found)[: limit - len(ids)] if group and group[0] != Criterion.AREA else found
+        if len(ids) >= limit:
+            break
+    return ids[:limit]
+
+
+def _failing_one_ids(profile: _Profile, sites: Any, cap: int) -> list[int]:
+    """Up to `cap` + 1 ids of the sites failing exactly one must-have criterion: one query
+    per must-have (each narrowed by the other must-haves' index hints), merged."""
+    hard = [c for c in profile.criteria if c in profile.hard]
+    found: set[int] = set()
+    for failed in hard:
+        others = [c for c in hard if c != failed]
+        narrowed = sites
+        for criterion in others:
+            narrowed = narrowed.filter(_hints(criterion, profile, passed=False))
+        not_failed_sql, params = _not_failed(failed, profile)
+        narrowed = _where(
+            narrowed,
+            [(f"NOT {not_failed_sql}", params)] + [_not_failed(c, profile) for c in others],
+        )
+        query = narrowed.order_by().values_list("id", flat=True)[: cap + 1 - len(found)]
+        found.update(_ids(profile, query, needs_pieces=_location_hard(profile)))
+        if len(found) > cap:
+            break
+    return sorted(found)
+
+
+def _judged_rows(profile: _Profile, ids: list[int]) -> list[dict[str, Any]]:
+    """The full judgement (every miss, the score) of these sites, in list order."""
+    if not ids:
+        return []
+    # A few sites: their location distances measured from them, not from the pieces.
+    return _rows(*_scored_sql(profile, Site.objects.filter(pk__in=ids), None, near_from_sites=True))
+
+
+# A location miss that stands for any near miss in an upper bound of the score (the real
+# ones are at least 1e-9: see _judged_cte).
+_BOUND_MISS = "1e-12::float8"
+# How many sites, in the bound's order, are judged exactly per round before giving up on
+# the bound and judging every candidate.
+_BOUND_ROUNDS = (4, 16)
+
+
+def _order_key(row: dict[str, Any]) -> tuple[float, float, int]:
+    """A ranked row's place in the list's order (score, then the area miss, then id)."""
+    return (-row["score"], row.get("r_area") or 0.0, row["id"])
+
+
+def _ranked_by_bound(profile: _Profile, candidates: Any, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` ranked sites, with the location's near misses measured only where
+    they can matter. An upper bound of every candidate's score is computed without any
+    distance (a site outside the location gets the best near-miss credit); the candidates
+    best by that bound are judged exactly, and once the next site by the bound comes after
+    the `limit`-th best exact one found, no site left can enter the list (its exact score is
+    at most its bound, equal only inside the location). Without a stated location every
+    score is exact already."""
+    if Criterion.LOCATION not in profile.criteria or _location_hard(profile):
+        return [r for r in _rows(*_scored_sql(profile, candidates, limit)) if not r["excluded"]]
+    for factor in _BOUND_ROUNDS:
+        fetch = limit * factor
+        bounded = [
+            row
+            for row in _rows(*_scored_sql(profile, candidates, fetch + 1, location_bound=True))
+            if not row["excluded"]
+        ]
+        exact = _judged_rows(profile, [row["id"] for row in bounded[:fetch]])
+        exact = [row for row in exact if not row["excluded"]][:limit]
+        if len(bounded) <= fetch:  # every candidate was judged exactly
+            return exact
+        # The next site by the bound comes after the last one listed even if its exact
+        # score reaches its bound (only a site inside the location can: then its area and
+        # id decide, as in the list's order): none left can enter.
+        if len(exact) == limit and _order_key(bounded[fetch]) > _order_key(exact[-1]):
+            return exact
+    return [r for r in _rows(*_scored_sql(profile, candidates, limit)) if not r["excluded"]]
+
+
 # --- the API ------------------------------------------------------------------------------
+
+
+def _match_list(rows: list[dict[str, Any]], profile: _Profile) -> list[SiteMatch]:
+    by_id = _sites_by_id([row["id"] for row in rows])
+    return [_site_match(row, by_id[row["id"]], profile) for row in rows]
 
 
 def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
     """Every published site judged against the inquiry: the best `limit` ranked sites and
-    the `limit` nearest fits among the excluded ones, with the totals of both lists."""
+    the `limit` nearest fits among the excluded ones, with the totals of both lists. The
+    same result as judging every site (`_inquiry_matches_judging_all`), through the tiers
+    above."""
+    profile = _Profile.of(inquiry)
+    published = Site.objects.published()
+    candidates = _candidates(profile, published)
+    considered = _published_count()
+    ranked_total = _ranked_count(profile, published)
+    excluded_total = considered - ranked_total
+    if limit <= 0:
+        return MatchResult([], ranked_total, [], excluded_total, considered, profile.criteria)
+
+    ranked_rows: list[dict[str, Any]] = []
+    if ranked_total:
+        perfect = _perfect_ids(profile, candidates, limit)
+        if len(perfect) >= limit or len(perfect) == ranked_total:
+            ranked_rows = _judged_rows(profile, perfect)
+        else:
+            ranked_rows = _ranked_by_bound(profile, candidates, limit)
+    excluded_rows: list[dict[str, Any]] = []
+    if excluded_total:
+        top = _top_excluded_ids(profile, published, limit)
+        if len(top) >= limit or len(top) == excluded_total:
+            excluded_rows = _judged_rows(profile, top)
+        else:
+            # Failing one must-have only puts a site before every site failing two or more:
+            # with at least `limit` of them, those are all that need judging (up to
+            # FAILING_ONE_MAX of them; more are judged in the one pass over every site).
+            once = _failing_one_ids(profile, published, FAILING_ONE_MAX)
+            judged = Site.objects.filter(pk__in=once)
+            if not min(limit, excluded_total) <= len(once) <= FAILING_ONE_MAX:
+                judged = published
+            scored = _scored_sql(profile, judged, limit, near_from_sites=judged is not published)
+            excluded_rows = [row for row in _rows(*scored) if row["excluded"]]
+    return MatchResult(
+        ranked=_match_list(ranked_rows, profile),
+        ranked_total=ranked_total,
+        excluded=_match_list(excluded_rows, profile),
+        excluded_total=excluded_total,
+        considered=considered,
+        criteria=profile.criteria,
+    )
+
+
+def _inquiry_matches_judging_all(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
+    """The reference: every published site judged and scored in one query (slow at a million
+    sites); inquiry_matches must return the same. Kept for the tests and the benchmark."""
     profile = _Profile.of(inquiry)
     sites = Site.objects.published()
     if limit <= 0:
@@ -833,7 +1315,7 @@ def inquiry_matches(inquiry: Inquiry, *, limit: int = 50) -> MatchResult:
 def site_match(inquiry: Inquiry, site: Site) -> SiteMatch:
     """One site judged against the inquiry (any site, published or not) by the same SQL."""
     profile = _Profile.of(inquiry)
-    rows = _rows(*_scored_sql(profile, Site.objects.filter(pk=site.pk), None))
+    rows = _rows(*_scored_sql(profile, Site.objects.filter(pk=site.pk), None, near_from_sites=True))
     if not rows:
         raise Site.DoesNotExist(f"site {site.pk} does not exist")
     fresh = _sites_by_id([site.pk])[site.pk]
@@ -842,4 +1324,5 @@ def site_match(inquiry: Inquiry, site: Site) -> SiteMatch:
 
 def inquiry_match_counts(inquiry: Inquiry) -> tuple[int, int]:
     """(ranked, excluded): how many published sites meet every must-have, how many fail one."""
-    return _counts(_Profile.of(inquiry), Site.objects.published())
+    result = inquiry_matches(inquiry, limit=0)
+    return result.ranked_total, result.excluded_total

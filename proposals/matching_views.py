@@ -6,16 +6,16 @@ from __future__ import annotations
 import time
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import gated_user, staff_required
+
 from .matching import inquiry_matches, inquiry_wanted
 from .models import Criterion, Inquiry
-from .permissions import staff_or_404
 from .services.matching import inquiry_hard_criteria_set, inquiry_match_count_store
 
 DEFAULT_LIMIT = 50
@@ -39,9 +39,9 @@ def _limit(request: HttpRequest) -> int:
         return DEFAULT_LIMIT
 
 
-@login_required
+@staff_required
 def inquiry_matches_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_or_404(request)
+    user = gated_user(request)
     inquiry = get_object_or_404(Inquiry, pk=pk)
     status = 200
     if request.method == "POST":

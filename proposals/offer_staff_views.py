@@ -7,7 +7,6 @@ import datetime
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from accounts.permissions import gated_user, staff_required
 from properties import search as site_search
 from properties.api.filters import SiteFilterSet
 from properties.models import Site
@@ -25,7 +25,6 @@ from search.models import ShortlistEntry
 
 from .models import Inquiry, Offer, OfferLink, OfferSite
 from .offer_forms import OfferForm, OfferLinkForm, OfferSiteAddForm, SiteSearchForm
-from .permissions import staff_or_404
 from .services.offer_documents import match_summary, offer_pdf_request
 from .services.offers import (
     offer_create,
@@ -50,11 +49,11 @@ def _error_text(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
-@login_required
+@staff_required
 @require_POST
 def offer_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A new offer for the inquiry with the sites posted as repeated `site` (in order)."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     inquiry = get_object_or_404(Inquiry, pk=pk)
     raw_ids = request.POST.getlist("site")
     try:
@@ -188,11 +187,11 @@ def _builder(
     return render(request, "proposals/offer_builder.html", context, status=status)
 
 
-@login_required
+@staff_required
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The builder. Its one form saves title, language, introduction and notes; the move
     and remove buttons submit it too (`action`), so nothing typed is lost."""
-    user = staff_or_404(request)
+    user = gated_user(request)
     offer = _offer_or_404(pk)
     if request.method != "POST":
         return _builder(request, user, offer)
@@ -231,10 +230,10 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("offer_edit", pk=offer.pk)
 
 
-@login_required
+@staff_required
 @require_POST
 def offer_site_add_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_or_404(request)
+    user = gated_user(request)
     offer = _offer_or_404(pk)
     form = OfferSiteAddForm(request.POST)
     site = None
@@ -261,31 +260,29 @@ def _q(value: str) -> str:
     return query.urlencode()
 
 
-@login_required
+@staff_required
 @require_POST
 def offer_pdf_request_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_or_404(request)
+    user = gated_user(request)
     offer = _offer_or_404(pk)
     offer_pdf_request(offer=offer, acting_user=user)
     messages.info(request, _("The PDF is being rendered."))
     return redirect(reverse("offer_edit", args=[offer.pk]) + "#pdf")
 
 
-@login_required
+@staff_required
 @require_GET
 def offer_pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The PDF's progress, polled by the builder while it is rendered."""
-    staff_or_404(request)
     response = JsonResponse(pdf_state(_offer_or_404(pk)))
     response["Cache-Control"] = "no-store"
     return response
 
 
-@login_required
+@staff_required
 @require_GET
 def offer_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The rendered PDF for staff (also an out-of-date one: the builder says so)."""
-    staff_or_404(request)
     offer = _offer_or_404(pk)
     return offer_pdf_response(offer)
 
@@ -306,10 +303,10 @@ def offer_pdf_response(offer: Offer) -> FileResponse:
     return response
 
 
-@login_required
+@staff_required
 @require_POST
 def offer_link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = staff_or_404(request)
+    user = gated_user(request)
     offer = _offer_or_404(pk)
     form = OfferLinkForm(request.POST)
     if not form.is_valid():
@@ -335,10 +332,10 @@ def offer_link_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("offer_edit", args=[offer.pk]) + "#links")
 
 
-@login_required
+@staff_required
 @require_POST
 def offer_link_revoke_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
-    user = staff_or_404(request)
+    user = gated_user(request)
     offer = _offer_or_404(pk)
     link = get_object_or_404(OfferLink, pk=link_pk, offer=offer)
     offer_link_revoke(link=link, acting_user=user)

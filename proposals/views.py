@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
@@ -226,6 +227,31 @@ def inquiry_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "proposals/inquiry_thanks.html", context)
 
 
+@ensure_csrf_cookie  # the shortlist button sends it with its POST and DELETE requests
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The facts of one site, its photos and documents, a map with the nearest feature of
+    every reference layer, the distances, and its planning situation in plain words (all
+    from properties), with "Ask about this site", which makes an inquiry: the page is
+    composed here because proposals builds on properties, not the other way round."""
+    site = visible_site_or_404(request, pk)
+    user = request.user if isinstance(request.user, User) else None
+    initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
+    return _site_page(request, site, SiteQuestionForm(initial=initial))
+
+
+def _site_page(
+    request: HttpRequest, site: Site, form: SiteQuestionForm, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    context = site_detail_context(
+        site,
+        question_form=form,
+        # A fresh render time with every page: after an error the clock starts anew.
+        rendered_token=rendered_token(),
+        **extra,
+    )
+    return render(request, "properties/site_detail.html", context, status=status)
+
+
 @require_http_methods(["POST"])
 def site_question(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Ask about this site" (the form on the site's page): an inquiry tied to the site in
@@ -240,8 +266,7 @@ def site_question(request: HttpRequest, pk: int) -> HttpResponse:
     fingerprint = client_fingerprint(client_address(request))
 
     def page(status: int, **extra: Any) -> HttpResponse:
-        context = site_detail_context(site, question_form=form, **extra)
-        return render(request, "properties/site_detail.html", context, status=status)
+        return _site_page(request, site, form, status=status, **extra)
 
     if inquiry_rate_limit_reached(client_fingerprint=fingerprint):
         logger.info("site question: rate limit reached for %s", fingerprint[:12])

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import SavedSearch, SearchAlert, ShortlistEntry
+from .models import EmptySearch, SavedSearch, SearchAlert, ShortlistEntry
 
 
 @admin.register(ShortlistEntry)
@@ -30,6 +30,23 @@ class SearchAlertAdmin(admin.ModelAdmin):
     list_select_related = ("saved_search", "site")
     raw_id_fields = ("saved_search", "site")
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EmptySearch)
+class EmptySearchAdmin(admin.ModelAdmin):
+    """Searches that found nothing (anonymous), for looking up demand; recorded only by the
+    search page and the API."""
+
+    list_display = ("searched_on", "channel", "query")
+    list_filter = ("channel",)
+    search_fields = ("query",)
+    date_hierarchy = "searched_on"
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -11,6 +11,10 @@ class SearchConfig(AppConfig):
         # shortlist follows them into their account.
         from django.contrib.auth.signals import user_logged_in
 
-        from .receivers import merge_shortlist_on_login
+        from properties.signals import search_found_nothing
+
+        from .receivers import merge_shortlist_on_login, record_empty_search
 
         user_logged_in.connect(merge_shortlist_on_login, dispatch_uid="search.merge_shortlist")
+        # The search page and API live in properties, which must not import search.
+        search_found_nothing.connect(record_empty_search, dispatch_uid="search.empty_search")

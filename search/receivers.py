@@ -1,4 +1,5 @@
-"""Receivers of Django's own signals (auth is Django's workflow, not ours)."""
+"""Receivers of Django's own signals (auth is Django's workflow, not ours) and of what
+properties announces (properties/signals.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .models import EmptySearch
+from .services.empty_searches import empty_search_record
 from .services.shortlist import shortlist_merge_session_into_account
 
 
@@ -16,3 +19,8 @@ def merge_shortlist_on_login(
     if request is None or not hasattr(request, "session"):
         return
     shortlist_merge_session_into_account(request=request, user=user)
+
+
+def record_empty_search(sender: object, query_dict: Any, channel: str, **kwargs: Any) -> None:
+    """`properties.signals.search_found_nothing`: unmet demand, recorded anonymously."""
+    empty_search_record(query_dict=query_dict, channel=EmptySearch.Channel(channel))

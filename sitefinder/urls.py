@@ -36,7 +36,7 @@ api_v1 = [
 # then Accept-Language). Machine endpoints below stay unprefixed.
 pages = i18n_patterns(
     path("", include("properties.urls")),
-    path("", include("geodata.urls")),
+    path("", include("proposals.site_urls")),
     path("", include("search.urls")),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("properties.staff_urls")),

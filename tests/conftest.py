@@ -2,7 +2,9 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from geodata.importers.bundled import bundled_imports
 from geodata.importers.core import import_file
@@ -104,21 +106,18 @@ def dortmund(reference_data) -> Municipality:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the test settings' language: a test (or a task it ran) that
+    activated another language must not change the next test's messages."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Tiles are cached under data versions, and a test's rollback rewinds those versions:
     without this, one test could be served another test's tile."""
     from django.core.cache import cache
 
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _default_language():
-    """Each test starts in the default language: a request to a /de/ page activates German
-    for the thread (LocaleMiddleware does not deactivate it), and reverse() would then give
-    the next test German URLs."""
-    from django.utils import translation
-
-    translation.deactivate()
-    yield
-    translation.deactivate()

@@ -7,9 +7,9 @@ import factory
 from django.contrib.gis.geos import Point, Polygon
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import PartnerOrganisation, User
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation, Site
+from properties.models import Site
 from properties.services.sites import site_save
 from proposals.models import Inquiry
 

@@ -29,12 +29,12 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.test import APIRequestFactory
 
-from accounts.models import User
+from accounts.models import PartnerOrganisation, User
 from geodata.models import Municipality
 from ops.health import heartbeat_beat
 from properties.api.permissions import CanEditSite
 from properties.media_views import other_media_file, site_media_file
-from properties.models import PartnerOrganisation, Site, SiteMedia, UploadJob, UploadMapping
+from properties.models import Site, SiteMedia, UploadJob, UploadMapping
 from properties.services.upload import UploadReport
 from proposals.models import Inquiry, Offer, OfferLink
 from proposals.services.offers import offer_create, offer_link_create

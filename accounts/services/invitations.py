@@ -21,9 +21,8 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import PartnerOrganisation, User
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation
 from sitefinder.mail import templated_email
 
 from .signup import normalise_email

@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from geodata.models import Dataset, District, Layer, LayerFeature, Municipality
+from geodata.models import Dataset, District, Layer, LayerFeature
 from sitefinder.api_fields import WebGeometryField
 
 
@@ -77,28 +77,3 @@ class DistrictSerializer(GeoFeatureModelSerializer):
         model = District
         geo_field = "geom"
         fields = ["id", "ags", "name", "kind", "regierungsbezirk", "population", "area_km2"]
-
-
-class MunicipalitySerializer(GeoFeatureModelSerializer):
-    geom = WebGeometryField()
-    district: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="ags", read_only=True
-    )
-    district_name = serializers.CharField(source="district.name", read_only=True)
-    site_count = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Municipality
-        geo_field = "geom"
-        fields = [
-            "id",
-            "ags",
-            "name",
-            "kind",
-            "district",
-            "district_name",
-            "population",
-            "area_km2",
-            "postcode",
-            "site_count",
-        ]

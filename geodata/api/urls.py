@@ -9,12 +9,6 @@ urlpatterns = [
     ),
     path("datasets/", views.DatasetList.as_view(), name="api-dataset-list"),
     path("districts/", views.DistrictList.as_view(), name="api-district-list"),
-    path("municipalities/", views.MunicipalityList.as_view(), name="api-municipality-list"),
-    path(
-        "municipalities/<str:ags>/",
-        views.MunicipalityDetail.as_view(),
-        name="api-municipality-detail",
-    ),
 ]
 
 tile_urlpatterns = [

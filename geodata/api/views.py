@@ -1,5 +1,4 @@
 from django.contrib.gis.db.models.functions import Transform
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -8,18 +7,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from geodata import vt_layers
-from geodata.models import Dataset, District, Layer, LayerFeature, Municipality
+from geodata.models import Dataset, District, Layer, LayerFeature
 from geodata.querysets import layers_with_datasets
-from properties.querysets import PUBLIC_STATUSES
 from sitefinder.tiles import tile_response
 
-from .filters import LayerFeatureFilterSet, MunicipalityFilterSet
+from .filters import LayerFeatureFilterSet
 from .serializers import (
     DatasetSerializer,
     DistrictSerializer,
     LayerFeatureSerializer,
     LayerSerializer,
-    MunicipalitySerializer,
 )
 
 
@@ -65,31 +62,6 @@ class DatasetList(generics.ListAPIView):
 class DistrictList(generics.ListAPIView):
     serializer_class = DistrictSerializer
     queryset = District.objects.annotate(geom_4326=Transform("geom", 4326)).order_by("ags")
-
-
-class MunicipalityList(generics.ListAPIView):
-    """The 53 municipalities with boundaries and the number of public sites."""
-
-    serializer_class = MunicipalitySerializer
-    filterset_class = MunicipalityFilterSet
-
-    def get_queryset(self):
-        return (
-            Municipality.objects.select_related("district")
-            .annotate(
-                geom_4326=Transform("geom", 4326),
-                site_count=Count("sites", filter=Q(sites__status__in=PUBLIC_STATUSES)),
-            )
-            .order_by("ags")
-        )
-
-
-class MunicipalityDetail(generics.RetrieveAPIView):
-    serializer_class = MunicipalitySerializer
-    lookup_field = "ags"
-
-    def get_queryset(self):
-        return MunicipalityList.get_queryset(self)
 
 
 @extend_schema(responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY})

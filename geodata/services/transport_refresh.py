@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import transaction
 
 from geodata.importers.core import DatasetInfo, ImportResult, ImportSpec, import_files
+from geodata.signals import layers_changed_send
 from sitefinder.protobuf import fields as _fields
 
 logger = logging.getLogger("sitefinder.transport_refresh")
@@ -95,8 +96,6 @@ def transport_layers_refresh(
 ) -> RefreshResult:
     """Downloads, verifies and imports the configured extracts; see the module doc.
     Raises RefreshFailed (nothing changed) or the import core's errors (rolled back)."""
-    from properties.services.proximity import sites_refresh_distances
-
     urls = extract_urls() if urls is None else urls
     result = RefreshResult()
     if not urls:
@@ -127,7 +126,7 @@ def transport_layers_refresh(
             if imported.created or imported.updated or imported.deleted:
                 changed.append(slug)
         if changed:
-            result.sites_updated = sites_refresh_distances(layers=changed)
+            result.sites_updated = layers_changed_send(sender=RefreshResult, layers=changed)
     logger.info("transport layers refreshed: %s", "; ".join(str(r) for r in result.layers.values()))
     return result
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, places, views
+from . import exports, municipalities, places, views
 
 urlpatterns = [
     path("sites/", views.SiteList.as_view(), name="api-site-list"),
@@ -14,6 +14,14 @@ urlpatterns = [
     ),
     path("sites/<int:pk>/", views.SiteDetail.as_view(), name="api-site-detail"),
     path("places/", places.PlaceSearch.as_view(), name="api-places"),
+    path(
+        "municipalities/", municipalities.MunicipalityList.as_view(), name="api-municipality-list"
+    ),
+    path(
+        "municipalities/<str:ags>/",
+        municipalities.MunicipalityDetail.as_view(),
+        name="api-municipality-detail",
+    ),
 ]
 
 tile_urlpatterns = [

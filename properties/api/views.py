@@ -8,11 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
+from accounts.permissions import is_investor_or_visitor
 from properties.clusters import site_clusters_for_tiles
 from properties.models import Site
+from properties.signals import search_found_nothing
 from properties.tiles import sites_tile
-from search.models import EmptySearch
-from search.services.empty_searches import empty_search_record
 from sitefinder.api_fields import geojson_4326
 from sitefinder.tiles import tile_error, tile_response
 
@@ -42,11 +42,12 @@ class SiteList(VisibleSitesMixin, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        # Unmet demand: an investor's search that found nothing, recorded anonymously.
-        user = request.user
-        is_investor = not (user.is_authenticated and (user.is_agency_staff or user.is_partner))
-        if response.status_code == 200 and response.data.get("count") == 0 and is_investor:
-            empty_search_record(query_dict=request.query_params, channel=EmptySearch.Channel.API)
+        # Unmet demand: an investor's search that found nothing (search records it).
+        found_nothing = response.status_code == 200 and response.data.get("count") == 0
+        if found_nothing and is_investor_or_visitor(request.user):
+            search_found_nothing.send(
+                sender=type(self), query_dict=request.query_params, channel="api"
+            )
         return response
 
 

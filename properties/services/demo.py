@@ -51,9 +51,10 @@ from django.db import connection, transaction
 from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast, Substr
 
+from accounts.models import PartnerOrganisation
 from geodata.functions import AreaM2
 from geodata.models import Layer, Municipality
-from properties.models import PartnerOrganisation, Site
+from properties.models import Site
 
 from .proximity import sites_refresh_distances
 

@@ -26,8 +26,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from accounts.models import DigestLog, User
-from properties.models import PartnerOrganisation, Site
+from accounts.models import PartnerOrganisation, User
+from properties.models import DigestLog, Site
 from properties.querysets import PUBLIC_STATUSES, SiteQuerySet
 from sitefinder.mail import templated_email
 

@@ -49,8 +49,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from properties.models import PartnerOrganisation, Site, SiteChange
+from accounts.models import PartnerOrganisation, User
+from properties.models import Site, SiteChange
 from sitefinder.mail import templated_email
 
 from .sites import site_history_record

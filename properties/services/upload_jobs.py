@@ -25,7 +25,8 @@ from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from properties.models import PartnerOrganisation, UploadJob
+from accounts.models import PartnerOrganisation
+from properties.models import UploadJob
 
 from .upload import (
     SUFFIXES,

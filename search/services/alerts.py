@@ -42,6 +42,7 @@ from properties.presentation import site_price
 from sitefinder.mail import templated_email
 
 from ..models import SavedSearch, SearchAlert
+from ..presentation import empty_search_text, search_place_names
 
 logger = logging.getLogger("sitefinder.search.alerts")
 
@@ -82,8 +83,6 @@ def search_page_url(query: str) -> str:
 def saved_search_default_name(query: str) -> str:
     """A readable name of a search, built from its filters in the active language
     ("Plot, area ≥ 5 ha, Sale, Bochum"), cut to the name's length; "All sites" without."""
-    from proposals.dashboard import empty_search_text, search_place_names
-
     text = empty_search_text(query, search_place_names([query]))
     text = text or _("All sites")
     limit = SavedSearch._meta.get_field("name").max_length or 120

@@ -8,8 +8,7 @@ from django.contrib.auth import get_user
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import User
-from properties.models import PartnerOrganisation
+from accounts.models import PartnerOrganisation, User
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

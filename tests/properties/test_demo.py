@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Avg, F, Q
 
+from accounts.models import PartnerOrganisation
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation, Site
+from properties.models import Site
 from properties.services import demo as demo_module
 from properties.services.demo import (
     DEMO_ORGANISATION_NAME,

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import DigestLog
-from properties.models import Site, SiteMedia
+from properties.models import DigestLog, Site, SiteMedia
 from properties.services.freshness import freshness_digest_for, freshness_digest_send
 from properties.services.moderation import site_verify
 from properties.staff_views import data_health_rows, region_total

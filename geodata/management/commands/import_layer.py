@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from geodata.importers.core import TARGETS, DatasetInfo, ImportFailed, ImportSpec, import_file
 from geodata.importers.sources import FID, SourceError, describe_formats
 from geodata.layers import LAYERS
-from properties.services.proximity import sites_refresh_distances
+from geodata.signals import layers_changed_send
 
 
 class Command(BaseCommand):
@@ -61,5 +61,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(str(result)))
         if spec.target not in TARGETS and (result.created or result.updated or result.deleted):
-            updated = sites_refresh_distances(layers=[spec.target])
+            updated = layers_changed_send(sender=type(self), layers=[spec.target])
             self.stdout.write(f"distances refreshed for {updated} sites")

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from geodata.importers.bundled import bundled_imports
 from geodata.importers.core import ImportFailed, import_file
 from geodata.importers.sources import SourceError
-from properties.services.proximity import sites_refresh_distances
+from geodata.signals import layers_changed_send
 
 
 class Command(BaseCommand):
@@ -29,5 +29,5 @@ class Command(BaseCommand):
                 changed_layers.append(spec.target)
         layers = [t for t in changed_layers if t not in ("municipalities", "districts", "region")]
         if layers:
-            updated = sites_refresh_distances(layers=layers)
+            updated = layers_changed_send(sender=type(self), layers=layers)
             self.stdout.write(f"distances refreshed for {updated} sites ({', '.join(layers)})")

@@ -33,6 +33,18 @@ class Command(BaseCommand):
             default=10,
             help="seconds per throughput case with 20 clients on gunicorn (0 skips them)",
         )
+        parser.add_argument(
+            "--only",
+            choices=["search"],
+            help="search: only the search (API and page, first page + count) and the detail "
+            "page, in this process; no tiles, exports or HTTP cases",
+        )
+        parser.add_argument(
+            "--results",
+            default="",
+            help="name of the results files in benchmarks/results/ (default: latest, or "
+            "search with --only search)",
+        )
 
     def handle(
         self,
@@ -43,6 +55,8 @@ class Command(BaseCommand):
         paints=5,
         no_peer=False,
         throughput_seconds=10,
+        only=None,
+        results="",
         **options,
     ):
         if sites and Site.objects.demo().count() != sites:
@@ -52,9 +66,15 @@ class Command(BaseCommand):
             # search counts use index-only scans.
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE properties_site")
-        results = runner.run(repeat=repeat)
+        name = results or ("search" if only == "search" else "latest")
+        if only == "search":
+            measured = runner.run_search(repeat=repeat)
+            self.stdout.write(runner.as_markdown(measured))
+            self.stdout.write(f"written to {runner.write(measured, name)}")
+            return
+        measured = runner.run(repeat=repeat)
         if not no_http:
-            results["cases"] += [
+            measured["cases"] += [
                 asdict(case)
                 for case in runner.run_http(
                     repeat=repeat,
@@ -63,5 +83,5 @@ class Command(BaseCommand):
                     throughput_seconds=throughput_seconds,
                 )
             ]
-        self.stdout.write(runner.as_markdown(results))
-        self.stdout.write(f"written to {runner.write(results)}")
+        self.stdout.write(runner.as_markdown(measured))
+        self.stdout.write(f"written to {runner.write(measured, name)}")

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.models import PartnerOrganisation
 from geodata.models import Municipality
-from properties.models import PartnerOrganisation
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from accounts.models import PartnerOrganisation
 from geodata.importers.sources import ALLOWED_SRIDS
-from properties.models import PartnerOrganisation
 from properties.services.upload import (
     UploadError,
     UploadRejected,

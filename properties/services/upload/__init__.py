@@ -27,7 +27,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from properties.models import PartnerOrganisation, UploadMapping
+from accounts.models import PartnerOrganisation
+from properties.models import UploadMapping
 
 from ..proximity import sites_refresh_distances
 from . import checking, reading, writing

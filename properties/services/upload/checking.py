@@ -13,8 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from accounts.models import PartnerOrganisation
 from geodata.models import STORAGE_SRID
-from properties.models import PartnerOrganisation
 
 from . import vocabulary as vocab
 from .reading import TABLE, ColumnPlan, Record, Source, field_label, table_geometry

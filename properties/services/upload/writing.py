@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from properties.models import PartnerOrganisation, Site
+from accounts.models import PartnerOrganisation
+from properties.models import Site
 
 from .checking import NAMES
 from .report import MissingSite, UploadError

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('properties', '0012_offer_types_and_prices'),
+        ('properties', '0014_partnerorganisation_to_accounts_digestlog_here'),
     ]
 
     operations = [

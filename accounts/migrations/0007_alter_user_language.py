@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_throttleevent'),
+        ('accounts', '0006_partnerorganisation_from_properties'),
     ]
 
     operations = [
