@@ -158,6 +158,14 @@ def _postmaster_pid() -> int | None:
         return None  # a database on another machine: its CPU is not counted
 
 
+def _children_cpu_seconds() -> float:
+    """CPU of this process's finished children (locust runs as one)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def free_port() -> int:
     import socket
 
@@ -264,7 +272,9 @@ def main() -> int:
 
             threading.Thread(target=watch, daemon=True).start()
         print(f"running {args.users} users for {args.seconds} s", flush=True)
+        clients_before = _children_cpu_seconds()
         run_locust(host, urls_file, args.users, args.seconds, work / "run")
+        client_cpu = _children_cpu_seconds() - clients_before
         load_after = os.getloadavg()
         cpu_used = service_cpu_seconds(server.pid) - cpu_before
         if restarter is not None:
@@ -320,6 +330,18 @@ def main() -> int:
             f"{requests / cpu_used * cores:.0f} requests/s (the measured rate above shares the "
             "cores with locust and whatever else runs)"
         )
+    if requests and client_cpu > 0:
+        lines.append(
+            f"CPU used by locust (the load generator, FastHttpUser, one process): "
+            f"{client_cpu:.1f} s = {client_cpu / requests * 1000:.2f} ms per request; it can "
+            f"send at most about {requests / client_cpu:.0f} requests/s on its one core, so the "
+            "measured rate is "
+            + (
+                "bounded by the load generator as much as by the server"
+                if requests / args.seconds > 0.7 * requests / client_cpu
+                else "not bounded by the load generator"
+            )
+        )
     lines += notes
     text = "\n".join(lines) + "\n"
     print(text)
@@ -327,7 +349,7 @@ def main() -> int:
         "loadtest-restart.md" if args.restart_db else "loadtest.md"
     )
     out.write_text(text)
-    print(f"written to {out.relative_to(REPO)}; raw locust CSVs and the server log in {work}")
+    print(f"written to {out}; raw locust CSVs and the server log in {work}")
     return 0 if float(total["Failure Count"]) == 0 or args.restart_db else 1
 
 

@@ -7,6 +7,7 @@ what a visitor's browser waits for minus the network.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -15,7 +16,7 @@ import platform
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -441,6 +442,14 @@ def as_markdown(results: dict) -> str:
         f"| {c.get('load_average', '')} | {c['note'] if not c['note'].startswith('5 densest') else ''} |"
         for c in results["cases"]
     ]
+    generation = results.get("generation")
+    if generation:
+        lines += [
+            "",
+            f"Demo generator: {generation['sites']:,} sites in {generation['seconds']} s "
+            f"(database server CPU {generation['database_cpu_seconds']} s; load average "
+            f"{generation['load_average']} when it ended).",
+        ]
     ratio_lines = ratios(results)
     if ratio_lines:
         lines += ["", "Ratios: " + "; ".join(ratio_lines) + "."]
@@ -453,3 +462,34 @@ def write(results: dict, name: str = "latest") -> Path:
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     (RESULTS_DIR / f"{name}.md").write_text(as_markdown(results), encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def timed_with_database_cpu() -> Iterator[dict]:
+    """Wall time of the block, and the CPU time the database server process of this
+    connection spent in it (from /proc, when the server runs on this machine; None
+    otherwise): on a machine shared with other work, the CPU time is what the work costs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    result: dict = {}
+    cpu_before = _process_cpu_seconds(backend)
+    started = time.perf_counter()
+    yield result
+    cpu_after = _process_cpu_seconds(backend)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["database_cpu_seconds"] = (
+        round(cpu_after - cpu_before, 1)
+        if cpu_before is not None and cpu_after is not None
+        else None
+    )
+    result["load_average"] = round(os.getloadavg()[0], 1)
+
+
+def _process_cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime are the 14th and 15th fields (the 12th and 13th after the name).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

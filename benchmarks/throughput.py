@@ -3,6 +3,13 @@ the shared Redis cache, 20 clients with keep-alive connections for a fixed time,
 uncached tiles. The clients run in 4 processes (5 threads each) so Python's GIL does not cap
 the load they can send; they share the machine's cores with the server, as a load
 balancer's health checks and a second app server would not, so the figures are a floor.
+The clients say they came through the TLS-terminating proxy (X-Forwarded-Proto: https), as
+every request does in production (SECURE_SSL_REDIRECT).
+
+`.venv/bin/python -m benchmarks.throughput [--clients 20] [--seconds 20]` measures the cached
+tiles of the load test (benchmarks/loadtest.py's URLs) on its own and writes
+benchmarks/results/throughput-tiles.md: requests/s, p50/p95, errors, the load average, and
+the CPU the server (gunicorn master and workers) and the clients used per request.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from .runner import Case, percentile
 from .servers import free_port, wait_for
 
 CLIENT_PROCESSES = 4
+HEADERS = {"Host": "localhost", "X-Forwarded-Proto": "https"}
 
 
 @contextlib.contextmanager
@@ -73,7 +81,7 @@ def _client_process(port: int, paths: list[str], threads: int, seconds: float, q
             index += 1
             started = time.perf_counter()
             try:
-                connection.request("GET", path, headers={"Host": "localhost"})
+                connection.request("GET", path, headers=HEADERS)
                 response = connection.getresponse()
                 response.read()
                 if response.status not in (200, 204):
@@ -164,3 +172,105 @@ def _case(name: str, rate: float, latencies: list[float], errors: int) -> Case:
         max_ms=round(ordered[-1], 2),
         note=f"{rate:,.0f} requests/s, {errors} errors, load average {os.getloadavg()[0]:.1f}",
     )
+
+
+def main() -> int:
+    import argparse
+    import resource
+
+    from benchmarks.loadtest import _children, _cpu_seconds, build_urls
+
+    parser = argparse.ArgumentParser(description="Cached-tile throughput of the production server")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    urls = build_urls()
+    every = [path for _z, path in urls["tiles"]]
+    z14 = [path for z, path in urls["tiles"] if z == 14][:1]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {os.cpu_count()} "
+        f"cores, commit {_commit()}; {urls['sites']} published sites; gunicorn "
+        f"{args.workers or 2 * (os.cpu_count() or 1) + 1} sync workers, production settings, "
+        f"shared Redis; {args.clients} clients (unless said otherwise; {CLIENT_PROCESSES} processes) on the same "
+        f"cores, {args.seconds:g} s per case, every tile cached first.",
+        "",
+        "| case | requests/s | p50 ms | p95 ms | errors | server CPU ms/request | "
+        "client CPU ms/request | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    with production_server(tile_cache=True, workers=args.workers) as port:
+        server_pid = _server_pid(port)
+        load(port, every, clients=4, seconds=3)  # every tile built, recorded, in each worker
+        load(port, every, clients=args.clients, seconds=3)
+        for name, paths, clients in (
+            ("one cached z14 tile, 1 client (latency without queueing)", z14, 1),
+            ("one cached z14 tile", z14, args.clients),
+            ("cached tiles z10-z16 (load test's)", every, args.clients),
+        ):
+            cpu_before = _tree_cpu(server_pid, _cpu_seconds, _children)
+            clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            rate, latencies, errors = load(port, paths, clients=clients, seconds=args.seconds)
+            server_cpu = _tree_cpu(server_pid, _cpu_seconds, _children) - cpu_before
+            clients_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            client_cpu = (clients_after.ru_utime + clients_after.ru_stime) - (
+                clients_before.ru_utime + clients_before.ru_stime
+            )
+            case = _case(name, rate, latencies, errors)
+            count = max(1, len(latencies))
+            lines.append(
+                f"| {name} | {rate:,.0f} | {case.p50_ms} | {case.p95_ms} | {errors} | "
+                f"{server_cpu / count * 1000:.3f} | {client_cpu / count * 1000:.3f} | "
+                f"{os.getloadavg()[0]:.2f} |"
+            )
+            print(lines[-1], flush=True)
+    lines += [
+        "",
+        "Server CPU: utime + stime of the gunicorn master and its workers (from /proc) over the "
+        "case, divided by the requests answered; its inverse times the cores is the capacity "
+        "on cores of its own. Client CPU: the client processes' (Python http.client, a new "
+        "connection per request as gunicorn's sync workers close it).",
+    ]
+    text = "\n".join(lines) + "\n"
+    out = args.out or Path(settings.BASE_DIR) / "benchmarks" / "results" / "throughput-tiles.md"
+    out.write_text(text)
+    print(text)
+    return 0
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=settings.BASE_DIR,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _server_pid(port: int) -> int:
+    """The gunicorn master listening on `port` (a child of this process)."""
+    from benchmarks.loadtest import _children
+
+    for child in _children(os.getpid()):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"gunicorn" in cmdline:
+            return child
+    raise RuntimeError(f"no gunicorn child serving port {port}")
+
+
+def _tree_cpu(pid: int, cpu_seconds, children) -> float:
+    return cpu_seconds(pid, with_children=True) + sum(
+        cpu_seconds(c, with_children=False) for c in children(pid)
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from accounts.models import User
 from accounts.permissions import is_investor_or_visitor
 from geodata.models import Dataset
+from sitefinder import pagecache
 
 from . import basemaps, map_config, search
 from .api.filters import SiteFilterSet
@@ -44,13 +45,25 @@ SITE_MAP_LAYERS = ("rail_lines", "stations")
 @ensure_csrf_cookie  # the shortlist buttons send it with their POST and DELETE requests
 def map_view(request: HttpRequest) -> HttpResponse:
     """The investor search: the map of the region with the published sites and the
-    reference layers, the filter form and the list of results, all from one URL."""
+    reference layers, the filter form and the list of results, all from one URL.
+    Anonymous visitors' pages come from the shared cache (sitefinder.pagecache)."""
     canonical = search.canonical_query(request.GET)
     if canonical is not None:
         # A form sent without JavaScript: the same search in the API's parameters.
         query = canonical.urlencode()
         return redirect(reverse("map") + (f"?{query}" if query else ""))
+    if not pagecache.cacheable(request):
+        return _map_page(request, {})
+    key = pagecache.cache_key(request, "map", map_config.reference_version())
+    cached = pagecache.cached_response(request, key)
+    if cached is not None:
+        if cached.anonymous_cache_note == pagecache.EMPTY_SEARCH:  # type: ignore[attr-defined]
+            search_found_nothing.send(sender=map_view, query_dict=request.GET, channel="page")
+        return cached
+    return pagecache.store(request, key, _map_page(request, pagecache.prepare(request)))
 
+
+def _map_page(request: HttpRequest, placeholders: dict[str, str]) -> HttpResponse:
     reference = map_config.map_reference()
     boundaries = reference["boundaries"]
     layers = reference["layers"]
@@ -66,9 +79,11 @@ def map_view(request: HttpRequest) -> HttpResponse:
     filterset = SiteFilterSet(filter_data, queryset=Site.objects.visible_to(user), request=request)
     form = search.search_form(filterset, layers_with_data, reference["places"])
     count, count_is_exact, page = search.result_page(filterset, request.GET.get("page"))
+    recorded = False
     if count == 0 and filterset.is_valid() and is_investor_or_visitor(request.user):
         # Unmet demand: an investor's search that found nothing (search records it).
         search_found_nothing.send(sender=map_view, query_dict=request.GET, channel="page")
+        recorded = True
     sort = request.GET.get("sort") or "newest"
     entries = search.result_entries(page, sort, {k["value"]: k["label"] for k in kinds})
     # The layer a distance sort measures to, named next to each entry's distance.
@@ -179,8 +194,12 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "exports": _export_links(),
         "export_too_many": count > EXPORT_MAX_ROWS,
         "export_max_rows": number_format(EXPORT_MAX_ROWS, 0, force_grouping=True),
+        **placeholders,
     }
-    return render(request, "properties/map.html", context)
+    response = render(request, "properties/map.html", context)
+    if recorded:  # each visit is recorded, also those answered from the cache
+        response.anonymous_cache_note = pagecache.EMPTY_SEARCH  # type: ignore[attr-defined]
+    return response
 
 
 def _query_without(params: QueryDict, *names: str) -> str:

@@ -19,10 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from geodata.models import STORAGE_SRID, Layer, LayerFeature, Municipality
+from properties import map_config
 from properties.api.filters import RADIUS_MAX_M, SearchAreaField
 from properties.map_config import small_map_config
 from properties.models import Site
 from properties.views import site_detail_context, visible_site_or_404
+from sitefinder import pagecache
 from sitefinder.net import client_address
 
 from .forms import (
@@ -227,28 +229,45 @@ def inquiry_thanks(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "proposals/inquiry_thanks.html", context)
 
 
+# The "ask about this site" form's signed render time: fresh in every response, also in a
+# page from the anonymous cache.
+RENDERED_MARK = "sfrendered-5a1c0e77d3"
+_FRESH_RENDER_TIME = {RENDERED_MARK: rendered_token}
+
+
 @ensure_csrf_cookie  # the shortlist button sends it with its POST and DELETE requests
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facts of one site, its photos and documents, a map with the nearest feature of
     every reference layer, the distances, and its planning situation in plain words (all
     from properties), with "Ask about this site", which makes an inquiry: the page is
-    composed here because proposals builds on properties, not the other way round."""
+    composed here because proposals builds on properties, not the other way round.
+    Anonymous visitors' pages come from the shared cache (sitefinder.pagecache)."""
+    if not pagecache.cacheable(request):
+        return _site_detail_page(request, pk, {})
+    key = pagecache.cache_key(request, "site-detail", map_config.reference_version())
+    cached = pagecache.cached_response(request, key, _FRESH_RENDER_TIME)
+    if cached is not None:
+        return cached
+    placeholders = {**pagecache.prepare(request), "rendered_token": RENDERED_MARK}
+    return pagecache.store(
+        request, key, _site_detail_page(request, pk, placeholders), _FRESH_RENDER_TIME
+    )
+
+
+def _site_detail_page(request: HttpRequest, pk: int, placeholders: dict[str, Any]) -> HttpResponse:
     site = visible_site_or_404(request, pk)
     user = request.user if isinstance(request.user, User) else None
     initial = {"contact_name": user.get_full_name(), "email": user.email} if user else {}
-    return _site_page(request, site, SiteQuestionForm(initial=initial))
+    return _site_page(request, site, SiteQuestionForm(initial=initial), **placeholders)
 
 
 def _site_page(
     request: HttpRequest, site: Site, form: SiteQuestionForm, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    context = site_detail_context(
-        site,
-        question_form=form,
-        # A fresh render time with every page: after an error the clock starts anew.
-        rendered_token=rendered_token(),
-        **extra,
-    )
+    # A fresh render time with every page (after an error the clock starts anew), unless
+    # the page is rendered for the cache with a placeholder in its place.
+    extra.setdefault("rendered_token", rendered_token())
+    context = site_detail_context(site, question_form=form, **extra)
     return render(request, "properties/site_detail.html", context, status=status)
 
 

@@ -1,5 +1,6 @@
 """Request-level protections (issue 11): a cap on request bodies checked before any byte of
-the body is read, and no caching of staff and partner pages by browsers or proxies."""
+the body is read, no caching of staff and partner pages by browsers or proxies, and a
+Content-Security-Policy on every response, Django's debug pages included."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 
 from sitefinder.l10n import unprefixed_path
@@ -110,3 +113,19 @@ class PrivatePagesNoStoreMiddleware:
             and user.is_authenticated
             and (user.is_staff or getattr(user, "role", "") in ("staff", "partner"))
         )
+
+
+class PolicyOnEveryResponseMiddleware(ContentSecurityPolicyMiddleware):
+    """Django's CSP middleware, but Django's own debug pages (DEBUG only: run.sh --dev),
+    which switch the policy off for themselves (`csp_override({})`), get it too: the 404
+    page the site's policy, the 500 page the same with inline scripts allowed (its frame
+    toggles are inline; it never reaches production, where handler500 renders 500.html
+    under the site's policy)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(response, "_csp_config", None) == {} and settings.DEBUG:
+            policy = dict(settings.SECURE_CSP)
+            if response.status_code >= 500:
+                policy["script-src"] = [CSP.SELF, CSP.UNSAFE_INLINE]
+            response._csp_config = policy  # type: ignore[attr-defined]
+        return super().process_response(request, response)

@@ -120,4 +120,8 @@ def _empty_cache():
     without this, one test could be served another test's tile."""
     from django.core.cache import cache
 
+    from sitefinder import fastpath, tiles
+
     cache.clear()
+    fastpath.memory.clear()
+    tiles._recent_versions.clear()

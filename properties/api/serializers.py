@@ -7,6 +7,7 @@ from properties.models import OFFER_FIELDS, Site, SiteMedia
 from sitefinder.api_fields import WebGeometryField
 from sitefinder.l10n import unprefixed_path
 
+URL_SENTINEL = 987654321987
 LIST_FIELDS = [
     "id",
     "title",
@@ -49,9 +50,16 @@ class SiteSerializer(GeoFeatureModelSerializer):
         fields = LIST_FIELDS
 
     def get_url(self, site: Site) -> str:
-        request = self.context.get("request")
-        path = unprefixed_path(reverse("site_detail", args=[site.pk]))
-        return request.build_absolute_uri(path) if request else path
+        # One reverse() and absolute URL per list, not per row: the same serializer
+        # instance writes every row of a page. Without a language: the page opens in the
+        # reader's (/de/sites/1/, /en/sites/1/, ...).
+        template = self.__dict__.get("_url_template")
+        if template is None:
+            request = self.context.get("request")
+            path = unprefixed_path(reverse("site_detail", args=[URL_SENTINEL]))
+            template = request.build_absolute_uri(path) if request else path
+            self.__dict__["_url_template"] = template
+        return template.replace(str(URL_SENTINEL), str(site.pk), 1)
 
 
 class SiteMediaSerializer(serializers.ModelSerializer):

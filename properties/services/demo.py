@@ -15,19 +15,26 @@ Everything is generated set-based in PostGIS (EPSG:25832), in one transaction:
    first kept" pass would keep. Per municipality the first `quota` survivors are taken, any
    shortfall is filled from other municipalities; if still short, another round of
    candidates is drawn around the sites already kept.
-5. One INSERT ... SELECT derives all attributes, then the stored distances are refreshed.
+5. One INSERT ... SELECT derives all attributes and the stored distances
+   (properties.services.proximity: the same definition as sites_refresh_distances, through
+   grid-cell candidates, so a million sites need no nearest-neighbour probe each).
 
 Randomness never depends on row order: every random number is a hash of (seed, candidate
 number, attribute number), and ST_GeneratePoints gets a seed per municipality, so the same
 seed gives the same sites on the same reference data.
 
-Benchmark-sized sets (more than DRAWN_MAX sites) are drawn as above up to a tenth of the
-count (at least DRAWN_MAX), and the rest are copies of the drawn sites shifted by 60-160 m in
-a direction per copy (a copy whose point would leave its municipality is not made), so a
-million sites take minutes rather than the better part of an hour: the drawing and the
-nearest-neighbour distances cost about a millisecond per site, a copy a tenth of that.
-Copies keep their original's attributes and stored distances (off by at most the shift;
-`manage.py refresh_distances` recomputes them exactly) and may overlap other sites.
+Benchmark-sized sets (more than DRAWN_MAX sites) skip steps 2-4, whose overlap checks cost
+about a millisecond per site: each municipality gets a lattice of square cells sized so that
+about LATTICE_SPARE times its quota fit, shifted by a random fraction of a cell; the cells
+fully inside the municipality and clear of the railway and of existing sites are kept
+(blocks of 8 x 8 cells are judged first, single cells only on edges), a municipality with too
+few gets a finer lattice, and its quota of cells is drawn at random. Each chosen cell holds
+one site of the drawn kind and shape, scaled down where it would not fit the cell less a
+margin of SITE_GAP_M / 2 and placed at random inside it: so every site lies in its
+municipality, clear of the railway and of every other site by construction, and at a million
+sites the plots of dense cities are smaller than the size distribution asks (a region of
+4,400 km² has 4,400 m² per site). With BULK_LOAD_MIN sites or more, the site table's indexes
+and foreign keys are rebuilt after the insert rather than maintained row by row.
 
 Prices follow the market's offer types: plots are for sale at 40-170 €/m² of land (about one
 in six municipal plots also as a leasehold at a ground rent of 4 % of the land value a year);
@@ -41,10 +48,12 @@ a real offer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import math
-import random
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -56,7 +65,15 @@ from geodata.functions import AreaM2
 from geodata.models import Layer, Municipality
 from properties.models import Site
 
-from .proximity import sites_refresh_distances
+from .proximity import (
+    anchor_sql,
+    candidate_distance_sql,
+    candidate_join_sql,
+    distance_candidates_create,
+    distance_fields,
+)
+
+logger = logging.getLogger("sitefinder.demo")
 
 DEMO_REF_PREFIX = "DEMO-"
 DEMO_ORGANISATION_NAME = "Wirtschaftsförderung {municipality} (Demo)"
@@ -71,9 +88,13 @@ KIND_SHARES = {"plot": 0.60, "office": 0.12, "hall": 0.12, "logistics": 0.10, "m
 CANDIDATE_SURPLUS = 2.2  # candidates per site wanted in the first round; doubles per round
 MAX_ROUNDS = 6
 MAX_OVERLAP_PASSES = 12
-# Beyond this many sites, the rest are shifted copies of the drawn ones (see above).
+# Beyond this many sites, they are placed on lattices instead of drawn (see above).
 DRAWN_MAX = 100_000
-COPY_SHIFT_M = (60.0, 160.0)
+LATTICE_SPARE = 1.25  # free cells per site wanted: a fifth of the cells stays empty
+LATTICE_MIN_SIDE_M = 30.0
+# From this many sites, the site table's indexes and foreign keys are rebuilt after the
+# insert rather than kept up to date row by row.
+BULK_LOAD_MIN = 200_000
 
 # (AGS, share of eligible sites with port access): inland ports on the Rhine and the canals.
 PORT_SHARES = {
@@ -138,21 +159,9 @@ CREATE TEMP TABLE demo_keep (
 );
 """
 
-# Candidate numbers: (round * 64 + municipality rank) * 2^24 + point index, so every random
-# draw is tied to one candidate whatever order rows are processed in.
-_CANDIDATES_SQL = """
-CREATE TEMP TABLE demo_candidate AS
-WITH centre AS (
-    SELECT q.municipality_id,
-           (%(round)s::bigint * 64 + q.municipality_rank) * 16777216 + d.path[1] AS n,
-           d.geom AS centre
-    FROM unnest(%(municipality_ids)s::bigint[], %(ranks)s::int[], %(candidates)s::int[],
-                %(point_seeds)s::int[]) AS q(municipality_id, municipality_rank, candidates,
-                                              point_seed)
-    JOIN geodata_municipality m ON m.id = q.municipality_id
-    CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(m.geom, q.candidates, q.point_seed)) AS d
-    WHERE q.candidates > 0
-),
+# A site's kind, size and outline (around (0, 0)) from its candidate number, for both ways of
+# placing sites (drawn points or lattice cells: the `centre` relation before it).
+_SHAPES_SQL = """
 typed AS MATERIALIZED (
     SELECT c.*,
            (%(kinds)s::text[])[width_bucket(
@@ -189,7 +198,7 @@ sized AS MATERIALIZED (
     FROM typed t
 ),
 unit AS MATERIALIZED (  -- the outline around (0, 0), any size; scaled to the target area below
-    SELECT s.n, s.municipality_id, s.kind, s.has_polygon, s.centre, s.target_m2,
+    SELECT s.*,
            CASE
            WHEN NOT s.has_polygon THEN NULL
            WHEN s.shape = 1 THEN ST_MakeEnvelope(
@@ -225,7 +234,24 @@ unit AS MATERIALIZED (  -- the outline around (0, 0), any size; scaled to the ta
            END AS outline
     FROM sized s
 ),
-placed AS MATERIALIZED (
+"""
+
+# Candidate numbers: (round * 64 + municipality rank) * 2^24 + point index, so every random
+# draw is tied to one candidate whatever order rows are processed in.
+_CANDIDATES_SQL = """
+CREATE TEMP TABLE demo_candidate AS
+WITH centre AS (
+    SELECT q.municipality_id,
+           (%(round)s::bigint * 64 + q.municipality_rank) * 16777216 + d.path[1] AS n,
+           d.geom AS centre
+    FROM unnest(%(municipality_ids)s::bigint[], %(ranks)s::int[], %(candidates)s::int[],
+                %(point_seeds)s::int[]) AS q(municipality_id, municipality_rank, candidates,
+                                              point_seed)
+    JOIN geodata_municipality m ON m.id = q.municipality_id
+    CROSS JOIN LATERAL ST_Dump(ST_GeneratePoints(m.geom, q.candidates, q.point_seed)) AS d
+    WHERE q.candidates > 0
+),
+{shapes}placed AS MATERIALIZED (
     SELECT u.n, u.municipality_id, u.kind, u.has_polygon,
            CASE WHEN u.outline IS NULL THEN u.centre ELSE ST_SetSRID(ST_Translate(
                ST_Rotate(
@@ -248,7 +274,7 @@ WHERE ST_Within(p.geom, m.geom)
   AND NOT EXISTS (
       SELECT 1 FROM demo_keep k WHERE ST_DWithin(k.geom, p.geom, %(gap)s))
 ORDER BY p.n
-"""
+""".replace("{shapes}", _SHAPES_SQL)
 _CANDIDATES_INDEX_SQL = (
     "CREATE INDEX ON demo_candidate USING gist (geom)",
     "CREATE INDEX ON demo_candidate (n)",
@@ -452,7 +478,7 @@ INSERT INTO properties_site (
     price_total_eur, rent_eur_m2_month, ground_rent_eur_m2_year, service_charges_eur_m2_month,
     commission_free, price_on_request, price_negotiable, has_water, has_sewer, has_power, has_gas_heat, broadband,
     has_rail_siding, has_port_access, contact_name, contact_email, contact_phone,
-    created_at, updated_at, last_verified_at
+    created_at, updated_at, last_verified_at, {distance_columns}distances_computed_at
 )
 SELECT
     x.organisation_id,
@@ -575,10 +601,12 @@ SELECT
     now(),
     -- Verified within the last 240 days: some sites stale (flagged to their partners after
     -- SITE_STALE_AFTER_DAYS), none yet hidden from investors by a fresh install.
-    now() - make_interval(secs => 240 * 86400 * pg_temp.demo_u(%(seed)s, x.n, 54))
+    now() - make_interval(secs => 240 * 86400 * pg_temp.demo_u(%(seed)s, x.n, 54)),
+    {distance_values}now()
 FROM offered x
+-- The stored distances (properties.services.proximity): the cell's candidate features.
+LEFT JOIN pg_temp.distance_candidate dc ON {distance_join}
 ORDER BY x.ref_number
-RETURNING id
 """
 
 
@@ -637,8 +665,52 @@ def sites_delete_demo() -> int:
             + ", ".join(str(pk) for pk in held)
             + "): remove them from those offers first"
         )
+    # The demo sites nothing refers to (photos, history, shortlists, ...) go in one
+    # statement; a million of them through the ORM's collector would take minutes.
+    quick = _sites_delete_unreferenced_demo()
     _, deleted_per_model = Site.objects.demo().only("pk").delete()
-    return deleted_per_model.get(Site._meta.label, 0)
+    return quick + deleted_per_model.get(Site._meta.label, 0)
+
+
+def _sites_delete_unreferenced_demo() -> int:
+    """Deletes the demo sites no other row refers to, in one statement; the references to
+    the site table are checked by that statement, so their per-row checks are dropped for
+    it (and the constraints made again, validated, in the same transaction)."""
+    relations = [
+        (related.related_model._meta.db_table, str(related.field.column))
+        for related in Site._meta.related_objects
+        if related.field.concrete
+    ]
+    unreferenced = " AND ".join(
+        f"NOT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)} r "
+        f"WHERE r.{connection.ops.quote_name(column)} = s.id)"
+        for table, column in relations
+    )
+    delete = (
+        "DELETE FROM properties_site s WHERE s.is_demo"  # noqa: S608 - names from the models
+        + (f" AND {unreferenced}" if unreferenced else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM properties_site WHERE is_demo")
+        if cursor.fetchone()[0] < BULK_LOAD_MIN:
+            cursor.execute(delete)
+            return cursor.rowcount
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE confrelid = 'properties_site'::regclass AND contype = 'f'"
+        )
+        references = cursor.fetchall()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in references:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        cursor.execute(delete)
+        deleted = cursor.rowcount
+        for table, name, definition in references:
+            cursor.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return deleted
 
 
 @transaction.atomic
@@ -646,20 +718,13 @@ def sites_generate_demo(*, count: int, seed: int = 42, replace: bool = False) ->
     """Generates `count` demo sites across all municipalities; with `replace`, deletes the
     existing demo sites first. The same seed gives the same sites. Returns the number
     created (always `count`; raises RuntimeError if the region cannot hold that many).
-    More than DRAWN_MAX sites: a tenth drawn, the rest shifted copies (module doc)."""
+    More than DRAWN_MAX sites are placed on lattices instead of drawn (module doc)."""
     if count < 1:
         raise ValueError("count must be at least 1")
+    phases = _Phases()
     if replace:
         sites_delete_demo()
-    drawn = count if count <= DRAWN_MAX else max(DRAWN_MAX, math.ceil(count / 10))
-    site_ids = _sites_draw_demo(count=drawn, seed=seed)
-    if count > drawn:
-        _sites_copy_demo(site_ids, count=count - drawn, seed=seed)
-    return count
-
-
-def _sites_draw_demo(*, count: int, seed: int) -> list[int]:
-    """The drawn demo sites (steps 1-5 of the module doc); returns their ids."""
+        phases.done("delete the old demo sites")
     partner_organisations_ensure_demo()
     municipalities = list(
         Municipality.objects.annotate(area_m2=AreaM2("geom"))
@@ -687,106 +752,299 @@ def _sites_draw_demo(*, count: int, seed: int) -> list[int]:
         # A batch job, also when called inside a web request's or test's connection: the
         # web statement timeout is for runaway queries, not for generating sites.
         cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(_FUNCTIONS_SQL)
-        _draw_sites(cursor, municipalities=municipalities, count=count, params=params)
-        cursor.execute(
-            _INSERT_SQL,
-            {
-                **params,
-                "ref_offset": _last_demo_ref_number(),
-                "ref_prefix": DEMO_REF_PREFIX,
-                "organisation_name": DEMO_ORGANISATION_NAME,
-                "siding_radius": FREIGHT_SIDING_RADIUS_M,
-                "port_ags": list(PORT_SHARES),
-                "port_shares": list(PORT_SHARES.values()),
-            },
+        if count > DRAWN_MAX:
+            _lattice_sites(
+                cursor, municipalities=municipalities, count=count, params=params, phases=phases
+            )
+        else:
+            _draw_sites(cursor, municipalities=municipalities, count=count, params=params)
+        phases.done("place the sites")
+        # Distances with the sites, not in a second pass over the table.
+        distance_candidates_create(cursor, geometries_sql="SELECT geom FROM demo_keep")
+        phases.done("distance candidates")
+        insert = (
+            _INSERT_SQL.replace("{distance_columns}", "".join(f"{f}, " for f in distance_fields()))
+            .replace(
+                "{distance_values}",
+                "".join(f"{candidate_distance_sql(f, 'x.geom')},\n    " for f in distance_fields()),
+            )
+            .replace("{distance_join}", candidate_join_sql(anchor_sql("x.geom")))
         )
-        site_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute("DROP TABLE pg_temp.demo_candidate")
-        cursor.execute("DROP TABLE pg_temp.demo_keep")
-    sites_refresh_distances(site_ids=site_ids)
-    return site_ids
-
-
-# Copies of drawn sites, shifted per copy; only where the shifted point stays in the
-# original's municipality (pieces of the boundaries keep that test cheap).
-_COPY_PIECES_SQL = (
-    "DROP TABLE IF EXISTS pg_temp.demo_piece",
-    "CREATE TEMP TABLE demo_piece AS SELECT m.id AS municipality_id, "
-    "ST_Subdivide(m.geom, 128) AS geom FROM geodata_municipality m",
-    "CREATE INDEX ON demo_piece USING gist (geom)",
-    "ANALYZE demo_piece",
-)
-_COPY_SQL = """
-INSERT INTO properties_site ({columns}, partner_ref, geom)
-SELECT {source_columns},
-       -- At least six digits (lpad alone would cut a seventh off).
-       %(ref_prefix)s || CASE
-           WHEN %(ref_offset)s + row_number() OVER w < 1000000
-           THEN lpad((%(ref_offset)s + row_number() OVER w)::text, 6, '0')
-           ELSE (%(ref_offset)s + row_number() OVER w)::text
-       END,
-       ST_Translate(s.geom, c.dx, c.dy)
-FROM properties_site s
-CROSS JOIN unnest(%(ks)s::int[], %(dxs)s::float8[], %(dys)s::float8[]) AS c(k, dx, dy)
-WHERE s.id = ANY(%(site_ids)s)
-  AND EXISTS (
-      SELECT 1 FROM demo_piece p
-      WHERE p.municipality_id = s.municipality_id
-        AND ST_Intersects(p.geom, ST_Translate(s.location, c.dx, c.dy)))
-WINDOW w AS (ORDER BY c.k, s.id)
-ORDER BY c.k, s.id
-LIMIT %(needed)s
-"""
-
-
-def _sites_copy_demo(site_ids: list[int], *, count: int, seed: int) -> None:
-    """`count` shifted copies of the given demo sites, copy by copy (9 per round, each
-    with its own direction and distance), until there are enough."""
-    from django.db.models import GeneratedField
-
-    columns = [
-        str(field.column)
-        for field in Site._meta.concrete_fields
-        if not field.primary_key
-        and not isinstance(field, GeneratedField)
-        and field.name not in ("partner_ref", "geom")
-    ]
-    draw = random.Random(seed)  # noqa: S311 - demo data, not a secret
-    made = 0
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        for statement in _COPY_PIECES_SQL:
-            cursor.execute(statement)
-        for round_number in range(MAX_ROUNDS):
-            if made >= count:
-                break
-            ks, dxs, dys = [], [], []
-            for k in range(9):
-                angle = 2 * math.pi * (k + draw.random()) / 9
-                distance = draw.uniform(*COPY_SHIFT_M)
-                ks.append(round_number * 9 + k)
-                dxs.append(distance * math.cos(angle))
-                dys.append(distance * math.sin(angle))
+        with bulk_load("properties_site", enabled=count >= BULK_LOAD_MIN):
             cursor.execute(
-                _COPY_SQL.format(
-                    columns=", ".join(columns),
-                    source_columns=", ".join(f"s.{column}" for column in columns),
-                ),
+                insert,
                 {
-                    "ks": ks,
-                    "dxs": dxs,
-                    "dys": dys,
-                    "site_ids": site_ids,
-                    "needed": count - made,
-                    "ref_prefix": DEMO_REF_PREFIX,
+                    **params,
                     "ref_offset": _last_demo_ref_number(),
+                    "ref_prefix": DEMO_REF_PREFIX,
+                    "organisation_name": DEMO_ORGANISATION_NAME,
+                    "siding_radius": FREIGHT_SIDING_RADIUS_M,
+                    "port_ags": list(PORT_SHARES),
+                    "port_shares": list(PORT_SHARES.values()),
                 },
             )
-            made += cursor.rowcount
-        cursor.execute("DROP TABLE pg_temp.demo_piece")
-    if made < count:
-        raise RuntimeError(f"only {made} of {count} demo site copies fit")
+            created = cursor.rowcount
+            phases.done("insert the sites")
+        phases.done("indexes and foreign keys")
+        for table in (
+            "demo_candidate",
+            "demo_keep",
+            "demo_cell",
+            "demo_rail",
+            "distance_candidate",
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+    if created != count:
+        raise RuntimeError(f"only {created} of {count} demo sites were made")
+    logger.info("demo sites: %s", phases)
+    return count
+
+
+class _Phases:
+    """How long each step took, for the log (a million sites take minutes)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.steps: list[str] = []
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        self.steps.append(f"{step} {now - self.last:.1f} s")
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
+
+
+# -- lattice placement (benchmark-sized sets) -------------------------------------------------
+
+# Rail lines in short pieces: the clearance test of a cell reads a few vertices, not a line.
+_RAIL_PIECES_SQL = (
+    "DROP TABLE IF EXISTS pg_temp.demo_rail",
+    "CREATE TEMP TABLE demo_rail AS SELECT ST_Subdivide(f.geom, 16) AS geom "
+    "FROM geodata_layerfeature f WHERE f.layer_id = %(rail_layer_id)s",
+    "CREATE INDEX ON demo_rail USING gist (geom)",
+    "ANALYZE demo_rail",
+)
+
+# The free cells of each municipality's lattice (side `side`, origin shifted by a random
+# fraction of a cell): fully inside the municipality, RAIL_CLEARANCE_M clear of the railway
+# and SITE_GAP_M clear of existing sites. Blocks of 8 x 8 cells are judged first; only the
+# cells of blocks on a boundary, near the railway or near a site are judged one by one.
+_LATTICE_CELLS_SQL = """
+INSERT INTO demo_cell (municipality_id, n, x0, y0, w)
+WITH mun AS (
+    SELECT q.municipality_id, q.municipality_rank, q.side, m.geom,
+           ST_XMin(m.geom) - q.side * q.shift_x AS gx, ST_YMin(m.geom) - q.side * q.shift_y AS gy,
+           ceil((ST_XMax(m.geom) - ST_XMin(m.geom)) / q.side)::int + 1 AS nx,
+           ceil((ST_YMax(m.geom) - ST_YMin(m.geom)) / q.side)::int + 1 AS ny
+    FROM unnest(%(municipality_ids)s::bigint[], %(ranks)s::int[], %(sides)s::float8[],
+                %(shifts_x)s::float8[], %(shifts_y)s::float8[])
+         AS q(municipality_id, municipality_rank, side, shift_x, shift_y)
+    JOIN geodata_municipality m ON m.id = q.municipality_id
+),
+block AS MATERIALIZED (
+    SELECT mun.*, bi, bj,
+           ST_MakeEnvelope(mun.gx + bi * 8 * mun.side, mun.gy + bj * 8 * mun.side,
+                           mun.gx + (bi + 1) * 8 * mun.side, mun.gy + (bj + 1) * 8 * mun.side,
+                           25832) AS env
+    FROM mun, generate_series(0, (mun.nx - 1) / 8) AS bi, generate_series(0, (mun.ny - 1) / 8) AS bj
+),
+judged AS MATERIALIZED (
+    SELECT b.*, ST_Contains(b.geom, b.env) AS inside,
+           EXISTS (SELECT 1 FROM demo_rail r
+                   WHERE ST_DWithin(r.geom, b.env, %(rail_clearance)s)) AS near_rail,
+           EXISTS (SELECT 1 FROM properties_site s
+                   WHERE ST_DWithin(s.geom, b.env, %(gap)s)) AS near_site
+    FROM block b
+    WHERE ST_Intersects(b.geom, b.env)
+),
+cell AS (
+    SELECT j.municipality_id, j.municipality_rank, j.side, j.geom, j.inside, j.near_rail,
+           j.near_site, j.bi * 8 + ci AS i, j.bj * 8 + cj AS k,
+           ST_MakeEnvelope(j.gx + (j.bi * 8 + ci) * j.side, j.gy + (j.bj * 8 + cj) * j.side,
+                           j.gx + (j.bi * 8 + ci + 1) * j.side, j.gy + (j.bj * 8 + cj + 1) * j.side,
+                           25832) AS env
+    FROM judged j, generate_series(0, 7) AS ci, generate_series(0, 7) AS cj
+)
+SELECT c.municipality_id,
+       (%(round)s::bigint * 64 + c.municipality_rank) * 16777216 + c.i * 4096 + c.k,
+       ST_XMin(c.env) + %(margin)s, ST_YMin(c.env) + %(margin)s, c.side - 2 * %(margin)s
+FROM cell c
+WHERE (c.inside OR ST_Contains(c.geom, c.env))
+  AND (NOT c.near_rail OR NOT EXISTS (
+          SELECT 1 FROM demo_rail r WHERE ST_DWithin(r.geom, c.env, %(rail_clearance)s)))
+  AND (NOT c.near_site OR NOT EXISTS (
+          SELECT 1 FROM properties_site s WHERE ST_DWithin(s.geom, c.env, %(gap)s)))
+"""
+
+# Per municipality its quota of cells at random, any shortfall from other municipalities'
+# spare cells; each chosen cell gets a site of the drawn kind and shape, scaled down where it
+# would not fit the cell and placed at random inside it.
+_LATTICE_SITES_SQL = """
+INSERT INTO demo_keep (n, municipality_id, kind, has_polygon, geom)
+WITH centre AS (
+    SELECT c.*
+    FROM (
+        SELECT c.*, row_number() OVER (
+                   PARTITION BY c.municipality_id ORDER BY pg_temp.demo_u(%(seed)s, c.n, 12))
+                   AS position
+        FROM demo_cell c
+    ) c
+    JOIN unnest(%(municipality_ids)s::bigint[], %(needs)s::int[]) AS q(municipality_id, need)
+      USING (municipality_id)
+    ORDER BY (c.position <= q.need) DESC, pg_temp.demo_u(%(seed)s, c.n, 13)
+    LIMIT %(count)s
+),
+{shapes}rotated AS MATERIALIZED (
+    SELECT u.n, u.municipality_id, u.kind, u.has_polygon, u.x0, u.y0, u.w,
+           ST_Rotate(ST_Scale(u.outline, sqrt(u.target_m2 / ST_Area(u.outline)),
+                              sqrt(u.target_m2 / ST_Area(u.outline))),
+                     pi() * pg_temp.demo_u(%(seed)s, u.n, 11)) AS shape
+    FROM unit u
+),
+fitted AS (
+    SELECT r.*, least(1, r.w / greatest(ST_XMax(r.shape) - ST_XMin(r.shape),
+                                        ST_YMax(r.shape) - ST_YMin(r.shape))) AS fit
+    FROM rotated r
+)
+SELECT f.n, f.municipality_id, f.kind, f.has_polygon,
+       CASE WHEN f.shape IS NULL
+            THEN ST_SetSRID(ST_MakePoint(f.x0 + f.w * pg_temp.demo_u(%(seed)s, f.n, 14),
+                                         f.y0 + f.w * pg_temp.demo_u(%(seed)s, f.n, 15)), 25832)
+            ELSE ST_SetSRID(ST_Translate(ST_Scale(f.shape, f.fit, f.fit),
+                f.x0 - f.fit * ST_XMin(f.shape)
+                    + (f.w - f.fit * (ST_XMax(f.shape) - ST_XMin(f.shape)))
+                      * pg_temp.demo_u(%(seed)s, f.n, 14),
+                f.y0 - f.fit * ST_YMin(f.shape)
+                    + (f.w - f.fit * (ST_YMax(f.shape) - ST_YMin(f.shape)))
+                      * pg_temp.demo_u(%(seed)s, f.n, 15)), 25832)
+       END
+FROM fitted f
+""".replace("{shapes}", _SHAPES_SQL)
+
+
+def _lattice_sites(
+    cursor,
+    *,
+    municipalities: Sequence[Mapping[str, Any]],
+    count: int,
+    params: dict[str, Any],
+    phases: _Phases,
+) -> None:
+    """Fills demo_keep with `count` sites, one per lattice cell (module doc): a lattice per
+    municipality whose cell size gives its quota about LATTICE_SPARE times the cells it
+    needs; a municipality with too few free cells gets a finer lattice, up to three times."""
+    quotas = _municipality_quotas(municipalities, count)
+    cursor.execute(
+        "CREATE TEMP TABLE demo_cell (municipality_id bigint NOT NULL, n bigint NOT NULL, "
+        "x0 float8 NOT NULL, y0 float8 NOT NULL, w float8 NOT NULL)"
+    )
+    for statement in _RAIL_PIECES_SQL:
+        cursor.execute(statement, params)
+    ranks = {m["pk"]: rank for rank, m in enumerate(municipalities, start=1)}
+    free = dict.fromkeys(ranks, 0)
+    sides: dict[int, float] = {}
+    for m in municipalities:
+        # The share of a municipality's area that is free cells: about 0.8 (its edges,
+        # the railway); corrected per round from what was found.
+        wanted = max(quotas[m["pk"]], 1) * LATTICE_SPARE
+        sides[m["pk"]] = max(LATTICE_MIN_SIDE_M, math.sqrt(0.8 * m["area_m2"] / wanted))
+    pending = list(ranks)
+    for round_number in range(3):
+        if not pending:
+            break
+        cursor.execute("DELETE FROM demo_cell WHERE municipality_id = ANY(%s)", [pending])
+        cursor.execute(
+            _LATTICE_CELLS_SQL,
+            {
+                **params,
+                "round": round_number,
+                "municipality_ids": pending,
+                "ranks": [ranks[pk] for pk in pending],
+                "sides": [sides[pk] for pk in pending],
+                "shifts_x": [
+                    _stable_int(params["seed"], round_number, pk, "x") / 2**31 for pk in pending
+                ],
+                "shifts_y": [
+                    _stable_int(params["seed"], round_number, pk, "y") / 2**31 for pk in pending
+                ],
+                "margin": SITE_GAP_M / 2,
+            },
+        )
+        cursor.execute(
+            "SELECT municipality_id, count(*) FROM demo_cell WHERE municipality_id = ANY(%s) "
+            "GROUP BY 1",
+            [pending],
+        )
+        free.update(dict.fromkeys(pending, 0))
+        free.update(dict(cursor.fetchall()))
+        short = [pk for pk in pending if free[pk] < quotas[pk] and sides[pk] > LATTICE_MIN_SIDE_M]
+        for pk in short:
+            ratio = max(free[pk], 1) / (quotas[pk] * LATTICE_SPARE)
+            sides[pk] = max(LATTICE_MIN_SIDE_M, sides[pk] * math.sqrt(ratio))
+        pending = short
+    if sum(free.values()) < count:
+        raise RuntimeError(f"only {sum(free.values())} of {count} demo sites fit the lattices")
+    cursor.execute("ANALYZE demo_cell")
+    phases.done(f"lattice cells ({sum(free.values())} free)")
+    cursor.execute(
+        _LATTICE_SITES_SQL,
+        {
+            **params,
+            "needs": [quotas[pk] for pk in params["municipality_ids"]],
+            "count": count,
+        },
+    )
+
+
+@contextlib.contextmanager
+def bulk_load(table: str, *, enabled: bool = True) -> Iterator[None]:
+    """Inside: `table` without its secondary indexes and its foreign keys; afterwards they
+    are created again from their own definitions and checked in one pass each — the way
+    PostgreSQL's manual advises to load many rows ("Populating a Database"). For the
+    current transaction only: a failure rolls the drop back too."""
+    if not enabled:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        foreign_keys = cursor.fetchall()
+        quoted = connection.ops.quote_name(table)
+        # Deferred checks queued on the table (e.g. by deleting the old demo sites) would
+        # stop the ALTER TABLE: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for name, _definition in foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in foreign_keys:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+            )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # No ANALYZE here (seconds at a million rows): autovacuum analyses a table that
+        # grew this much within a minute, the benchmark runs VACUUM ANALYZE itself.
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from geodata.querysets import layers_with_datasets
 from properties.models import Site
 from sitefinder.db import read_connection
 from sitefinder.l10n import unprefixed_path
-from sitefinder.spreadsheet import safe_row, safe_text, xlsx_text_cell
+from sitefinder.spreadsheet import safe_row, safe_text
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
 EXPORT_MAX_ROWS = 10_000
@@ -371,60 +371,46 @@ def sites_export_xlsx(
     generated_at: datetime,
 ) -> bytes:
     """An XLSX workbook: the sites (bold frozen header, auto-filter, widths) and a sources
-    sheet with the attribution, the demo notice, the filter used and the export time."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    sheet with the attribution, the demo notice, the filter used and the export time.
+    Written by sitefinder.xlsx (text cells are inline strings, never formulas)."""
+    from sitefinder.xlsx import BOLD, HIGHLIGHT, Cell, Sheet, workbook_bytes
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Sites"))
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "C2"  # header row and id/title stay visible
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = xlsx_text_cell(sheet, str(column.label))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    demo_fill = PatternFill("solid", start_color="FFF2CC")
+    sheet = Sheet(
+        str(_("Sites")),
+        widths={index: column.width for index, column in enumerate(columns, start=1)},
+        freeze="C2",  # header row and id/title stay visible
+    )
+    sheet.append([Cell(str(column.label), BOLD) for column in columns])
     demo_index = [column.key for column in columns].index("is_demo")
     count = 0
+    yes_no = {True: _("yes"), False: _("no")}  # translated once, not per cell
+    keys = [(column.key, column.is_bool) for column in columns]
     for row in rows:
         count += 1
         values: list[Any] = [
-            xlsx_text_cell(sheet, value) if isinstance(value, str) else value
-            for value in (_text(column, row[column.key]) for column in columns)
+            yes_no[bool(row[key])] if is_bool else row[key] for key, is_bool in keys
         ]
         if row["is_demo"]:
-            # Only the flag cell is styled: a styled cell per value costs 3x the time.
-            flag = values[demo_index]
-            if not hasattr(flag, "fill"):  # a cell already when the flag is text
-                flag = WriteOnlyCell(sheet, value=flag)
-            flag.fill = demo_fill
-            flag.font = bold
-            values[demo_index] = flag
+            # Only the flag cell is highlighted.
+            values[demo_index] = Cell(values[demo_index], HIGHLIGHT)
         sheet.append(values)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    sheet.auto_filter = f"A1:{_column_letter(len(columns))}{count + 1}"
 
-    sources = workbook.create_sheet(_("Sources"))
-    sources.column_dimensions["A"].width = 24
-    sources.column_dimensions["B"].width = 100
-    heading = WriteOnlyCell(sources, value=_("Sources"))
-    heading.font = bold
-    sources.append([heading])
+    sources = Sheet(str(_("Sources")), widths={1: 24, 2: 100})
+    sources.append([Cell(str(_("Sources")), BOLD)])
     for line in attribution:
-        sources.append([_("Source"), xlsx_text_cell(sources, line)])
+        sources.append([str(_("Source")), line])
     sources.append([])
-    sources.append([_("Filter"), xlsx_text_cell(sources, filter_query or _("(none)"))])
-    sources.append([_("Exported at"), generated_at.strftime("%Y-%m-%d %H:%M %Z")])
-    sources.append([_("Sites"), count])
+    sources.append([str(_("Filter")), filter_query or str(_("(none)"))])
+    sources.append([str(_("Exported at")), generated_at.strftime("%Y-%m-%d %H:%M %Z")])
+    sources.append([str(_("Sites")), count])
+    return workbook_bytes([sheet, sources])
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
 
 
 def sites_export_geojson(

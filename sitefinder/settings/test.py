@@ -37,5 +37,11 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
+# A write shows in the next tile (no data version is trusted from a moment ago); the
+# memo itself is tested with this overridden (tests/api/test_tile_fast_path.py).
+DATA_VERSION_MEMO_SECONDS = 0.0
+# Tests change settings and data between requests and expect a fresh render: the anonymous
+# page cache is tested on its own with this overridden (tests/api/test_anonymous_cache.py).
+ANONYMOUS_PAGE_CACHE_SECONDS = 0
 # Forms need no human pause in tests; the spam-protection tests set it back themselves.
 SITEFINDER_FORM_MIN_FILL_SECONDS = 0

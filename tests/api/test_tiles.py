@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.urls import reverse
 
@@ -111,12 +112,12 @@ def test_low_zoom_tiles_cluster_sites_on_a_grid(client, essen):
     assert layers["sites"]["features"] == 2
     assert 3 in layers["sites"]["values"]  # cluster_count of the three
     assert b"Lone plot" in client.get(reverse("tile-sites", args=[10, x, y])).content
-    # From z12 on, every site is its own feature again (this tile holds all four).
-    x12, y12 = tile_of(7.0247, 51.4687, 12)
-    assert (
-        decode(client.get(reverse("tile-sites", args=[12, x12, y12])).content)["sites"]["features"]
-        == 4
-    )
+    # From the point zoom on, every site is its own feature again: the three plots are three
+    # (the lone plot, 5 km away, lies in another tile at that zoom).
+    z = settings.SITE_TILE_POINT_MIN_ZOOM
+    xp, yp = tile_of(7.0247, 51.4687, z)
+    point_tile = client.get(reverse("tile-sites", args=[z, xp, yp])).content
+    assert decode(point_tile)["sites"]["features"] == 3
 
 
 def test_sites_tile_honours_the_search_filters(client, essen):

@@ -228,31 +228,101 @@ def test_replacing_demo_sites_takes_the_demo_inquiries_offering_them_along(refer
     assert Site.objects.demo().count() == 100
 
 
-def test_benchmark_sized_sets_are_a_drawn_tenth_and_shifted_copies(reference_data, monkeypatch):
-    monkeypatch.setattr("properties.services.demo.DRAWN_MAX", 40)
-    # References past DEMO-999999 (a million sites) keep their seventh digit.
+@pytest.fixture
+def lattice_sites(reference_data, monkeypatch) -> int:
+    """A benchmark-sized set in miniature: beyond DRAWN_MAX (here 40) the sites are placed
+    on lattices; the references past DEMO-999999 (a million sites) keep their seventh digit."""
+    monkeypatch.setattr(demo_module, "DRAWN_MAX", 40)
     real_last = demo_module._last_demo_ref_number
     monkeypatch.setattr(demo_module, "_last_demo_ref_number", lambda: real_last() + 999_950)
-    assert sites_generate_demo(count=300, seed=3) == 300
+    return sites_generate_demo(count=1200, seed=3)
+
+
+def test_benchmark_sized_sets_are_realistic_apart_and_inside(lattice_sites):
+    """The lattice way keeps what the drawn way promises: every municipality, the kinds at
+    their shares, each site inside its municipality, clear of the others and of the railway."""
     demo = Site.objects.demo()
-    assert demo.count() == 300
-    assert demo.values("partner_ref").distinct().count() == 300
+    assert lattice_sites == demo.count() == 1200
+    assert demo.values("partner_ref").distinct().count() == 1200
     assert demo.filter(partner_ref="DEMO-999951").exists()
-    assert demo.filter(partner_ref__regex=r"^DEMO-[0-9]{7}$").count() == 260
-    assert demo.filter(distance_to_station_m__isnull=True).count() == 0
-    with connection.cursor() as cursor:
-        # Every copy's point lies in its municipality, 60-160 m from a drawn site.
-        cursor.execute(
-            """
-            SELECT count(*) FILTER (WHERE NOT ST_Intersects(s.location, m.geom)),
-                   count(*) FILTER (WHERE NOT EXISTS (
-                       SELECT 1 FROM properties_site o
-                       WHERE o.id < s.id AND o.is_demo AND o.kind = s.kind
-                         AND ST_DWithin(o.location, s.location, 161)
-                         AND NOT ST_DWithin(o.location, s.location, 59)))
-            FROM properties_site s JOIN geodata_municipality m ON m.id = s.municipality_id
-            WHERE s.is_demo AND s.id > (SELECT min(id) + 39 FROM properties_site WHERE is_demo)
-            """
+    assert demo.filter(partner_ref__regex=r"^DEMO-[0-9]{7}$").count() == 1200 - 49
+    assert demo.values("municipality").distinct().count() == 53
+    assert 0.5 < demo.filter(kind=Site.Kind.PLOT).count() / 1200 < 0.7
+    assert set(demo.values_list("kind", flat=True)) == set(Site.Kind.values)
+    assert set(demo.values_list("status", flat=True)) == set(Site.Status.values)
+    assert scalar(
+        "SELECT count(*) FROM properties_site WHERE kind <> 'plot' AND GeometryType(geom) = 'POINT'"
+    )
+    assert not scalar(
+        "SELECT count(*) FROM properties_site WHERE kind = 'plot' AND GeometryType(geom) <> 'POLYGON'"
+    )
+    assert not demo.exclude(geom__within=F("municipality__geom")).exists()
+    assert not scalar("SELECT count(*) FROM properties_site WHERE NOT ST_IsValid(geom)")
+    assert not scalar(
+        "SELECT count(*) FROM properties_site a JOIN properties_site b "
+        "ON a.id < b.id AND ST_DWithin(a.geom, b.geom, %s)",
+        [demo_module.SITE_GAP_M - 0.01],
+    )
+    assert not scalar(
+        "SELECT count(*) FROM properties_site s JOIN geodata_layerfeature f "
+        "ON ST_DWithin(f.geom, s.geom, %s) "
+        "JOIN geodata_layer l ON l.id = f.layer_id AND l.slug = 'rail_lines'",
+        [RAIL_CLEARANCE_M - 0.01],
+    )
+    # Offer types, prices and organisations as for drawn sites.
+    assert not demo.filter(kind=Site.Kind.PLOT).exclude(offer_types__contains=["sale"]).exists()
+    assert demo.filter(rent_eur_m2_month__isnull=False).exists()
+    for site in demo.select_related("organisation", "municipality")[:20]:
+        assert site.organisation.name == DEMO_ORGANISATION_NAME.format(
+            municipality=site.municipality.name
         )
-        outside, unshifted = cursor.fetchone()
-    assert (outside, unshifted) == (0, 0)
+
+
+def test_benchmark_sized_sets_carry_the_distances_the_service_computes(lattice_sites):
+    """The distances are written with the sites, and equal (to the bit) what
+    sites_refresh_distances stores for the same sites."""
+    from geodata.layers import DISTANCE_FIELDS
+    from properties.services.proximity import sites_refresh_distances
+
+    generated = list(Site.objects.order_by("pk").values_list("pk", *DISTANCE_FIELDS))
+    assert not Site.objects.filter(distances_computed_at__isnull=True).exists()
+    assert not Site.objects.filter(
+        Q(distance_to_station_m__isnull=True) | Q(distance_to_rail_line_m__isnull=True)
+    ).exists()
+    Site.objects.update(**dict.fromkeys(DISTANCE_FIELDS, None))
+    sites_refresh_distances()
+    assert list(Site.objects.order_by("pk").values_list("pk", *DISTANCE_FIELDS)) == generated
+
+
+def test_benchmark_sized_sets_are_the_same_for_the_same_seed(reference_data, monkeypatch):
+    monkeypatch.setattr(demo_module, "DRAWN_MAX", 40)
+    sites_generate_demo(count=500, seed=5)
+    first = fingerprint()
+    sites_generate_demo(count=500, seed=5, replace=True)
+    assert fingerprint() == first
+    sites_generate_demo(count=500, seed=6, replace=True)
+    assert fingerprint() != first
+
+
+def test_bulk_load_rebuilds_the_indexes_and_foreign_keys(reference_data, monkeypatch):
+    """From BULK_LOAD_MIN sites the site table's indexes and foreign keys are dropped for the
+    insert and made again from their own definitions: the same set afterwards."""
+
+    def definitions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid = 'properties_site'::regclass ORDER BY 1"
+            )
+            indexes = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'properties_site'::regclass ORDER BY 1"
+            )
+            return indexes, cursor.fetchall()
+
+    before = definitions()
+    monkeypatch.setattr(demo_module, "BULK_LOAD_MIN", 10)
+    sites_generate_demo(count=120, seed=2)
+    assert definitions() == before
+    assert Site.objects.demo().count() == 120

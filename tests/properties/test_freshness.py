@@ -6,6 +6,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core import mail
 from django.core.management import call_command
@@ -18,6 +19,9 @@ from properties.services.moderation import site_verify
 from properties.staff_views import data_health_rows, region_total
 from tests.api.test_tiles import decode, tile_of
 from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
+
+# The first zoom whose tiles show every site with its title (below it: clusters).
+POINTS = settings.SITE_TILE_POINT_MIN_ZOOM
 
 pytestmark = pytest.mark.django_db
 
@@ -114,9 +118,9 @@ def test_a_site_hidden_for_staleness_is_gone_for_investors_everywhere(client, ag
         assert "Stale plot" in export.content.decode()
         assert "Hidden plot" not in export.content.decode()
     # tiles (unfiltered and filtered)
-    x, y = tile_of(7.013, 51.458, 12)
+    x, y = tile_of(7.013, 51.458, POINTS)
     for params in ({}, {"kind": "plot"}):
-        tile = client.get(reverse("tile-sites", args=[12, x, y]), params)
+        tile = client.get(reverse("tile-sites", args=[POINTS, x, y]), params)
         assert b"Stale plot" in tile.content and b"Hidden plot" not in tile.content
         assert decode(tile.content)["sites"]["features"] == 2
 
@@ -129,8 +133,8 @@ def test_partners_and_staff_still_see_their_hidden_site(client, aged, people):
 
 
 def test_verifying_a_hidden_site_shows_it_again(client, aged, people):
-    x, y = tile_of(7.013, 51.458, 12)
-    url = reverse("tile-sites", args=[12, x, y])
+    x, y = tile_of(7.013, 51.458, POINTS)
+    url = reverse("tile-sites", args=[POINTS, x, y])
     assert b"Hidden plot" not in client.get(url).content
     site_verify(site=aged["hidden"], acting_user=people["partner_de"])
     assert aged["hidden"] in Site.objects.published()
@@ -143,8 +147,8 @@ def test_a_site_crossing_the_threshold_by_time_alone_leaves_the_cached_tile(
 ):
     """No write happens when a site becomes hidden: the tile cache key holds the date."""
     site = verified_days_ago(SiteFactory(municipality=essen, at=ESSEN, title="Ageing"), 269)
-    x, y = tile_of(7.013, 51.458, 12)
-    url = reverse("tile-sites", args=[12, x, y])
+    x, y = tile_of(7.013, 51.458, POINTS)
+    url = reverse("tile-sites", args=[POINTS, x, y])
     first = client.get(url)
     assert b"Ageing" in first.content
 

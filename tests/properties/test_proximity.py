@@ -109,3 +109,55 @@ def test_two_datasets_in_one_layer_coexist(tmp_path, reference_data):
         import_file(path, spec)
         import_file(path, spec)
     assert LayerFeature.objects.filter(layer__slug="ports").count() == 2
+
+
+def _knn_distances(site_ids) -> dict:
+    """Every distance column of the sites, as the KNN probe per site computes it."""
+    from django.db import connection
+
+    from geodata.layers import DISTANCE_FIELDS
+    from properties.services.proximity import _nearest_sql
+
+    select = ", ".join(_nearest_sql(field) for field in DISTANCE_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id, {select} FROM properties_site s WHERE s.id = ANY(%s)", [list(site_ids)]
+        )
+        return {row[0]: list(row[1:]) for row in cursor.fetchall()}
+
+
+def _stored_distances(site_ids) -> dict:
+    from geodata.layers import DISTANCE_FIELDS
+
+    rows = Site.objects.filter(pk__in=site_ids).values_list("pk", *DISTANCE_FIELDS)
+    return {row[0]: list(row[1:]) for row in rows}
+
+
+def test_many_sites_get_the_same_distances_through_cell_candidates(essen, monkeypatch):
+    """From BATCH_MIN_SITES on, the distances come from the candidates of 500 m cells: the
+    same values, to the bit, as the nearest-neighbour probe per site (sites near and far from
+    the railway and stations, points and plots of very different sizes, one on a cell edge)."""
+    from properties.services import proximity
+
+    hbf = essen_hbf().geom
+    sites = [
+        SiteFactory(municipality=essen, at=Point(hbf.x + dx, hbf.y + dy, srid=25832), area_m2=area)
+        for dx, dy, area in [
+            (0, 0, 900),
+            (500, 0, 10_000),
+            (-3_000, 1_000, 200_000),
+            (2_000, -2_500, 2_500),
+            (3_000, 2_000, 40_000),
+        ]
+    ]
+    ids = [site.pk for site in sites]
+    Site.objects.filter(pk__in=ids).update(distance_to_station_m=None, distance_to_rail_line_m=None)
+    monkeypatch.setattr(proximity, "BATCH_MIN_SITES", 1)
+    assert sites_refresh_distances(site_ids=ids) == len(ids)
+    stored = _stored_distances(ids)
+    assert stored == _knn_distances(ids)
+    assert all(values[0] is not None for values in stored.values())  # stations
+    # All sites at once (no ids) takes the same way.
+    Site.objects.update(distance_to_airport_m=None)
+    sites_refresh_distances(layers=["airports"])
+    assert _stored_distances(ids) == stored

@@ -203,3 +203,27 @@ def test_a_killed_import_layer_command_is_ended_by_the_server(reference_data, tm
             watcher.execute("ROLLBACK")
     assert not Dataset.objects.filter(slug="killed-import").exists()
     assert not LayerFeature.objects.filter(external_id="j1").exists()
+
+
+def test_the_development_server_has_the_web_timeout():
+    """run.sh --dev serves through `manage.py runserver` (serve --dev starts it): its
+    statements are bounded like gunicorn's, not unlimited like a command's. With a 1 ms
+    timeout its very first statement (the migrations check before serving) is cancelled,
+    and the same statement in a command is not."""
+    env = _command_env("dev-timeout-check")
+    env.update(SITEFINDER_STATEMENT_TIMEOUT_MS="1", SITEFINDER_DEBUG="0")
+    server = _manage(env, "runserver", "--noreload", "--skip-checks", "127.0.0.1:1")
+    assert "canceling statement due to statement timeout" in server.stderr, server.stderr[-2000:]
+    command = _manage(env, "showmigrations", "ops")
+    assert command.returncode == 0, command.stderr[-2000:]
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

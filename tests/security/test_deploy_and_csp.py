@@ -126,3 +126,40 @@ def test_production_settings_force_https():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert out.stdout.split() == ["True", "True"], out.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_error_pages_have_a_policy_too(client, settings, debug):
+    """404 and 500 pages, also Django's own debug pages (run.sh --dev), which switch the
+    policy off by default."""
+    from django.test import Client
+
+    settings.DEBUG = debug
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    assert _directives(not_found["Content-Security-Policy"])["object-src"] == "'none'"
+    failing = Client(raise_request_exception=False)
+    from unittest import mock
+
+    with mock.patch("properties.views.map_config.reference_version", side_effect=RuntimeError):
+        error = failing.get("/")
+    assert error.status_code == 500
+    policy = _directives(error["Content-Security-Policy"])
+    assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    if not debug:
+        assert "'unsafe-inline'" not in policy["script-src"]
+
+
+@pytest.mark.django_db
+def test_the_outage_page_has_a_policy(client):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    with mock.patch(
+        "properties.views.map_config.reference_version", side_effect=OperationalError("down")
+    ):
+        response = client.get("/")
+    assert response.status_code == 503
+    assert "'unsafe-inline'" not in _directives(response["Content-Security-Policy"])["script-src"]

@@ -28,6 +28,13 @@ class Command(BaseCommand):
             "--no-peer", action="store_true", help="skip TiPg (it ships every site at low zoom)"
         )
         parser.add_argument(
+            "--zooms",
+            type=int,
+            nargs="+",
+            default=list(runner.ZOOMS),
+            help="zooms of the tile cases (default %(default)s)",
+        )
+        parser.add_argument(
             "--throughput-seconds",
             type=float,
             default=10,
@@ -55,13 +62,21 @@ class Command(BaseCommand):
         paints=5,
         no_peer=False,
         throughput_seconds=10,
+        zooms=runner.ZOOMS,
         only=None,
         results="",
         **options,
     ):
+        generation = None
         if sites and Site.objects.demo().count() != sites:
             self.stdout.write(f"generating {sites:,} demo sites …")
-            sites_generate_demo(count=sites, replace=True)
+            with runner.timed_with_database_cpu() as generation:
+                sites_generate_demo(count=sites, replace=True)
+            self.stdout.write(
+                f"generated in {generation['seconds']:.1f} s (database CPU "
+                f"{generation['database_cpu_seconds']} s, load average "
+                f"{generation['load_average']})"
+            )
             # Fresh statistics and visibility map, as autovacuum would leave them: the
             # search counts use index-only scans.
             with connection.cursor() as cursor:
@@ -72,7 +87,9 @@ class Command(BaseCommand):
             self.stdout.write(runner.as_markdown(measured))
             self.stdout.write(f"written to {runner.write(measured, name)}")
             return
-        measured = runner.run(repeat=repeat)
+        measured = runner.run(repeat=repeat, zooms=tuple(zooms))
+        if generation:
+            measured["generation"] = {"sites": sites, **generation}
         if not no_http:
             measured["cases"] += [
                 asdict(case)
@@ -81,6 +98,7 @@ class Command(BaseCommand):
                     paints=paints,
                     peer=not no_peer,
                     throughput_seconds=throughput_seconds,
+                    zooms=tuple(zooms),
                 )
             ]
         self.stdout.write(runner.as_markdown(measured))

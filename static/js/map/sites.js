@@ -1,6 +1,6 @@
-// The published sites from vector tiles: grid clusters below zoom 12 (a feature with
+// The published sites from vector tiles: grid clusters below zoom 13 (a feature with
 // `cluster_count` stands for that many sites, drawn as a circle with the number in it; a
-// lone site stays itself), points at zoom 12, footprints from 13 on. Drawn as SVG so each
+// lone site stays itself), points at zoom 13, footprints from 14 on. Drawn as SVG so each
 // site is a DOM element that receives clicks. A search with too many sites for a low-zoom
 // tile gets the clusters of all sites, marked `unfiltered`: drawn hollow, and the map's
 // status line asks to zoom in.
