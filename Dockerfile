@@ -9,10 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SITEFINDER_DEBUG=0
 
 # GeoDjango needs GDAL, GEOS and PROJ (libgdal32 pulls in GEOS and PROJ); gettext for
-# translations; nodejs/npm for the Leaflet plugins pinned in package-lock.json.
+# translations; nodejs/npm for the Leaflet plugins pinned in package-lock.json; Pango and
+# the fonts the PDFs embed (DejaVu for Latin scripts, Noto CJK for Chinese).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         binutils libproj-dev libgdal32 gettext nodejs npm \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

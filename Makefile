@@ -6,8 +6,9 @@
 #   make benchmark         manage.py benchmark
 #   make loadtest          locust, 20 users, 60 s against the production server (ARGS=--restart-db)
 #   make api-contract      schemathesis --checks all against a live server (MAX_EXAMPLES=5)
+#   make i18n-status       translated / untranslated / fuzzy entries of every catalogue
 #   make stop-db           stop the private PostGIS cluster and the private Redis
-.PHONY: setup run test lint format benchmark loadtest api-contract stop-db
+.PHONY: setup run test lint format benchmark loadtest api-contract i18n-status stop-db
 
 PORT ?= 8000
 ARGS ?=
@@ -37,6 +38,9 @@ loadtest:
 
 api-contract:
 	scripts/api_contract.sh
+
+i18n-status:
+	.venv/bin/python -m sitefinder.i18n_status
 
 stop-db:
 	scripts/redis.sh stop

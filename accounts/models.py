@@ -39,13 +39,18 @@ class User(AbstractUser):
         STAFF = "staff", _("Agency staff")
 
     class Language(models.TextChoices):
-        GERMAN = "de", _("German")
-        ENGLISH = "en", _("English")
+        # Each language under its own name (as settings.LANGUAGES): whoever picks it reads it.
+        GERMAN = "de", "Deutsch"
+        ENGLISH = "en", "English"
+        DUTCH = "nl", "Nederlands"
+        POLISH = "pl", "Polski"
+        TURKISH = "tr", "Türkçe"
+        CHINESE = "zh-hans", "简体中文"
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.INVESTOR)
     language = models.CharField(
         _("preferred language"),
-        max_length=2,
+        max_length=7,
         choices=Language.choices,
         default=Language.GERMAN,
         help_text=_("Language of the pages after login and of the e-mails sitefinder sends."),

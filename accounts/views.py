@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,8 +22,10 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import i18n as i18n_views
 from django.views.decorators.debug import sensitive_post_parameters
 
+from sitefinder.l10n import translate_path
 from sitefinder.net import client_address
 
 from .forms import LoginForm, PartnerInviteForm, SignupForm
@@ -40,7 +43,10 @@ from .throttling import minutes_until, throttle_check
 
 def _remember_language(response: HttpResponse, user: User) -> HttpResponse:
     """After login, the pages speak the user's preferred language (LocaleMiddleware reads
-    the language cookie, as the language switcher sets it)."""
+    the language cookie, as the language switcher sets it); the page it goes to is that
+    page in the user's language (its URL's prefix)."""
+    if isinstance(response, HttpResponseRedirect):
+        response["Location"] = translate_path(response["Location"], user.language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         user.language,
@@ -242,3 +248,24 @@ def invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         "accounts/invitation.html",
         {"form": form, "invited": user, "organisation": user.organisation},
     )
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's set_language (the cookie for visitors, the page
+    again in the chosen language), and for a logged-in user the account's language, which
+    the pages after login and the e-mails follow."""
+    # Django's set_language translates `next` with translate_url(), which only finds a path
+    # in the active language: make the page's own language (its prefix) the active one.
+    next_url = request.POST.get("next", request.GET.get("next", "")) or ""
+    with translation.override(translation.get_language_from_path(urlsplit(next_url).path)):
+        response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if (
+        request.method == "POST"
+        and user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and user.language != language
+    ):
+        User.objects.filter(pk=user.pk).update(language=language)
+    return response

@@ -1,11 +1,14 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PartnerOrganisation
@@ -26,6 +29,61 @@ OFFER_FIELDS = (
     "service_charges_eur_m2_month",
     "commission_free",
 )
+
+# Partner-written text that may be given in more than one language. The columns hold the
+# original, in German (required as before); `Site.translations` holds the other languages'
+# versions a person wrote: {"en": {"title": ..., "description": ...}, "nl": {...}}.
+TRANSLATABLE_FIELDS = ("title", "description", "restriction_notes")
+ORIGINAL_LANGUAGE = "de"
+
+
+@dataclass(frozen=True)
+class TranslatedText:
+    """A partner-written text for a reader: `text` is in `language`; `is_fallback` when the
+    reader's language was not given and the original is shown instead (label it so)."""
+
+    text: str
+    language: str
+    is_fallback: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def translation_languages() -> list[str]:
+    """The languages a partner may add beside the original."""
+    return [code for code, _name in settings.LANGUAGES if code != ORIGINAL_LANGUAGE]
+
+
+def clean_translations(value: object) -> dict[str, dict[str, str]]:
+    """The translations as stored: known languages and fields only, texts stripped, empty
+    ones dropped; anything else is a ValidationError naming the field."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError({"translations": _("Expected an object of languages.")})
+    languages = translation_languages()
+    cleaned: dict[str, dict[str, str]] = {}
+    for language, texts in value.items():
+        if language not in languages:
+            raise ValidationError(
+                {"translations": _("Unknown language “%(language)s”.") % {"language": language}}
+            )
+        if not isinstance(texts, dict):
+            raise ValidationError({"translations": _("Expected an object of texts.")})
+        kept = {}
+        for field, text in texts.items():
+            if field not in TRANSLATABLE_FIELDS or not isinstance(text, str):
+                raise ValidationError(
+                    {"translations": _("Unknown field “%(field)s”.") % {"field": field}}
+                )
+            if field == "title" and len(text.strip()) > 200:
+                raise ValidationError({"translations": _("A title has at most 200 characters.")})
+            if text.strip():
+                kept[field] = text.strip()
+        if kept:
+            cleaned[language] = kept
+    return cleaned
 
 
 class Site(models.Model):
@@ -165,6 +223,20 @@ class Site(models.Model):
         blank=True,
     )
     restriction_notes = models.TextField(_("restriction notes"), blank=True)
+    # One JSON object rather than a column per field and language: three fields in five
+    # languages would be fifteen mostly empty columns, and a language added later needs
+    # no migration. Searching and sorting use the original columns only.
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        # Rows inserted in SQL (the bulk upload, the demo generator) get an empty object too.
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text=_(
+            "Title, description and restriction notes written in other languages: "
+            '{"en": {"title": "…"}}. The German text is the original.'
+        ),
+    )
     ownership = models.CharField(_("ownership"), max_length=16, choices=Ownership.choices)
     available_from = models.DateField(
         _("available from"), null=True, blank=True, help_text=_("Empty: available now.")
@@ -384,6 +456,22 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def translated(self, field: str, language: str | None = None) -> TranslatedText:
+        """`field` (title, description, restriction notes) in the reader's language if a
+        person wrote it, else the German original, marked as a fallback."""
+        language = language or translation.get_language() or ORIGINAL_LANGUAGE
+        original = getattr(self, field) or ""
+        if language == ORIGINAL_LANGUAGE:
+            return TranslatedText(original, ORIGINAL_LANGUAGE, False)
+        text = ((self.translations or {}).get(language) or {}).get(field, "")
+        if text:
+            return TranslatedText(text, language, False)
+        return TranslatedText(original, ORIGINAL_LANGUAGE, bool(original))
+
+    def clean(self) -> None:
+        super().clean()
+        self.translations = clean_translations(self.translations)
 
     @property
     def is_plot(self) -> bool:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -15,7 +16,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PartnerOrganisation, User
 from geodata.models import STORAGE_SRID, Municipality
-from properties.models import OFFER_FIELDS, Site
+from properties.models import (
+    OFFER_FIELDS,
+    TRANSLATABLE_FIELDS,
+    Site,
+    clean_translations,
+    translation_languages,
+)
 from properties.services.media import document_check, photo_check
 from properties.services.sites import site_municipality_for
 from properties.services.upload import MAX_AREA_M2, MAX_PRICE_EUR_M2, SUFFIXES
@@ -67,6 +74,17 @@ MIN_POLYGON_AREA_M2 = 10
 AREA_RATIO_LIMIT = 10
 # Rents, ground rents and additional costs per m² above this are a typo.
 MAX_MONTHLY_EUR_M2 = Decimal(1000)
+
+
+TRANSLATION_LABELS = {
+    "title": _("title"),
+    "description": _("description"),
+    "restriction_notes": _("restriction notes"),
+}
+
+
+def translation_field_name(language: str, field: str) -> str:
+    return f"{field}__{language.replace('-', '_')}"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -144,6 +162,42 @@ class SiteForm(forms.ModelForm):
                 required=False,
                 initial=self.instance.organisation_id,
             )
+        self._add_translation_fields()
+
+    def _add_translation_fields(self) -> None:
+        """Title, description and restriction notes in the other languages, optional: the
+        German text above is the original; only what a person wrote is shown to readers."""
+        stored = self.instance.translations or {}
+        for language in translation_languages():
+            for field in TRANSLATABLE_FIELDS:
+                widget = (
+                    forms.TextInput(attrs={"lang": language})
+                    if field == "title"
+                    else forms.Textarea(attrs={"rows": 3, "lang": language})
+                )
+                self.fields[translation_field_name(language, field)] = forms.CharField(
+                    label=TRANSLATION_LABELS[field],
+                    required=False,
+                    max_length=200 if field == "title" else None,
+                    widget=widget,
+                    initial=(stored.get(language) or {}).get(field, ""),
+                )
+
+    def translation_tabs(self) -> list[dict[str, Any]]:
+        """One tab (a <details>) per language with its three fields."""
+        names = dict(settings.LANGUAGES)
+        stored = self.instance.translations or {}
+        return [
+            {
+                "code": language,
+                "name": names[language],
+                "given": bool(stored.get(language)),
+                "fields": [
+                    self[translation_field_name(language, field)] for field in TRANSLATABLE_FIELDS
+                ],
+            }
+            for language in translation_languages()
+        ]
 
     def fieldsets(self) -> list[dict[str, Any]]:
         sets = [
@@ -208,8 +262,23 @@ class SiteForm(forms.ModelForm):
             raise ValidationError(errors)
         return documents
 
+    def _clean_translations(self, cleaned: dict[str, Any]) -> None:
+        """The other languages' texts into the instance (not a model field of the form)."""
+        given = {
+            language: {
+                field: cleaned.get(translation_field_name(language, field), "")
+                for field in TRANSLATABLE_FIELDS
+            }
+            for language in translation_languages()
+        }
+        try:
+            self.instance.translations = clean_translations(given)
+        except ValidationError as error:
+            self.add_error(None, error.messages)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._clean_translations(cleaned)
         geom = cleaned.get("geometry")
         kind = cleaned.get("kind")
         if geom is None:

@@ -5,10 +5,12 @@ Shared by the detail page and the exposé PDF, so both say exactly the same thin
 
 from __future__ import annotations
 
-from django.utils.formats import date_format, number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
+
+from sitefinder import l10n
+from sitefinder.l10n import NBSP_HA, NBSP_M2, area_short, euros, km, km_number, m2, per_unit
 
 from .models import Site
 from .nearest import NearestFeature
@@ -110,30 +112,6 @@ SITE_KIND_COLOURS: dict[str, str] = {
 }
 
 
-def m2(value: float | None) -> str:
-    """Square metres, and hectares from one hectare on: "25,000 m² (2.5 ha)"."""
-    if value is None:
-        return "–"
-    text = f"{number_format(round(value), 0, force_grouping=True)} m²"
-    if value >= 10_000:
-        text += f" ({number_format(value / 10_000, 1, force_grouping=True)} ha)"
-    return text
-
-
-NBSP_HA = "\u00a0ha"
-NBSP_M2 = "\u00a0m²"
-
-
-def area_short(value: float) -> str:
-    """An area in few characters: hectares from one hectare on, without a trailing zero
-    ("9.2 ha", "10 ha"), else square metres ("5,000 m²")."""
-    if value >= 10_000:
-        hectares = round(value / 10_000, 1)
-        digits = 0 if hectares == int(hectares) else 1
-        return f"{number_format(hectares, digits, force_grouping=True)}{NBSP_HA}"
-    return f"{number_format(round(value), 0, force_grouping=True)}{NBSP_M2}"
-
-
 def area_gross(value: float) -> str:
     """The headline area of a site, labelled: "4.3 ha gross"."""
     return _("%(area)s gross") % {"area": area_short(value)}
@@ -171,27 +149,12 @@ def area_range(low: float | None, high: float | None) -> str:
     return ""
 
 
-def km_number(metres: float | None) -> str:
-    """Kilometres with one decimal, without the unit: "3.7" ("3,7" in German); below 50 m
-    "< 0.1", so a site 15 m from a railway does not read as lying on it."""
-    if metres is None:
-        return ""
-    if 0 < metres < 50:
-        return "< " + number_format(0.1, 1)
-    return number_format(metres / 1000, 1, force_grouping=True)
-
-
-def km(metres: float | None) -> str:
-    """A distance in kilometres with one decimal: "3.7 km" ("3,7 km" in German)."""
-    return f"{km_number(metres)}\u00a0km" if metres is not None else ""
-
-
 def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
 def _date(value) -> str:
-    return date_format(value, "DATE_FORMAT")
+    return l10n.date(value)
 
 
 # The unit of each offer type's comparable figure.
@@ -207,17 +170,12 @@ OFFER_FIGURES: dict[str, str] = {
 }
 
 
-def euros(value) -> str:
-    """A sum of money in whole euros: "1,234,000 €" ("1.234.000 €" in German)."""
-    return f"{number_format(round(value), 0, force_grouping=True)}\u00a0€"
-
-
 def offer_figure(site: Site, offer: str) -> str:
     """One offer type's comparable figure with its unit ("85.00 €/m²", "9.50 €/m²/month"),
     or "on request" / "not stated"."""
     value = getattr(site, OFFER_FIGURES[offer])
     if value is not None:
-        return f"{number_format(value, 2, force_grouping=True)}\u00a0{OFFER_UNITS[offer]}"
+        return per_unit(value, str(OFFER_UNITS[offer]))
     return _("on request") if site.price_on_request else _("not stated")
 
 
@@ -270,12 +228,22 @@ def site_price_rows(site: Site) -> list[tuple[str, str]]:
     if Site.OfferType.LEASEHOLD in offers:
         rows.append((_("Ground rent (Erbbauzins)"), offer_figure(site, Site.OfferType.LEASEHOLD)))
     if site.service_charges_eur_m2_month is not None:
-        charges = number_format(site.service_charges_eur_m2_month, 2, force_grouping=True)
-        rows.append((_("Additional costs (Nebenkosten)"), f"{charges}\u00a0{_('€/m²/month')}"))
+        charges = per_unit(site.service_charges_eur_m2_month, _("€/m²/month"))
+        rows.append((_("Additional costs (Nebenkosten)"), charges))
     rows.append((_("Commission-free"), _yes_no(site.commission_free)))
     if site.price_negotiable:
         rows.append((_("Negotiable"), _("yes")))
     return rows
+
+
+def restriction_notes(site: Site) -> str:
+    """The partner's notes in the reader's language, or the German original labelled."""
+    notes = site.translated("restriction_notes")
+    if not notes.text:
+        return "–"
+    if notes.is_fallback:
+        return f"{notes.text} ({_('original in German')})"
+    return notes.text
 
 
 def site_last_verified(site: Site) -> str:
@@ -344,7 +312,7 @@ def site_facts(site: Site) -> list[dict]:
                 (_("Planning category"), site.get_planning_category_display()),
                 (_("B-Plan status"), site.get_bplan_status_display()),
                 (_("Restrictions"), restrictions),
-                (_("Notes on restrictions"), site.restriction_notes or "–"),
+                (_("Notes on restrictions"), restriction_notes(site)),
                 (_("Ownership"), site.get_ownership_display()),
             ],
         },

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.paginator import Page
 from django.http import QueryDict
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +26,7 @@ from properties.map_config import place_rows
 from properties.models import Site
 from properties.presentation import site_price
 from properties.querysets import SORT_ORDERINGS
+from sitefinder import l10n
 from sitefinder.counting import EstimatingPaginator
 
 # Results per page, on the server-rendered page and in the page's API requests alike.
@@ -438,8 +438,8 @@ def _area(value: float | None) -> str:
     if value is None:
         return "–"
     if value >= 10_000:
-        return f"{number_format(value / 10_000, 1, force_grouping=True)} ha"
-    return f"{number_format(round(value), 0, force_grouping=True)} m²"
+        return l10n.hectares(value)
+    return l10n.area_m2(value)
 
 
 def result_page(filterset: SiteFilterSet, page_number: str | None) -> tuple[int, bool, Page | None]:
@@ -466,11 +466,7 @@ def result_entries(page: Page | None, sort: str, kind_labels: dict[str, str]) ->
         distance = ""
         if distance_column:
             metres = getattr(site, distance_column, None)
-            distance = (
-                f"{number_format(metres / 1000, 1, force_grouping=True)} km"
-                if metres is not None
-                else "–"
-            )
+            distance = l10n.km(metres) if metres is not None else "–"
         entries.append(
             {
                 "id": site.pk,

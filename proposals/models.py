@@ -83,7 +83,7 @@ class Inquiry(models.Model):
         _("received through"), max_length=8, choices=Channel.choices, default=Channel.WEB
     )
     language = models.CharField(
-        _("language"), max_length=2, choices=User.Language.choices, default="de"
+        _("language"), max_length=7, choices=User.Language.choices, default="de"
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -310,7 +310,7 @@ class Offer(models.Model):
         Inquiry, verbose_name=_("inquiry"), on_delete=models.CASCADE, related_name="offers"
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=2, choices=User.Language.choices)
+    language = models.CharField(_("language"), max_length=7, choices=User.Language.choices)
     introduction = models.TextField(_("introduction"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -9,7 +9,6 @@ import datetime
 import json
 import time
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.core.exceptions import ValidationError
@@ -67,9 +66,18 @@ def _link_or_404(token: str) -> OfferLink:
 
 
 def _language(request: HttpRequest, offer: Offer) -> str:
-    """The offer's language, unless the visitor chose one with the language switcher."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in dict(settings.LANGUAGES) else offer.language
+    """The language of the URL: the link is sent in the offer's language (offer_link_url);
+    the investor may switch to another, which changes the URL's prefix."""
+    return translation.get_language_from_path(request.path_info) or offer.language
+
+
+@require_safe
+def offer_link_unprefixed(request: HttpRequest, token: str) -> HttpResponseBase:
+    """An offer link without a language (sent before URLs carried one): to the offer's
+    language, not the browser's."""
+    link = _link_or_404(token)
+    with translation.override(link.offer.language):
+        return redirect(reverse("offer_link", args=[token]))
 
 
 def _date(value: datetime.datetime | None) -> str:
@@ -114,7 +122,7 @@ def _site_geojson(items: list[OfferSite]) -> dict:
                 "geometry": json.loads(geometries[item.site_id]),
                 "properties": {
                     "number": item.position,
-                    "title": item.site.title,
+                    "title": item.site.translated("title").text,
                     "anchor": f"site-{item.pk}",
                     "colour": SITE_KIND_COLOURS.get(item.site.kind, "#546e7a"),
                 },

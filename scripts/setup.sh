@@ -14,7 +14,7 @@ cd "$REPO_ROOT"
 
 # gdal-bin: the importer tests write Shapefile and GeoPackage fixtures with ogr2ogr.
 # redis-server: the shared cache (scripts/redis.sh starts a private one, like the database).
-APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium gettext poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 redis-server)
+APT_PACKAGES=(postgresql-15-postgis-3 gdal-bin chromium gettext poppler-utils fonts-dejavu-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 redis-server)
 
 # One set-up at a time per checkout (run.sh and test.sh both call this script).
 mkdir -p "$STAMPS"

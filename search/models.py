@@ -64,7 +64,7 @@ class SavedSearch(models.Model):
         help_text=_("The search's URL query string, e.g. kind=plot&area_min=10000."),
     )
     language = models.CharField(
-        _("language of the alerts"), max_length=2, choices=User.Language.choices
+        _("language of the alerts"), max_length=7, choices=User.Language.choices
     )
     created_at = models.DateTimeField(_("saved at"), default=timezone.now)
     last_checked_at = models.DateTimeField(

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from accounts.models import User
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import Site
 from properties.presentation import offer_figure, site_price
+from sitefinder import l10n
 
 from .forms import SavedSearchEditForm, SavedSearchForm
 from .models import SHORTLIST_MAX_SITES, SavedSearch
@@ -197,7 +198,7 @@ def _distance_row(field_name: str, sites: Sequence[Site]) -> dict:
 
     def text(site: Site) -> str:
         tenths = hectometres(site)
-        return "–" if tenths is None else f"{number_format(tenths / 10, 1, force_grouping=True)} km"
+        return "–" if tenths is None else l10n.km(tenths * 100)
 
     return _row(label, sites, text, key=hectometres, best_label=_("shortest distance"))
 
@@ -206,9 +207,7 @@ def _area(m2: float | None) -> str:
     """ "12,345 m² (1.23 ha)" in the active language."""
     if m2 is None:
         return "–"
-    square_metres = number_format(round(m2), 0, force_grouping=True)
-    hectares = number_format(m2 / 10_000, 2, force_grouping=True)
-    return f"{square_metres} m² ({hectares} ha)"
+    return f"{l10n.area_m2(m2)} ({l10n.hectares(m2, 2)})"
 
 
 def _available_from(site: Site) -> str:

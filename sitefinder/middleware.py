@@ -14,6 +14,8 @@ from django.urls import Resolver404, resolve
 from django.utils.csp import CSP
 from django.utils.translation import gettext as _
 
+from sitefinder.l10n import unprefixed_path
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
@@ -102,7 +104,8 @@ class PrivatePagesNoStoreMiddleware:
 
     @staticmethod
     def is_private(request: HttpRequest) -> bool:
-        if request.path_info.lstrip("/").split("/", 1)[0] in PRIVATE_PREFIXES:
+        # Pages carry a language prefix (/de/staff/…): the section is after it.
+        if unprefixed_path(request.path_info).lstrip("/").split("/", 1)[0] in PRIVATE_PREFIXES:
             return True
         user = getattr(request, "user", None)
         return bool(

@@ -5,6 +5,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from geodata.layers import DISTANCE_FIELDS
 from properties.models import OFFER_FIELDS, Site, SiteMedia
 from sitefinder.api_fields import WebGeometryField
+from sitefinder.l10n import unprefixed_path
 
 URL_SENTINEL = 987654321987
 LIST_FIELDS = [
@@ -38,7 +39,10 @@ class SiteSerializer(GeoFeatureModelSerializer):
         slug_field="ags", read_only=True
     )
     municipality_name = serializers.CharField(source="municipality.name", read_only=True)
-    url = serializers.SerializerMethodField(help_text="The site's public detail page.")
+    url = serializers.SerializerMethodField(
+        help_text="The site's public detail page, without a language: it opens in the "
+        "reader's language (/de/sites/1/, /en/sites/1/, …)."
+    )
 
     class Meta:
         model = Site
@@ -47,11 +51,12 @@ class SiteSerializer(GeoFeatureModelSerializer):
 
     def get_url(self, site: Site) -> str:
         # One reverse() and absolute URL per list, not per row: the same serializer
-        # instance writes every row of a page.
+        # instance writes every row of a page. Without a language: the page opens in the
+        # reader's (/de/sites/1/, /en/sites/1/, ...).
         template = self.__dict__.get("_url_template")
         if template is None:
             request = self.context.get("request")
-            path = reverse("site_detail", args=[URL_SENTINEL])
+            path = unprefixed_path(reverse("site_detail", args=[URL_SENTINEL]))
             template = request.build_absolute_uri(path) if request else path
             self.__dict__["_url_template"] = template
         return template.replace(str(URL_SENTINEL), str(site.pk), 1)

@@ -43,6 +43,7 @@ from geodata.models import Dataset
 from geodata.querysets import layers_with_datasets
 from properties.models import Site
 from sitefinder.db import read_connection
+from sitefinder.l10n import unprefixed_path
 from sitefinder.spreadsheet import safe_row, safe_text
 
 # Exports stay bounded: a larger result must be narrowed by filters first.
@@ -99,7 +100,8 @@ def _servicing_text() -> Func:
 
 def _detail_url(base_url: str) -> Concat:
     marker = 987654321
-    path = reverse("site_detail", args=[marker])
+    # Without a language: the page opens in the reader's (as the API's "url").
+    path = unprefixed_path(reverse("site_detail", args=[marker]))
     prefix, suffix = f"{base_url.rstrip('/')}{path}".split(str(marker))
     return Concat(Value(prefix), Cast("id", CharField()), Value(suffix), output_field=CharField())
 
@@ -306,14 +308,20 @@ class CsvDialect:
     decimal: str
 
 
+# Dutch, Polish and Turkish spreadsheets read decimal commas like German ones; Chinese
+# ones read CSV as English ones do.
 CSV_DIALECTS = {
     "de": CsvDialect("de", ";", ","),
     "en": CsvDialect("en", ",", "."),
+    "nl": CsvDialect("nl", ";", ","),
+    "pl": CsvDialect("pl", ";", ","),
+    "tr": CsvDialect("tr", ";", ","),
 }
 
 
 def csv_dialect_for(language: str | None) -> CsvDialect:
-    """The CSV dialect of a language (German: ";" and decimal commas); English otherwise."""
+    """The CSV dialect of a language (German, Dutch, Polish, Turkish: ";" and decimal
+    commas); English otherwise (Chinese too)."""
     return CSV_DIALECTS.get((language or "")[:2], CSV_DIALECTS["en"])
 
 

@@ -80,7 +80,7 @@ def comparison_row(item: OfferSite) -> dict:
     site = item.site
     return {
         "number": item.position,
-        "title": site.title,
+        "title": site.translated("title").text,
         "municipality": site.municipality.name,
         "kind": site.get_kind_display(),
         "area": area_pair(site),

@@ -259,7 +259,9 @@ def offer_site_move(*, offer_site: OfferSite, direction: str, acting_user: User)
 
 
 def offer_link_url(link: OfferLink) -> str:
-    return settings.SITE_URL + reverse("offer_link", args=[link.token])
+    """The link the investor is sent: in the offer's language (/pl/offers/<token>/)."""
+    with translation.override(link.offer.language):
+        return settings.SITE_URL + reverse("offer_link", args=[link.token])
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from django.utils import translation
 from rest_framework import serializers
 
 from accounts.models import User
@@ -40,7 +41,9 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_search_url(self, saved_search: SavedSearch) -> str:
-        return search_page_url(saved_search.query)
+        """The search page in the search's language (its alerts' language)."""
+        with translation.override(saved_search.language):
+            return search_page_url(saved_search.query)
 
 
 class SavedSearchCreateSerializer(serializers.Serializer):

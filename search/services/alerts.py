@@ -306,13 +306,15 @@ def _absolute(path: str) -> str:
 
 
 def _alert_message(search: SavedSearch, sites: list[Site]) -> EmailMultiAlternatives:
-    unsubscribe_url = _absolute(
-        reverse(
-            "saved_search_unsubscribe",
-            kwargs={"pk": search.pk, "token": saved_search_unsubscribe_token(search)},
-        )
-    )
     with translation.override(search.language):
+        # Every link in the search's language (/pl/...): an unprefixed one would redirect,
+        # which a mail client's one-click unsubscribe (a POST) does not follow.
+        unsubscribe_url = _absolute(
+            reverse(
+                "saved_search_unsubscribe",
+                kwargs={"pk": search.pk, "token": saved_search_unsubscribe_token(search)},
+            )
+        )
         context = {
             "search": search,
             "sites": [

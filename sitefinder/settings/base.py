@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
+            "libraries": {"sitefinder_i18n": "sitefinder.i18n_tags"},
         },
     },
 ]
@@ -190,9 +191,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "de"
-LANGUAGES = [("de", _("German")), ("en", _("English"))]
+# Each language under its own name (the switcher, the offer's language): a reader finds
+# their language whatever language the page is in. Page URLs carry the language
+# (/de/..., /nl/...: sitefinder/urls.py); the API, tiles and health checks do not.
+LANGUAGES = [
+    ("de", "Deutsch"),
+    ("en", "English"),
+    ("nl", "Nederlands"),
+    ("pl", "Polski"),
+    ("tr", "Türkçe"),
+    ("zh-hans", "简体中文"),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# "en" is written the British way (day first); see sitefinder/formats/en/formats.py.
+# Numbers, dates and areas as each language writes them where Django's own formats differ
+# ("en" the British way, pl with a narrow no-break space): sitefinder/formats/<locale>/.
 FORMAT_MODULE_PATH = ["sitefinder.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True

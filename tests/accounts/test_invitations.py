@@ -155,10 +155,10 @@ def test_invite_with_both_an_organisation_and_a_new_name_is_refused(client, staf
 @pytest.mark.parametrize(
     "link",
     [
-        "/accounts/invitation/MTIz/abc-def/",
-        "/accounts/invitation/!!!/abc/",
-        "/accounts/invitation/{uid}/{token}x/",
-        "/accounts/invitation/{uid}/0-0/",
+        "/en/accounts/invitation/MTIz/abc-def/",
+        "/en/accounts/invitation/!!!/abc/",
+        "/en/accounts/invitation/{uid}/{token}x/",
+        "/en/accounts/invitation/{uid}/0-0/",
     ],
 )
 def test_a_tampered_link_is_a_clear_page_not_an_error(

@@ -38,7 +38,7 @@ def test_reset_mail_is_in_german_for_a_german_user(client, settings):
     assert message.to == ["kerstin@example.org"]
     assert message.subject == "sitefinder: neues Passwort wählen"
     assert "Passwort" in message.body
-    assert "https://sitefinder.example.org/accounts/password-reset/" in message.body
+    assert "https://sitefinder.example.org/de/accounts/password-reset/" in message.body
     assert user.username in message.body
 
 

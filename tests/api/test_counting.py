@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from properties.models import Site
 from sitefinder.counting import capped_count
+from sitefinder.l10n import translate_path
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_api_and_search_page_say_when_the_count_is_an_estimate(client, four_plot
     assert len(body["features"]) == 4  # the page itself is real
     page = client.get(reverse("map"))
     assert "about " in page.content.decode()
-    german = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="de")
+    german = client.get(translate_path(reverse("map"), "de"))
     assert "etwa " in german.content.decode()
 
 

@@ -26,6 +26,6 @@ def test_healthz_503_when_the_database_does_not_answer(client, monkeypatch):
 @pytest.mark.django_db
 def test_unknown_page_is_a_friendly_404(client, settings):
     settings.DEBUG = False
-    response = client.get("/sites/999999/")
+    response = client.get("/en/sites/999999/")
     assert response.status_code == 404
     assert b"Back to the map" in response.content

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.urls import reverse
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -77,9 +78,12 @@ def assert_accessible(browser_page: BrowserPage) -> None:
 
 
 def use_language(browser_page: BrowserPage, language: str) -> None:
+    """The visitor's language: the cookie (where unprefixed addresses redirect) and the
+    URLs the test builds (reverse() gives /<language>/…)."""
     browser_page.page.context.add_cookies(
         [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": browser_page.base_url}]
     )
+    translation.activate(language)
 
 
 def ready_search(page: Page) -> None:

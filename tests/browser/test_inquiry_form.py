@@ -24,7 +24,7 @@ def test_investor_sends_an_inquiry_from_the_search(browser_page, reference_data)
     # The search's link carries the search to the form.
     page.goto(browser_page.url("/?kind=plot&area_min_ha=1"))
     link = page.get_by_role("link", name="Request a proposal for this search")
-    expect(link).to_have_attribute("href", re.compile(r"^/inquiry/\?kind=plot&area_min_ha=1"))
+    expect(link).to_have_attribute("href", re.compile(r"^/en/inquiry/\?kind=plot&area_min_ha=1"))
     link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request a site proposal")
     expect(page.get_by_label("Plot")).to_be_checked()

@@ -219,7 +219,7 @@ def test_investor_journey(browser_page, sites, essen):
     assert "Sites flagged as demo data" in attribution
 
     # Deutsch: the same search, German words and German numbers.
-    page.get_by_role("button", name="DE", exact=True).click()
+    page.get_by_role("button", name="Deutsch", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     search_ready(page)
     assert query_of(page.url)["area"] == state["area"]

@@ -117,7 +117,7 @@ def test_map_shows_public_sites_layers_and_attribution(browser_page, sites):
     expect(attribution).to_contain_text("GeoBasis-DE / BKG")
     expect(attribution).to_contain_text("Streckennetz: DB Netz AG")
     expect(attribution.get_by_role("link", name="Data & licences")).to_have_attribute(
-        "href", "/data/"
+        "href", "/en/data/"
     )
 
     browser_page.screenshot("map.png")
@@ -195,9 +195,9 @@ def test_attributions_page_lists_every_dataset(browser_page, sites):
 def test_language_switcher_changes_the_page_language(browser_page, sites):
     page = open_map(browser_page)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.get_by_role("button", name="DE", exact=True).click()
+    page.get_by_role("button", name="Deutsch", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    expect(page.get_by_role("button", name="DE", exact=True)).to_have_attribute(
+    expect(page.get_by_role("button", name="Deutsch", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
     expect(page.get_by_role("heading", name="Ebenen und Legende")).to_be_visible()

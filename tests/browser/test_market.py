@@ -17,6 +17,7 @@ from properties.basemaps import preset_origins
 from proposals.models import Inquiry
 from proposals.services.offers import offer_create, offer_link_create
 from sitefinder.csp import content_security_policy
+from sitefinder.l10n import unprefixed_path
 from tests.browser.conftest import PHONE
 from tests.factories import InquiryFactory, PartnerOrganisationFactory, SiteFactory, UserFactory
 
@@ -59,7 +60,8 @@ def log_in(page: Page, base_url: str, user: User, next_url: str = "/") -> None:
     page.locator("input[name=username]").fill(user.username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form[action$='/login/'] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(re.escape(next_url) + "$"))
+    # The next page, in the user's language (its prefix follows the account).
+    expect(page).to_have_url(re.compile(re.escape(unprefixed_path(next_url)) + "$"))
 
 
 def scroll_width(page: Page) -> int:

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import Site
+from sitefinder.l10n import unprefixed_path
 from tests.factories import PartnerOrganisationFactory, UserFactory, square
 
 PASSWORD = "correct horse battery"
@@ -63,7 +64,8 @@ def log_in(page: Page, base_url: str, user: User, next_url: str) -> None:
     page.locator("input[name=username]").fill(user.username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form[action$='/login/'] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(re.escape(next_url) + "$"))
+    # The next page, in the user's language (its prefix follows the account).
+    expect(page).to_have_url(re.compile(re.escape(unprefixed_path(next_url)) + "$"))
 
 
 def log_out(page: Page) -> None:

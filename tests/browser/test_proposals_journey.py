@@ -238,7 +238,7 @@ def test_inquiry_offer_link_response_outcome(
     )
     # The language switcher works on the private page too (its form passes the CSRF
     # check) and the choice outranks the offer's language.
-    offer_page.locator(".language-switcher").get_by_role("button", name="DE").click()
+    offer_page.locator(".language-switcher").get_by_role("button", name="Deutsch").click()
     expect(offer_page.locator("#offer-sites-title")).to_have_text("Die Standorte")
     expect(offer_page.locator("html")).to_have_attribute("lang", "de")
     responses = dict(offer.items.values_list("site__title", "response"))

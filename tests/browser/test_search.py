@@ -274,7 +274,7 @@ def test_the_form_works_without_javascript(browser, live_server, sites):
 
 def test_german_page_formats_numbers_the_german_way(browser_page, sites):
     page = open_search(browser_page)
-    page.get_by_role("button", name="DE", exact=True).click()
+    page.get_by_role("button", name="Deutsch", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("#search-form")).to_have_attribute("data-ready", "true")
     expect(page.locator("#results-count")).to_have_text("4 Standorte")

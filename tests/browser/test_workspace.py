@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from geodata.models import Municipality
 from properties.models import Site
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
 
 PASSWORD = "correct horse battery"
@@ -93,7 +94,7 @@ def test_workspace_and_column_page_fit_a_phone(new_page, partner, locale):
     expect(page.locator("html")).to_have_attribute("lang", language)
     fits_the_phone(page)
 
-    page.goto(view.url(reverse("upload_contract")))
+    page.goto(view.url(translate_path(reverse("upload_contract"), language)))
     heading = (
         "Hochladen: Vorlagen und Spalten" if language == "de" else "Upload: templates and columns"
     )

@@ -42,7 +42,7 @@ def assert_no_traceback(response) -> None:
 
 def test_pages_answer_a_short_503_page(client, database_down, reference_data):
     database_down()
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
+    response = client.get("/de/")
     assert response.status_code == 503
     assert response["Retry-After"]
     assert "Vorübergehend nicht erreichbar" in response.content.decode()

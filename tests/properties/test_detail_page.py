@@ -6,13 +6,13 @@ import json
 import re
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
 from geodata.models import Layer
 from properties.models import Site, SiteMedia
+from sitefinder.l10n import translate_path
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,8 +96,7 @@ def test_planning_and_restrictions_are_explained_in_both_languages(client, site)
     assert "a soil survey and possibly remediation are needed" in english
     assert "Former coal mining below the site" in english
 
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
-    german = client.get(url).content.decode()
+    german = client.get(translate_path(url, "de")).content.decode()
     assert "Industriegebiet (§ 9 BauNVO)" in german
     assert "Flächennutzungsplan (FNP)" in german
     assert "Erhebliche Restriktionen sind bekannt" in german
@@ -107,7 +106,7 @@ def test_planning_and_restrictions_are_explained_in_both_languages(client, site)
 
 def test_page_links_the_expose_and_shows_contact_and_last_verified(client, site):
     html = client.get(reverse("site_detail", args=[site.pk])).content.decode()
-    assert f'href="/sites/{site.pk}/expose.pdf?lang=en"' in html
+    assert f'href="/en/sites/{site.pk}/expose.pdf?lang=en"' in html
     assert "Download exposé (PDF)" in html
     assert 'href="mailto:standorte@example.org"' in html
     assert 'href="tel:+49201123456"' in html

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from weasyprint import HTML
 
 from accounts.models import User
@@ -102,9 +102,10 @@ def test_expose_speaks_german_by_default_and_english_on_request(demo_site, tmp_p
     assert "Essen Hbf 0.6 km" in english
 
 
-def test_expose_language_follows_cookie_and_lang_parameter(client, demo_site):
-    url = reverse("site_expose", args=[demo_site.pk])
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+def test_expose_language_follows_the_url_and_lang_parameter(client, demo_site):
+    with translation.override("de"):
+        url = reverse("site_expose", args=[demo_site.pk])  # /de/sites/…/expose.pdf
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.get(url)["Content-Language"] == "de"
     assert client.get(url, {"lang": "en"})["Content-Language"] == "en"
     assert client.get(url, {"lang": "xx"})["Content-Language"] == "de"

@@ -187,9 +187,9 @@ def test_digest_mails_each_active_member_in_their_language(aged, people, setting
     assert "Fresh plot" not in english.body
     assert "Hidden from investors" in english.body
     assert f"hidden from {hide_day:%d/%m/%Y}"  # en-GB: day first in english.body
-    assert "https://sitefinder.example.org/partner/" in english.body
+    assert "https://sitefinder.example.org/en/partner/" in english.body
     html = english.alternatives[0][0]
-    assert "https://sitefinder.example.org/partner/" in html and "Stale plot" in html
+    assert "https://sitefinder.example.org/en/partner/" in html and "Stale plot" in html
 
     german = by_address["de@essen.example.org"]
     assert german.subject == "sitefinder: 2 Standorte von WiFö Essen müssen bestätigt werden"

@@ -27,6 +27,7 @@ from properties.models import Site
 from properties.services.upload import sites_upload_commit
 from properties.services.upload import vocabulary as upload_columns
 from properties.upload_contract import LANGUAGES, ContractColumn, contract_columns
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -390,8 +391,7 @@ def test_schema_is_a_table_schema_listing_every_field(client):
 
 @pytest.mark.parametrize(("language", "heading"), [("de", "Vorlagen"), ("en", "Templates")])
 def test_the_page_documents_every_column_in_both_languages(client, language, heading):
-    client.cookies["django_language"] = language
-    response = client.get(reverse("upload_contract"))
+    response = client.get(translate_path(reverse("upload_contract"), language))
     assert response.status_code == 200
     content = response.content.decode()
     assert f'<h2 id="downloads-title">{heading}</h2>' in content

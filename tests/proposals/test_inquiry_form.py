@@ -23,7 +23,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/inquiry/"
+URL = "/en/inquiry/"
 
 
 def essen_polygon(half_side_m: float = 1500) -> dict:
@@ -402,9 +402,9 @@ def test_a_distance_without_data_is_accepted_and_explained(client, reference_dat
 
 
 def test_the_map_page_links_to_the_form_with_its_search(client, reference_data):
-    response = client.get("/?kind=plot&area_min_ha=1")
+    response = client.get("/en/?kind=plot&area_min_ha=1")
     content = response.content.decode()
-    assert 'href="/inquiry/?kind=plot&amp;area_min_ha=1"' in content
+    assert 'href="/en/inquiry/?kind=plot&amp;area_min_ha=1"' in content
 
 
 def test_the_inquiry_carries_the_offer_type_to_the_inbox_and_from_the_search(

@@ -111,7 +111,7 @@ def test_the_confirmation_tells_the_investor_what_was_asked(
 def test_staff_are_told_with_a_link_to_the_inquiry(staff, django_capture_on_commit_callbacks):
     inquiry = create(django_capture_on_commit_callbacks, phone="+49 201 123")
     notification = next(m for m in mail.outbox if m.to == ["stefanie@agency.example"])
-    link = f"{settings.SITE_URL}/staff/inquiries/{inquiry.pk}/"
+    link = f"{settings.SITE_URL}/en/staff/inquiries/{inquiry.pk}/"  # stefanie reads English
     assert link in notification.body
     assert link in notification.alternatives[0].content
     assert "Rhein Logistik GmbH" in notification.subject
@@ -180,7 +180,7 @@ def test_a_failing_mail_server_loses_nothing_and_a_retry_sends_only_what_is_miss
         "rendered": rendered_token(time.time() - 10),
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/inquiry/", data, REMOTE_ADDR="192.0.2.1")
+        response = client.post("/en/inquiry/", data, REMOTE_ADDR="192.0.2.1")
     assert response.status_code == 302  # the investor sees the thanks page, not a 500
 
     inquiry = Inquiry.objects.get()

@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from accounts.models import User
@@ -23,8 +24,10 @@ from proposals.services.offers import (
     offer_create,
     offer_link_create,
     offer_link_revoke,
+    offer_link_url,
     offer_update,
 )
+from sitefinder.l10n import translate_path
 
 pytestmark = pytest.mark.django_db
 
@@ -223,9 +226,9 @@ def test_a_site_withdrawn_since_the_offer_stays_without_a_dead_link(client, link
     Site.objects.filter(pk=first.site_id).update(status=Site.Status.WITHDRAWN)
     page = client.get(url(link)).content.decode()
     assert "Hafenfläche Nord" in page
-    assert f'href="/sites/{first.site_id}/"' not in page
+    assert f'href="/en/sites/{first.site_id}/"' not in page
     assert "no longer has a public page" in page
-    assert f'href="/sites/{second.site_id}/"' in page
+    assert f'href="/en/sites/{second.site_id}/"' in page
 
 
 def test_responses_are_saved_changeable_and_on_the_timeline(client, link, offer, inquiry):
@@ -352,41 +355,50 @@ def test_posting_to_an_unusable_link_changes_nothing(client, link, offer, inquir
 # --- language ---------------------------------------------------------------------------
 
 
-def test_the_page_speaks_the_offers_language_unless_the_visitor_chose_one(client, offer, staff):
+def test_the_link_speaks_the_offers_language_unless_the_visitor_switches(client, offer, staff):
     Offer.objects.filter(pk=offer.pk).update(language="de")
     offer.refresh_from_db()
     link = make_link(offer, staff)
+    sent = urlsplit(offer_link_url(link)).path
+    assert sent == f"/de/offers/{link.token}/"
     # The browser's language does not matter: the offer was written in German.
-    response = client.get(url(link), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(sent, HTTP_ACCEPT_LANGUAGE="en")
     assert response["Content-Language"] == "de"
     html = response.content.decode()
     assert '<html lang="de">' in html
     assert "Karte der angebotenen Standorte" in html and "Antwort senden" in html
 
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = client.get(url(link))
+    # The switcher leads to the same offer under another language's prefix.
+    response = client.get(translate_path(sent, "en"))
     assert response["Content-Language"] == "en"
     assert "Map of the proposed sites" in response.content.decode()
 
     # The saved-message and the 410 page follow the same rule.
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
     first = items(offer)[0]
-    page = client.get(respond(client, link, first, "interested")["Location"])
+    with translation.override("de"):
+        page = client.get(respond(client, link, first, "interested")["Location"])
     assert "Vielen Dank: Ihre Antwort zu „Hafenfläche Nord“ wurde gespeichert." in (
         page.content.decode()
     )
     OfferLink.objects.filter(pk=link.pk).update(
         expires_at=timezone.now() - datetime.timedelta(days=1)
     )
-    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
-    gone = client.get(url(link))
+    gone = client.get(sent)
     assert gone.status_code == 410 and gone["Content-Language"] == "de"
     assert "Angebotslink abgelaufen" in gone.content.decode()
 
 
-def test_an_unknown_language_cookie_falls_back_to_the_offer(client, link):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
-    assert client.get(url(link))["Content-Language"] == "en"
+@pytest.mark.parametrize("cookie", ["xx", "en", None])
+def test_a_link_without_a_language_opens_in_the_offers_language(client, offer, staff, cookie):
+    """Links sent before URLs carried the language (/offers/<token>/)."""
+    Offer.objects.filter(pk=offer.pk).update(language="pl")
+    link = make_link(offer, staff)
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    response = client.get(f"/offers/{link.token}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == f"/pl/offers/{link.token}/"
+    assert client.get(response["Location"])["Content-Language"] == "pl"
 
 
 # --- the PDF ----------------------------------------------------------------------------

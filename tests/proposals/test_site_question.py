@@ -12,6 +12,7 @@ from accounts.models import User
 from properties.models import Site
 from proposals.forms import rendered_token
 from proposals.models import Inquiry
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def ask(client, site: Site, data: dict, address: str = "192.0.2.20"):
 
 
 def test_the_detail_page_offers_the_form_share_link_and_print(client, site):
-    html = client.get(reverse("site_detail", args=[site.pk]), headers={"accept-language": "de"})
+    html = client.get(translate_path(reverse("site_detail", args=[site.pk]), "de"))
     text = html.content.decode()
     assert "Frage zu diesem Grundstück" in text
     assert reverse("site_question", args=[site.pk]) in text

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import User
 from properties.models import Site
@@ -79,7 +80,8 @@ def test_signup_creates_a_logged_in_investor_with_their_language(reference_data)
     client = Client()
     response = client.post(reverse("signup"), signup_data(language="de"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("map")
+    with translation.override("de"):  # the new account's language
+        assert response["Location"] == reverse("map")
     user = User.objects.get(email="new.investor@example.org")
     assert user.username == "new.investor@example.org"
     assert user.role == User.Role.INVESTOR
@@ -139,10 +141,15 @@ def test_login_with_the_email_address_in_any_case_and_logout(reference_data):
 
 def test_account_pages_speak_german(reference_data):
     client = Client(headers={"accept-language": "de"})
-    assert "Als Investor registrieren" in client.get(reverse("signup")).content.decode()
-    assert "Anmelden" in client.get(reverse("login")).content.decode()
-    client.force_login(UserFactory())
-    assert "Meine gespeicherten Suchen" in client.get(reverse("saved_searches")).content.decode()
+    # An address without a language goes to the browser's language.
+    response = client.get("/accounts/signup/")
+    assert (response.status_code, response["Location"]) == (302, "/de/accounts/signup/")
+    with translation.override("de"):
+        assert "Als Investor registrieren" in client.get(reverse("signup")).content.decode()
+        assert "Anmelden" in client.get(reverse("login")).content.decode()
+        client.force_login(UserFactory())
+        page = client.get(reverse("saved_searches")).content.decode()
+    assert "Meine gespeicherten Suchen" in page
 
 
 def test_login_page_renders(reference_data):
@@ -166,7 +173,7 @@ def test_api_saves_lists_and_deletes_searches(investor_client, investor):
     assert saved["language"] == "en"
     assert saved["is_active"] is True
     assert saved["last_alert_at"] is None
-    assert saved["search_url"] == "/?kind=plot&area_min=10000"
+    assert saved["search_url"] == "/en/?kind=plot&area_min=10000"  # the search's language
 
     listed = investor_client.get(API).json()
     assert [s["id"] for s in listed] == [saved["id"]]
@@ -232,7 +239,7 @@ def test_page_saves_a_search_from_the_search_page_form(investor_client, investor
     page = investor_client.get(reverse("saved_searches"))
     assert page.status_code == 200
     assert b"Halls" in page.content
-    assert b'href="/?kind=hall"' in page.content
+    assert b'href="/en/?kind=hall"' in page.content
 
 
 def test_page_shows_why_a_query_is_invalid(investor_client):
@@ -274,12 +281,12 @@ def test_a_new_matching_site_is_alerted_once(investor, essen):
     message = mail.outbox[0]
     assert message.to == ["investor@example.org"]
     assert "Plot by the canal" in message.body
-    assert f"{settings.SITE_URL}/sites/{site.pk}/" in message.body
+    assert f"{settings.SITE_URL}/en/sites/{site.pk}/" in message.body  # the search's language
     assert "Essen" in message.body
     assert "2\xa0ha gross" in message.body  # the one way an area is told (area_pair)
     assert "Sale 85.00\u00a0€/m²" in message.body  # the offer type with its figure
     html = message.alternatives[0].content
-    assert f'href="{settings.SITE_URL}/sites/{site.pk}/"' in html
+    assert f'href="{settings.SITE_URL}/en/sites/{site.pk}/"' in html
     alert = SearchAlert.objects.get()
     assert (alert.saved_search, alert.site, alert.site_version) == (search, site, site.updated_at)
     assert alert.sent_at is not None
@@ -374,12 +381,18 @@ def test_inactive_searches_are_not_alerted(investor, essen):
                 "New or changed sites match your saved search",
                 "2\u00a0ha gross",
                 "Sale 85.00\u00a0€/m²",
+                "/en/account/searches/",
             ],
         ),
         (
             "de",
             "sitefinder: 1 neuer oder geänderter Standort zu „Plots in Essen“",
-            ["Neue oder geänderte Standorte passen", "2\u00a0ha brutto", "Kauf 85,00\u00a0€/m²"],
+            [
+                "Neue oder geänderte Standorte passen",
+                "2\u00a0ha brutto",
+                "Kauf 85,00\u00a0€/m²",
+                "/de/account/searches/",
+            ],
         ),
     ],
 )
@@ -419,7 +432,7 @@ def test_mail_failure_keeps_the_alerts_for_the_next_run(investor, essen, monkeyp
 
 def _unsubscribe_path(message) -> str:
     match = re.search(
-        re.escape(settings.SITE_URL) + r"(/account/searches/\d+/unsubscribe/[^/\s]+/)",
+        re.escape(settings.SITE_URL) + r"(/[a-z-]+/account/searches/\d+/unsubscribe/[^/\s]+/)",
         message.body,
     )
     assert match, message.body

@@ -143,7 +143,7 @@ def test_error_pages_have_a_policy_too(client, settings, debug):
     from unittest import mock
 
     with mock.patch("properties.views.map_config.reference_version", side_effect=RuntimeError):
-        error = failing.get("/")
+        error = failing.get("/en/")
     assert error.status_code == 500
     policy = _directives(error["Content-Security-Policy"])
     assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
@@ -160,6 +160,6 @@ def test_the_outage_page_has_a_policy(client):
     with mock.patch(
         "properties.views.map_config.reference_version", side_effect=OperationalError("down")
     ):
-        response = client.get("/")
+        response = client.get("/en/")
     assert response.status_code == 503
     assert "'unsafe-inline'" not in _directives(response["Content-Security-Policy"])["script-src"]

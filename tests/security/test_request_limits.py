@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from sitefinder.l10n import translate_path
 from tests.factories import PartnerOrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_an_anonymous_1_gb_body_is_refused_unread(client, name):
 
 
 def test_the_message_is_translated(client):
-    response = post_claiming(client, reverse("inquiry_new"), GB, HTTP_ACCEPT_LANGUAGE="de")
+    response = post_claiming(client, translate_path(reverse("inquiry_new"), "de"), GB)
     assert response.status_code == 413
     assert "höchstens 1 MB" in response.content.decode()
 

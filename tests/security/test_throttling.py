@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from sitefinder.l10n import translate_path
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_lock_out_message_is_translated(client, settings):
     user = UserFactory()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         attempt(client, reverse("login"), user.username, "wrong")
-    response = attempt(client, reverse("login"), user.username, PASSWORD, HTTP_ACCEPT_LANGUAGE="de")
+    response = attempt(client, translate_path(reverse("login"), "de"), user.username, PASSWORD)
     text = response.content.decode()
     assert response.status_code == 429
     assert "Zu viele fehlgeschlagene Anmeldungen" in text and "15 Minuten" in text

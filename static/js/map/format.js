@@ -1,4 +1,6 @@
-// Numbers for people, in the page's language (the <html lang> attribute).
+// Numbers for people, in the page's language (the <html lang> attribute), as the server
+// writes them (sitefinder/l10n.py): grouped from four digits on in every language (CLDR
+// leaves Polish "1234" ungrouped; the site writes "1 234" like the server).
 function locale() {
   return document.documentElement.lang || 'de';
 }
@@ -7,6 +9,7 @@ export function formatNumber(value, fractionDigits = 0) {
   return new Intl.NumberFormat(locale(), {
     minimumFractionDigits: fractionDigits,
     maximumFractionDigits: fractionDigits,
+    useGrouping: 'always',
   }).format(value);
 }
 
