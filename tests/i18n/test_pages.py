@@ -25,14 +25,15 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
-# The detail page's figures of a site of 12,345 m² at 1,234.50 €/m², per language.
+# The detail page's figures of a site of 9,876 m² at 1,234.50 €/m², per language (from
+# 10,000 m² on, an area is told in hectares).
 FIGURES = {
-    "de": (f"12.345{NBSP}m²", f"1.234,50{NBSP}€/m²"),
-    "nl": (f"12.345{NBSP}m²", f"1.234,50{NBSP}€/m²"),
-    "tr": (f"12.345{NBSP}m²", f"1.234,50{NBSP}€/m²"),
-    "pl": (f"12{NBSP}345{NBSP}m²", f"1{NBSP}234,50{NBSP}€/m²"),
-    "en": (f"12,345{NBSP}m²", f"1,234.50{NBSP}€/m²"),
-    "zh-hans": (f"12,345{NBSP}m²", f"1,234.50{NBSP}€/m²"),
+    "de": (f"9.876{NBSP}m²", f"1.234,50{NBSP}€/m²"),
+    "nl": (f"9.876{NBSP}m²", f"1.234,50{NBSP}€/m²"),
+    "tr": (f"9.876{NBSP}m²", f"1.234,50{NBSP}€/m²"),
+    "pl": (f"9{NBSP}876{NBSP}m²", f"1{NBSP}234,50{NBSP}€/m²"),
+    "en": (f"9,876{NBSP}m²", f"1,234.50{NBSP}€/m²"),
+    "zh-hans": (f"9,876{NBSP}m²", f"1,234.50{NBSP}€/m²"),
 }
 
 
@@ -42,7 +43,7 @@ def page_text(response) -> str:
 
 @pytest.fixture
 def site(essen):
-    return SiteFactory(municipality=essen, area_m2=12_345, price_eur_m2=Decimal("1234.50"))
+    return SiteFactory(municipality=essen, area_m2=9_876, price_eur_m2=Decimal("1234.50"))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -132,7 +133,7 @@ def test_alert_email_in_polish(essen):
     search = saved_search_create(user=investor, name="Działki w Essen", query="kind=plot")
     assert search.language == "pl"  # the alerts follow the account's language
     site = SiteFactory(
-        municipality=essen, title="Działka przy kanale", area_m2=20_000, price_eur_m2=Decimal(85)
+        municipality=essen, title="Działka przy kanale", area_m2=9_876, price_eur_m2=Decimal(85)
     )
 
     assert alerts_send() == 1
@@ -141,7 +142,7 @@ def test_alert_email_in_polish(essen):
     html = message.alternatives[0].content
     # Links in Polish, figures in Polish format (a no-break space groups the thousands).
     assert f"{settings.SITE_URL}/pl/sites/{site.pk}/" in message.body
-    assert f"20{NBSP}000{NBSP}m²" in message.body and f"20{NBSP}000{NBSP}m²" in html
+    assert f"9{NBSP}876{NBSP}m²" in message.body and f"9{NBSP}876{NBSP}m²" in html
     assert "85,00" in message.body
     assert re.search(r'<html[^>]* lang="pl"', html)
     assert "Działka przy kanale" in message.body

@@ -81,7 +81,7 @@ def site(essen) -> Site:
     return SiteFactory(
         title=GERMAN_TITLE,
         municipality=essen,
-        area_m2=12_345,
+        area_m2=9_876,
         price_eur_m2=Decimal("1234.50"),
         translations={language: {"title": title} for language, title in TITLES.items()},
     )
@@ -94,8 +94,8 @@ def test_expose_in_chinese_and_turkish(site, tmp_path, language):
     squeezed = re.sub(r"\s+", "", text)
 
     assert re.sub(r"\s+", "", TITLES[language]) in squeezed
-    # The area in the language's format: 12.345 m² (tr), 12,345 m² (zh).
-    assert ("12.345" if language == "tr" else "12,345") in text
+    # The area in the language's format: 9.876 m² (tr), 9,876 m² (zh).
+    assert ("9.876" if language == "tr" else "9,876") in text
     assert_fonts_embedded(pdf, tmp_path, language)
     assert_ui_translated(text, language, UI_WORDS["expose"])
 
