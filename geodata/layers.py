@@ -8,7 +8,16 @@ features come from imports.
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
+
+
+def localised_name(name_de: str, name_en: str) -> str:
+    """A layer's name in the active language: the German name in German; in every other
+    language the English name through the catalogue (English is the catalogues' source, and
+    the names below are marked for it), so a Polish page does not show "Bahnhöfe"."""
+    if (get_language() or "de").startswith("de"):
+        return name_de
+    return gettext(name_en)
 
 
 @dataclass(frozen=True)
@@ -28,14 +37,14 @@ class LayerSpec:
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "de").startswith("en") else self.name_de
+        return localised_name(self.name_de, self.name_en)
 
 
 LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "stations",
         "Bahnhöfe",
-        "Railway stations",
+        gettext_noop("Railway stations"),
         "point",
         "#c0392b",
         {"distance_to_station_m": {}, "distance_to_major_station_m": {"max_category": 3}},
@@ -45,7 +54,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "rail_lines",
         "Bahnstrecken",
-        "Railway lines",
+        gettext_noop("Railway lines"),
         "line",
         "#6c3483",
         {"distance_to_rail_line_m": {}},
@@ -55,7 +64,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "airports",
         "Flughäfen",
-        "Airports",
+        gettext_noop("Airports"),
         "point",
         "#1f618d",
         {"distance_to_airport_m": {}},
@@ -65,7 +74,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "universities",
         "Hochschulen und Forschungsinstitute",
-        "Universities and research institutes",
+        gettext_noop("Universities and research institutes"),
         "point",
         "#b9770e",
         {"distance_to_university_m": {}},
@@ -75,7 +84,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "motorways",
         "Autobahnen",
-        "Motorways",
+        gettext_noop("Motorways"),
         "line",
         "#e67e22",
         {"distance_to_motorway_m": {}},
@@ -85,7 +94,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "junctions",
         "Autobahnanschlussstellen",
-        "Motorway junctions",
+        gettext_noop("Motorway junctions"),
         "point",
         "#d35400",
         {"distance_to_junction_m": {}},
@@ -95,7 +104,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "waterways",
         "Wasserstraßen",
-        "Waterways",
+        gettext_noop("Waterways"),
         "line",
         "#2e86c1",
         {"distance_to_waterway_m": {}},
@@ -105,7 +114,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec(
         "ports",
         "Häfen",
-        "Ports",
+        gettext_noop("Ports"),
         "point",
         "#117a65",
         {"distance_to_port_m": {}},

@@ -1,8 +1,8 @@
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .layers import localised_name
 from .querysets import LayerFeatureQuerySet, MunicipalityQuerySet
 
 STORAGE_SRID = 25832  # ETRS89 / UTM 32N: metric, the official CRS of North Rhine-Westphalia
@@ -123,7 +123,7 @@ class Layer(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "de").startswith("en") else self.name_de
+        return localised_name(self.name_de, self.name_en)
 
 
 class LayerFeature(models.Model):
