@@ -47,10 +47,13 @@ def when_ready(server):  # noqa: ANN001
     The database connections it opened are closed before the fork (never shared)."""
     import io
 
+    from django.conf import settings
     from django.db import connections
 
     host, _, port = bind.rpartition(":")
-    for path in ("/healthz", "/", "/api/v1/sites/?page_size=1"):
+    # The map page under the default language's prefix ("/" only redirects there).
+    home = f"/{settings.LANGUAGE_CODE}/"
+    for path in ("/healthz", home, "/api/v1/sites/?page_size=1"):
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path.split("?")[0],
@@ -59,6 +62,9 @@ def when_ready(server):  # noqa: ANN001
             "SERVER_PORT": port or "80",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_X_REQUEST_ID": "warmup",
+            # As if through the TLS proxy: with SECURE_SSL_REDIRECT a plain request would
+            # only be redirected, and warm nothing.
+            "HTTP_X_FORWARDED_PROTO": "https",
             "wsgi.input": io.BytesIO(),
             "wsgi.errors": io.StringIO(),
             "wsgi.url_scheme": "http",
