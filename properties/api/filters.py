@@ -18,6 +18,7 @@ import django_filters
 from django import forms
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext
@@ -582,12 +583,17 @@ class SiteFilterSet(django_filters.FilterSet):
     @classmethod
     def schema_unavailable(cls) -> tuple[set[str], set[str]]:
         """The parameters and sort values a 400 refuses right now because their layer has
-        no data: the OpenAPI schema leaves them out (it describes what is valid)."""
-        empty = {
-            column
-            for column, (spec, _filter) in DISTANCE_FIELDS.items()
-            if not LayerFeature.objects.of_layer(spec.slug).exists()
-        }
+        no data: the OpenAPI schema leaves them out (it describes what is valid). Without
+        a database to ask (`check --deploy` on a build machine, a schema file written before
+        the first migration) no layer is known to be empty: the schema then lists them all."""
+        try:
+            empty = {
+                column
+                for column, (spec, _filter) in DISTANCE_FIELDS.items()
+                if not LayerFeature.objects.of_layer(spec.slug).exists()
+            }
+        except DatabaseError:
+            empty = set()
         parameters = {name for name, column in PROXIMITY_FIELDS.items() if column in empty}
         sorts = {key for key in SORT_ORDERINGS if distance_sort_column(key) in empty}
         return parameters, sorts

@@ -154,7 +154,7 @@ def test_site_popup_links_to_detail_page(browser_page, sites):
     expect(page.locator("#site-map .leaflet-sites-pane path")).to_have_count(1)
 
     facts = page.locator(".site__facts")
-    expect(facts).to_contain_text("25,000 m² (2.5 ha)")
+    expect(facts).to_contain_text("2.5 ha gross")  # the one way an area is told
     expect(facts).to_contain_text("GE – commercial area")
     expect(facts).to_contain_text("immediately")
 

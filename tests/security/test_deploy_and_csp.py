@@ -4,16 +4,32 @@ Content-Security-Policy without inline scripts (issue 11)."""
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from sitefinder.csp import content_security_policy, tile_host_source
+from tests.pgcluster import settings_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_check_deploy_with_production_settings_is_clean():
+@pytest.fixture(scope="module")
+def unmigrated_database_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """An empty database: neither the deploy check nor the schema may depend on the state of
+    the database the environment names (a fresh checkout's is not migrated)."""
+    name = "sitefinder_unmigrated_check"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield settings_url(connection.settings_dict, name)
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_check_deploy_with_production_settings_is_clean(unmigrated_database_url):
     # (the test run's DJANGO_ALLOW_ASYNC_UNSAFE is a warning of its own: not deployed)
     env = {
         k: v
@@ -21,6 +37,7 @@ def test_check_deploy_with_production_settings_is_clean():
         if not k.startswith("PYENV") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env.update(
+        DATABASE_URL=unmigrated_database_url,
         DJANGO_SETTINGS_MODULE="sitefinder.settings.production",
         SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-for-the-check-only-0123456789",
         ALLOWED_HOSTS="sitefinder.example.org",
@@ -38,8 +55,9 @@ def test_check_deploy_with_production_settings_is_clean():
     assert "System check identified no issues" in output, output
 
 
-def test_schema_generation_has_no_warnings():
+def test_schema_generation_has_no_warnings(unmigrated_database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYENV")}
+    env["DATABASE_URL"] = unmigrated_database_url
     result = subprocess.run(
         [
             sys.executable,
