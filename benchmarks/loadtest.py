@@ -49,7 +49,10 @@ def build_urls(seed: int = 42) -> dict[str, Any]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.gis.db.models.functions import Transform
+    from django.urls import reverse
+    from django.utils import translation
 
     from geodata.models import Municipality
     from properties.models import Site
@@ -85,9 +88,14 @@ def build_urls(seed: int = 42) -> dict[str, Any]:
             query.append("sort=-area")
         query.append("page_size=20")
         searches.append("/api/v1/sites/?" + "&".join(query))
-    details = [f"/sites/{pk}/" for pk, _p in sample[:200]]
+    # Pages under the default language's prefix, as a shared link gives them (an unprefixed
+    # page URL is a redirect first).
+    with translation.override(settings.LANGUAGE_CODE):
+        details = [reverse("site_detail", args=[pk]) for pk, _p in sample[:200]]
+        home = reverse("map")
     api_details = [f"/api/v1/sites/{pk}/" for pk, _p in sample[:200]]
-    maps = ["/", "/?kind=plot", "/?kind=hall&area_min=5000", "/?planning_category=GI"]
+    maps = [home + query for query in ("", "?kind=plot", "?kind=hall&area_min=5000")]
+    maps.append(home + "?planning_category=GI")
     return {
         "tiles": tiles,
         "searches": searches,

@@ -19,11 +19,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
+from django.utils import translation
 
 RESULTS_DIR = Path(settings.BASE_DIR) / "benchmarks" / "results"
 WORLD_HALF = 20037508.342789244
@@ -78,6 +81,12 @@ SIX_FILTERS = {
 
 def _get_ok(client, url: str, params: dict):
     return _ok(client.get(url, params))
+
+
+def _page(name: str, *args: Any) -> str:
+    """A page's URL under the default language's prefix (an unprefixed one redirects)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse(name, args=args)
 
 
 def _ok(response):
@@ -251,7 +260,7 @@ def search_cases(client: Client, *, repeat: int) -> list[Case]:
         ),
         measure(
             "search page with six filters (HTML, first page)",
-            lambda: _ok(client.get("/", SIX_FILTERS)),
+            lambda: _ok(client.get(_page("map"), SIX_FILTERS)),
             repeat=repeat,
         ),
     ]
@@ -270,7 +279,7 @@ def search_cases(client: Client, *, repeat: int) -> list[Case]:
     cases.append(
         measure(
             "search page, load-test filter mixes (HTML, first page)",
-            lambda: _ok(client.get("/", next(page))),
+            lambda: _ok(client.get(_page("map"), next(page))),
             repeat=samples,
         )
     )
@@ -289,7 +298,7 @@ def detail_cases(client: Client, *, repeat: int, pdf_repeat: int) -> list[Case]:
     cases = [
         measure(
             "site detail page (HTML)",
-            lambda: _ok(client.get(f"/sites/{site_id}/")),
+            lambda: _ok(client.get(_page("site_detail", site_id))),
             repeat=repeat,
         ),
         measure(
@@ -302,7 +311,7 @@ def detail_cases(client: Client, *, repeat: int, pdf_repeat: int) -> list[Case]:
         cases.append(
             measure(
                 "exposé PDF (rendered on the server)",
-                lambda: _ok(client.get(f"/sites/{site_id}/expose.pdf")),
+                lambda: _ok(client.get(_page("site_expose", site_id))),
                 repeat=pdf_repeat,
             )
         )
