@@ -1156,14 +1156,7 @@ def _top_excluded_ids(profile: _Profile, sites: Any, limit: int) -> list[int]:
         found: list[int] = []
         for failed in group:
             others = [c for c in profile.criteria if c != failed]
-            narrowed = sites
-            for criterion in others:
-                narrowed = narrowed.filter(_hints(criterion, profile, passed=True))
-            not_failed_sql, params = _not_failed(failed, profile)
-            narrowed = _where(
-                narrowed,
-                [(f"NOT {not_failed_sql}", params)] + [_passes(c, profile) for c in others],
-            )
+            narrowed = _failing(sites, profile, failed, others, others_pass=True)
             if failed == Criterion.AREA:
                 area_sql, area_params = _miss_sql(Criterion.AREA, profile)
                 narrowed = narrowed.annotate(
@@ -1180,6 +1173,19 @@ def _top_excluded_ids(profile: _Profile, sites: Any, limit: int) -> list[int]:
     return ids[:limit]
 
 
+def _failing(
+    sites: Any, profile: _Profile, failed: str, others: list[str], *, others_pass: bool
+) -> Any:
+    """The sites failing `failed` and passing the `others` (`others_pass`) or at least not
+    failing them, narrowed first by the others' index hints."""
+    narrowed = sites
+    for criterion in others:
+        narrowed = narrowed.filter(_hints(criterion, profile, passed=others_pass))
+    not_failed_sql, params = _not_failed(failed, profile)
+    rest = [_passes(c, profile) if others_pass else _not_failed(c, profile) for c in others]
+    return _where(narrowed, [(f"NOT {not_failed_sql}", params), *rest])
+
+
 def _failing_one_ids(profile: _Profile, sites: Any, cap: int) -> list[int]:
     """Up to `cap` + 1 ids of the sites failing exactly one must-have criterion: one query
     per must-have (each narrowed by the other must-haves' index hints), merged."""
@@ -1187,14 +1193,7 @@ def _failing_one_ids(profile: _Profile, sites: Any, cap: int) -> list[int]:
     found: set[int] = set()
     for failed in hard:
         others = [c for c in hard if c != failed]
-        narrowed = sites
-        for criterion in others:
-            narrowed = narrowed.filter(_hints(criterion, profile, passed=False))
-        not_failed_sql, params = _not_failed(failed, profile)
-        narrowed = _where(
-            narrowed,
-            [(f"NOT {not_failed_sql}", params)] + [_not_failed(c, profile) for c in others],
-        )
+        narrowed = _failing(sites, profile, failed, others, others_pass=False)
         query = narrowed.order_by().values_list("id", flat=True)[: cap + 1 - len(found)]
         found.update(_ids(profile, query, needs_pieces=_location_hard(profile)))
         if len(found) > cap:

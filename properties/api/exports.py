@@ -22,6 +22,13 @@ from .filters import ApiSiteFilterSet
 
 # Site ids, comma-separated (ASCII digits only: "¹".isdigit() is true, int("¹") fails).
 IDS_PATTERN = r"^[0-9]{1,18}(,[0-9]{1,18})*$"
+# The shortlist's filter, the same in every export's schema.
+IDS_PARAMETER = OpenApiParameter(
+    "ids",
+    str,
+    pattern=IDS_PATTERN,
+    description="Comma-separated site ids (a shortlist); others are left out.",
+)
 _ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -39,14 +46,7 @@ def _parse_ids(raw_values: list[str]) -> list[int]:
 
 
 @extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "ids",
-            str,
-            pattern=IDS_PATTERN,
-            description="Comma-separated site ids (a shortlist); others are left out.",
-        )
-    ],
+    parameters=[IDS_PARAMETER],
     responses={200: OpenApiTypes.BINARY},
 )
 class SiteExport(generics.GenericAPIView):
@@ -127,12 +127,7 @@ class SiteExport(generics.GenericAPIView):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter(
-            "ids",
-            str,
-            pattern=IDS_PATTERN,
-            description="Comma-separated site ids (a shortlist); others are left out.",
-        ),
+        IDS_PARAMETER,
         OpenApiParameter(
             "dialect",
             str,
